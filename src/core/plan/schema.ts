@@ -1,0 +1,528 @@
+// Data model of design doc §3. Every schema is strict so a typo in a plan is an error, not a silent default.
+import { z } from 'zod';
+
+/** Describes a value the way a user wrote it, for "got …" in error messages. */
+export function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (typeof input === 'string') return JSON.stringify(input);
+  if (typeof input === 'number' || typeof input === 'boolean') return String(input);
+  if (Array.isArray(input)) return 'a list';
+  return 'a mapping';
+}
+
+const positiveInt = (what = 'a positive integer') =>
+  z
+    .number({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` })
+    .int({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` })
+    .positive({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` });
+
+const nonNegativeInt = () =>
+  z
+    .number({ error: (iss) => `expected a non-negative integer, got ${describeInput(iss.input)}` })
+    .int({ error: (iss) => `expected a non-negative integer, got ${describeInput(iss.input)}` })
+    .nonnegative({ error: (iss) => `expected a non-negative integer, got ${describeInput(iss.input)}` });
+
+const text = (what = 'a string') =>
+  z.string({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` }).min(1, { error: `expected ${what}, got an empty string` });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (iss) => `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeInput(iss.input)}`,
+  });
+
+// ---------------------------------------------------------------- hosts
+
+export const ENGINES = ['vllm', 'sglang', 'trtllm'] as const;
+export const EngineName = oneOf(ENGINES);
+export type EngineName = z.infer<typeof EngineName>;
+
+/** How one engine is started on a host: a command on PATH / a path, or a docker image. */
+export const EngineInstall = z.strictObject({
+  /** vllm: path of the `vllm` executable; sglang: the python interpreter; trtllm: `trtllm-serve`. */
+  command: text('a command or path').optional(),
+  docker: z
+    .strictObject({
+      image: text('a docker image'),
+      extraArgs: z.array(z.string()).default([]),
+    })
+    .optional(),
+  env: z.record(z.string(), z.string()).default({}),
+});
+export type EngineInstall = z.infer<typeof EngineInstall>;
+
+export const SshTransport = z
+  .strictObject({
+    kind: z.literal('ssh'),
+    /** An alias from ~/.ssh/config, resolved the way OpenSSH does. */
+    alias: text('an ssh config alias').optional(),
+    host: text('a host name or address').optional(),
+    port: positiveInt('a port number').optional(),
+    user: text('a user name').optional(),
+    identityFile: text('a key file path').optional(),
+    proxyJump: text('a ProxyJump spec such as "bastion" or "user@jump:22"').optional(),
+  })
+  .refine((t) => t.alias !== undefined || t.host !== undefined, { error: 'an ssh transport needs "alias" or "host"' });
+
+export const LocalTransport = z.strictObject({ kind: z.literal('local') });
+
+export const SimTransport = z.strictObject({
+  kind: z.literal('sim'),
+  gpu: text('a GPU model such as "A100-SXM4-80GB"').default('A100-SXM4-80GB'),
+  count: positiveInt('a GPU count').default(4),
+  /** Real-time speedup of the simulated engines; logged and reported so a result is never mistaken for a real one. */
+  speedup: z.number().positive().default(1),
+});
+
+export const Transport = z.discriminatedUnion('kind', [SshTransport, LocalTransport, SimTransport], {
+  error: (iss) => `expected a transport with kind "ssh", "local" or "sim", got ${describeInput(iss.input)}`,
+});
+export type Transport = z.infer<typeof Transport>;
+
+export const HostSpec = z.strictObject({
+  name: text('a host name'),
+  transport: Transport,
+  engines: z
+    .strictObject({
+      vllm: EngineInstall.optional(),
+      sglang: EngineInstall.optional(),
+      trtllm: EngineInstall.optional(),
+    })
+    .default({}),
+  workDir: text('a directory').default('~/.serving-lab'),
+});
+export type HostSpec = z.infer<typeof HostSpec>;
+export type HostSpecInput = z.input<typeof HostSpec>;
+
+// ---------------------------------------------------------------- engine variants
+
+export const EngineVariant = z.strictObject({
+  engine: EngineName,
+  model: text('a model id or path such as "zai-org/GLM-4.5-Air"'),
+  servedModelName: text().optional(),
+  parallel: z
+    .strictObject({
+      tp: positiveInt().default(1),
+      pp: positiveInt().default(1),
+      dp: positiveInt().default(1),
+      ep: positiveInt().default(1),
+    })
+    .default({ tp: 1, pp: 1, dp: 1, ep: 1 }),
+  quantization: text().optional(),
+  kvCacheDtype: text().optional(),
+  attentionBackend: text().optional(),
+  maxModelLen: positiveInt().optional(),
+  cudaGraph: z
+    .strictObject({
+      maxBatchSize: positiveInt().optional(),
+      disabled: z.boolean().optional(),
+    })
+    .default({}),
+  batching: z
+    .strictObject({
+      maxNumSeqs: positiveInt().optional(),
+      maxNumBatchedTokens: positiveInt().optional(),
+      chunkedPrefillSize: positiveInt().optional(),
+      memFraction: z.number().gt(0).max(1).optional(),
+    })
+    .default({}),
+  parsers: z
+    .strictObject({
+      toolCall: text().optional(),
+      reasoning: text().optional(),
+    })
+    .default({}),
+  extraArgs: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+});
+export type EngineVariant = z.infer<typeof EngineVariant>;
+export type EngineVariantInput = z.input<typeof EngineVariant>;
+
+/** A partial variant merged onto another (a stage option's patch, or a whole option merged onto the plan's model). */
+export const VariantPatch = z.strictObject({
+  engine: EngineName.optional(),
+  model: text().optional(),
+  servedModelName: text().optional(),
+  parallel: z
+    .strictObject({ tp: positiveInt().optional(), pp: positiveInt().optional(), dp: positiveInt().optional(), ep: positiveInt().optional() })
+    .optional(),
+  quantization: text().nullable().optional(),
+  kvCacheDtype: text().nullable().optional(),
+  attentionBackend: text().nullable().optional(),
+  maxModelLen: positiveInt().nullable().optional(),
+  cudaGraph: z.strictObject({ maxBatchSize: positiveInt().nullable().optional(), disabled: z.boolean().nullable().optional() }).optional(),
+  batching: z
+    .strictObject({
+      maxNumSeqs: positiveInt().nullable().optional(),
+      maxNumBatchedTokens: positiveInt().nullable().optional(),
+      chunkedPrefillSize: positiveInt().nullable().optional(),
+      memFraction: z.number().gt(0).max(1).nullable().optional(),
+    })
+    .optional(),
+  parsers: z.strictObject({ toolCall: text().nullable().optional(), reasoning: text().nullable().optional() }).optional(),
+  extraArgs: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+export type VariantPatch = z.infer<typeof VariantPatch>;
+
+// ---------------------------------------------------------------- workloads
+
+export const Dataset = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('sharegpt'),
+      /** A ShareGPT-format JSON file; absent = the bundled synthetic ShareGPT-like file. */
+      path: text('a file path').optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('random'),
+      inputLen: positiveInt(),
+      outputLen: positiveInt(),
+      rangeRatio: z.number().min(0).max(1).default(0),
+      prefixLen: nonNegativeInt().default(0),
+    }),
+    z.strictObject({ kind: z.literal('replay'), path: text('a JSONL file path') }),
+  ],
+  { error: (iss) => `expected a dataset with kind "sharegpt", "random" or "replay", got ${describeInput(iss.input)}` },
+);
+export type Dataset = z.infer<typeof Dataset>;
+
+export const RUNNERS = ['vllm-bench', 'sglang-bench', 'native'] as const;
+export const Runner = oneOf(RUNNERS);
+export type Runner = z.infer<typeof Runner>;
+
+const requestRate = z.union([z.number().positive(), z.literal('inf')], {
+  error: (iss) => `expected a positive number of requests per second or "inf", got ${describeInput(iss.input)}`,
+});
+
+const backendName = oneOf(['openai-chat', 'openai'] as const);
+const endpointPath = text('an endpoint path such as "/v1/chat/completions"');
+
+/** A fully specified workload, as stored with each result. */
+export const Workload = z.strictObject({
+  name: text(),
+  dataset: Dataset,
+  numPrompts: positiveInt(),
+  requestRate: requestRate.default('inf'),
+  burstiness: z.number().positive().default(1),
+  maxConcurrency: positiveInt().optional(),
+  seed: z.number().int().default(0),
+  backend: backendName.default('openai-chat'),
+  endpoint: endpointPath.default('/v1/chat/completions'),
+  ignoreEos: z.boolean().optional(),
+  numWarmups: nonNegativeInt().default(0),
+});
+export type Workload = z.infer<typeof Workload>;
+export type WorkloadInput = z.input<typeof Workload>;
+
+/** What a plan may say: a preset id, or a preset with overrides (no defaults here, so a preset's values survive). */
+export const WorkloadSpec = z.union(
+  [
+    text('a workload preset id'),
+    z
+      .strictObject({
+        preset: text('a workload preset id').optional(),
+        name: text().optional(),
+        dataset: Dataset.optional(),
+        numPrompts: positiveInt().optional(),
+        requestRate: requestRate.optional(),
+        burstiness: z.number().positive().optional(),
+        maxConcurrency: positiveInt().optional(),
+        seed: z.number().int().optional(),
+        backend: backendName.optional(),
+        endpoint: endpointPath.optional(),
+        ignoreEos: z.boolean().optional(),
+        numWarmups: nonNegativeInt().optional(),
+      })
+      .refine((w) => w.preset !== undefined || (w.dataset !== undefined && w.numPrompts !== undefined), {
+        error: 'a workload needs "preset", or both "dataset" and "numPrompts"',
+      }),
+  ],
+  { error: (iss) => `expected a workload preset id or a workload mapping, got ${describeInput(iss.input)}` },
+);
+export type WorkloadSpec = z.input<typeof WorkloadSpec>;
+
+// ---------------------------------------------------------------- plans
+
+export const STAGE_KINDS = ['engine', 'quantization', 'parallelism', 'attention-backend', 'cuda-graph', 'batching', 'other'] as const;
+
+export const StageOption = z
+  .strictObject({
+    name: text('an option name'),
+    /** A whole variant (model defaults to the plan's). */
+    variant: VariantPatch.optional(),
+    /** Changes applied to the stage's incumbent (the best so far). */
+    patch: VariantPatch.optional(),
+    /** A pasted serve command line, parsed into a variant. */
+    command: text('a serve command line').optional(),
+  })
+  .refine((o) => [o.variant, o.patch, o.command].filter((x) => x !== undefined).length === 1, {
+    error: 'an option needs exactly one of "variant", "patch" or "command"',
+  })
+  .refine((o) => o.variant === undefined || o.variant.engine !== undefined, {
+    error: 'a whole "variant" option needs "engine" (use "patch" to change the incumbent)',
+  });
+export type StageOption = z.infer<typeof StageOption>;
+
+export const Stage = z.strictObject({
+  name: text('a stage name'),
+  kind: oneOf(STAGE_KINDS).default('other'),
+  note: z.string().optional(),
+  options: z.array(StageOption).min(1, { error: 'a stage needs at least one option' }),
+});
+export type Stage = z.infer<typeof Stage>;
+
+export const OBJECTIVE_METRICS = ['total_token_throughput', 'output_throughput', 'request_throughput', 'goodput'] as const;
+export const ObjectiveMetric = oneOf(OBJECTIVE_METRICS);
+export type ObjectiveMetric = z.infer<typeof ObjectiveMetric>;
+
+export const Slo = z.strictObject({
+  ttftMs: z.number().positive().optional(),
+  tpotMs: z.number().positive().optional(),
+  e2elMs: z.number().positive().optional(),
+});
+
+export const Objective = z
+  .strictObject({
+    metric: ObjectiveMetric.default('total_token_throughput'),
+    /** Goodput SLOs (DistServe): a request counts when every given limit holds. */
+    slo: Slo.optional(),
+  })
+  .refine((o) => o.metric !== 'goodput' || (o.slo !== undefined && Object.keys(o.slo).length > 0), {
+    error: 'objective "goodput" needs "slo" with at least one of ttftMs, tpotMs, e2elMs',
+  });
+export type Objective = z.infer<typeof Objective>;
+
+export const Constraint = z
+  .strictObject({
+    /** A result metric key as vLLM names it, e.g. "p99_tpot_ms" or "mean_ttft_ms". */
+    metric: z.string().regex(/^[a-z0-9_.]+$/, { error: 'expected a metric key such as "p99_tpot_ms"' }),
+    max: z.number().optional(),
+    min: z.number().optional(),
+  })
+  .refine((c) => c.max !== undefined || c.min !== undefined, { error: 'a constraint needs "max" or "min"' });
+export type Constraint = z.infer<typeof Constraint>;
+
+export const TuningPlan = z.strictObject({
+  name: text('a plan name'),
+  description: z.string().optional(),
+  host: text('a host name').default('sim'),
+  model: text('a model id such as "zai-org/GLM-4.5-Air"'),
+  baseline: z.union([VariantPatch, z.strictObject({ command: text('a serve command line') })]),
+  stages: z.array(Stage).default([]),
+  workloads: z.strictObject({
+    primary: WorkloadSpec,
+    generalization: z.array(WorkloadSpec).default([]),
+  }),
+  objective: z.union([ObjectiveMetric, Objective]).default('total_token_throughput'),
+  constraints: z.array(Constraint).default([]),
+  repeats: positiveInt().default(1),
+  runner: Runner.default('vllm-bench'),
+  budget: z.strictObject({ maxRuns: positiveInt().optional(), maxHours: z.number().positive().optional() }).default({}),
+  strategy: oneOf(['staged', 'grid'] as const).default('staged'),
+});
+export type TuningPlan = z.infer<typeof TuningPlan>;
+export type TuningPlanInput = z.input<typeof TuningPlan>;
+
+// ---------------------------------------------------------------- results
+
+/**
+ * Metrics with `vllm bench serve --save-result` keys (ms for latencies). Per-metric statistics follow vLLM's
+ * naming, `{mean|median|std|pNN}_{ttft|tpot|itl|e2el}_ms`, and are carried by the catchall.
+ */
+export const BenchmarkMetrics = z
+  .object({
+    duration: z.number().nonnegative(),
+    completed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative().default(0),
+    total_input_tokens: z.number().int().nonnegative(),
+    total_output_tokens: z.number().int().nonnegative(),
+    request_throughput: z.number().nonnegative(),
+    request_goodput: z.number().nonnegative().nullable().optional(),
+    output_throughput: z.number().nonnegative(),
+    total_token_throughput: z.number().nonnegative(),
+    max_output_tokens_per_s: z.number().nonnegative().optional(),
+    max_concurrent_requests: z.number().nonnegative().optional(),
+  })
+  .catchall(z.number().nullable());
+export type BenchmarkMetrics = z.infer<typeof BenchmarkMetrics>;
+
+export const GpuInfo = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  memoryTotalMiB: z.number().nonnegative(),
+  memoryUsedMiB: z.number().nonnegative().optional(),
+});
+export type GpuInfo = z.infer<typeof GpuInfo>;
+
+export const HostFacts = z.object({
+  name: z.string(),
+  gpus: z.array(GpuInfo).default([]),
+  driverVersion: z.string().optional(),
+  cudaVersion: z.string().optional(),
+  engineVersions: z.record(z.string(), z.string()).default({}),
+  simulated: z.boolean().default(false),
+});
+export type HostFacts = z.infer<typeof HostFacts>;
+
+export const RESULT_SOURCES = ['native', 'vllm-text', 'vllm-json', 'sglang-text', 'sglang-jsonl', 'simulator'] as const;
+
+export const BenchmarkResult = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string().min(1),
+  createdAt: z.string(),
+  status: z.enum(['complete', 'interrupted']).default('complete'),
+  metrics: BenchmarkMetrics,
+  /** The "Serving Benchmark Result" block exactly as the client printed it. */
+  rawOutput: z.string().optional(),
+  variant: EngineVariant.optional(),
+  workload: Workload.optional(),
+  host: HostFacts.optional(),
+  engineVersion: z.string().optional(),
+  runner: z.union([Runner, z.literal('imported')]),
+  source: z.object({ kind: z.enum(RESULT_SOURCES), file: z.string().optional() }),
+  commands: z.object({ serve: z.string().optional(), bench: z.string().optional() }).default({}),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  experimentId: z.string().optional(),
+  stage: z.string().optional(),
+  option: z.string().optional(),
+  repeat: z.number().int().nonnegative().optional(),
+  /** Facts a reader must know: approximate lengths, measured through a tunnel, simulated at speedup K. */
+  notes: z.array(z.string()).default([]),
+});
+export type BenchmarkResult = z.infer<typeof BenchmarkResult>;
+export type BenchmarkResultInput = z.input<typeof BenchmarkResult>;
+
+// ---------------------------------------------------------------- engine runs
+
+export const CRASH_REASONS = [
+  'oom',
+  'fp8-unsupported',
+  'pp-unsupported',
+  'backend-unsupported',
+  'port-in-use',
+  'nccl',
+  'model-not-found',
+  'kv-cache-too-small',
+  'bad-arguments',
+  'readiness-timeout',
+  'unknown',
+] as const;
+export const CrashReason = z.enum(CRASH_REASONS);
+export type CrashReason = z.infer<typeof CrashReason>;
+
+export const Crash = z.object({
+  reason: CrashReason,
+  /** The first root-cause log line, not the engine's generic wrapper error. */
+  rootCause: z.string(),
+  logExcerpt: z.array(z.string()).default([]),
+  exitCode: z.number().int().nullable().optional(),
+});
+export type Crash = z.infer<typeof Crash>;
+
+export const EngineRunStatus = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('starting') }),
+  z.object({ state: z.literal('ready') }),
+  z.object({ state: z.literal('crashed'), crash: Crash }),
+  z.object({ state: z.literal('stopped'), exitCode: z.number().int().nullable().optional() }),
+]);
+export type EngineRunStatus = z.infer<typeof EngineRunStatus>;
+
+export const EngineRun = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string().min(1),
+  host: z.string(),
+  engine: EngineName,
+  variant: EngineVariant.optional(),
+  argv: z.array(z.string()),
+  env: z.record(z.string(), z.string()).default({}),
+  status: EngineRunStatus,
+  pid: z.number().int().optional(),
+  pgid: z.number().int().optional(),
+  port: z.number().int().positive(),
+  runDir: z.string(),
+  logPath: z.string(),
+  docker: z.object({ container: z.string(), image: z.string() }).optional(),
+  engineVersion: z.string().optional(),
+  timings: z.object({
+    launchedAt: z.string(),
+    readyAt: z.string().optional(),
+    endedAt: z.string().optional(),
+    /** Seconds from launch to ready. */
+    startupSeconds: z.number().nonnegative().optional(),
+  }),
+});
+export type EngineRun = z.infer<typeof EngineRun>;
+
+// ---------------------------------------------------------------- experiments
+
+export const ObjectiveSummary = z.object({
+  metric: ObjectiveMetric,
+  mean: z.number(),
+  /** Sample standard deviation over repeats; absent with one repeat. */
+  stdev: z.number().nonnegative().optional(),
+  n: z.number().int().positive(),
+});
+export type ObjectiveSummary = z.infer<typeof ObjectiveSummary>;
+
+export const OptionOutcome = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('measured'), resultIds: z.array(z.string()).min(1), objective: ObjectiveSummary }),
+  z.object({ kind: z.literal('crashed'), crash: Crash }),
+  z.object({ kind: z.literal('violates-constraints'), resultIds: z.array(z.string()), objective: ObjectiveSummary, violations: z.array(z.string()) }),
+  z.object({ kind: z.literal('skipped'), why: z.string() }),
+]);
+export type OptionOutcome = z.infer<typeof OptionOutcome>;
+
+export const OptionRecord = z.object({
+  name: z.string(),
+  variant: EngineVariant,
+  /** The exact launch command, as the user would type it. */
+  command: z.string(),
+  engineRunId: z.string().optional(),
+  /** True when this option is the incumbent carried in from the previous stage (measured there, not again). */
+  incumbent: z.boolean().default(false),
+  outcome: OptionOutcome.optional(),
+});
+export type OptionRecord = z.infer<typeof OptionRecord>;
+
+export const StageDecision = z.object({
+  winner: z.string(),
+  /** Relative gain of the winner over the incumbent, in percent; 0 when the incumbent stays. */
+  gainPct: z.number(),
+  withinNoise: z.boolean(),
+  why: z.string(),
+});
+export type StageDecision = z.infer<typeof StageDecision>;
+
+export const StageRecord = z.object({
+  name: z.string(),
+  kind: z.enum(STAGE_KINDS),
+  options: z.array(OptionRecord),
+  decision: StageDecision.optional(),
+});
+export type StageRecord = z.infer<typeof StageRecord>;
+
+export const GeneralizationRecord = z.object({
+  workload: Workload,
+  baselineResultIds: z.array(z.string()),
+  recommendedResultIds: z.array(z.string()),
+});
+
+export const Experiment = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string().min(1),
+  planPath: z.string().optional(),
+  plan: TuningPlan,
+  host: HostFacts,
+  status: z.enum(['running', 'completed', 'interrupted', 'failed']),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  baseline: OptionRecord,
+  stages: z.array(StageRecord),
+  generalization: z.array(GeneralizationRecord).default([]),
+  recommendation: z.object({ variant: EngineVariant, command: z.string(), why: z.string() }).optional(),
+  error: z.string().optional(),
+});
+export type Experiment = z.infer<typeof Experiment>;

@@ -1,0 +1,103 @@
+// How an experiment reports progress. The CLI (progress line / plain lines) and the extension (live dashboard) both
+// implement RunObserver; the runner calls it, never the other way round. Every method is optional.
+import type { BenchmarkResult, Crash, Experiment, StageDecision } from '../plan/schema';
+
+/** Where the experiment is: which stage, option (variant), workload and repeat is being measured. */
+export interface RunPosition {
+  experimentId: string;
+  /** "Baseline", a stage name, or "Generalization". */
+  stage: string;
+  /** 0-based index among the plan's stages; -1 for the baseline, stages.length for the generalization step. */
+  stageIndex: number;
+  stageCount: number;
+  option: string;
+  /** The launch command of the variant, as a user would type it. */
+  command: string;
+  workload: string;
+  /** 1-based. */
+  repeat: number;
+  repeats: number;
+}
+
+/**
+ * One live point, about once a second while a benchmark runs. Throughput comes from the engine's Prometheus counter
+ * deltas; running/waiting/KV usage from its gauges. Fields the engine does not expose are absent.
+ */
+export interface LiveSample {
+  /** Epoch milliseconds. */
+  t: number;
+  totalTokS?: number;
+  outputTokS?: number;
+  running?: number;
+  waiting?: number;
+  /** KV-cache usage, 0..1. */
+  kvUsage?: number;
+}
+
+/** One finished request, when the native runner streams them (latencies in ms). */
+export interface RequestSample {
+  t: number;
+  success: boolean;
+  ttftMs: number;
+  /** Absent for single-token outputs. */
+  tpotMs?: number;
+  /** Mean inter-token latency of this request. */
+  itlMs?: number;
+  e2elMs: number;
+  outputTokens: number;
+}
+
+export interface EtaInfo {
+  /** Benchmark runs finished (or skipped by resume) so far, and the total planned. */
+  runsDone: number;
+  runsTotal: number;
+  elapsedS: number;
+  /** Estimated seconds left; absent until one run has been timed. */
+  remainingS?: number;
+}
+
+export type EngineEvent =
+  | { state: 'launching'; option: string; command: string }
+  | { state: 'ready'; option: string; startupS: number }
+  | { state: 'crashed'; option: string; crash: Crash }
+  | { state: 'stopped'; option: string };
+
+export interface RunObserver {
+  /** The experiment (re)started; `resumed` lists how many benchmark runs were already done. */
+  experimentStarted?(experiment: Experiment, info: { resumed: boolean; runsDone: number; runsTotal: number }): void;
+  /** A benchmark point begins (after its engine is ready). */
+  point?(position: RunPosition): void;
+  engine?(event: EngineEvent): void;
+  sample?(sample: LiveSample): void;
+  request?(sample: RequestSample): void;
+  /** A log line from the engine, the benchmark client, or the tuner itself. */
+  log?(line: string, source: 'engine' | 'bench' | 'tune'): void;
+  eta?(eta: EtaInfo): void;
+  resultSaved?(result: BenchmarkResult, position: RunPosition): void;
+  decision?(stage: string, decision: StageDecision): void;
+  /** The manifest was written (after every change), so a UI can re-render from it. */
+  experimentSaved?(experiment: Experiment): void;
+  experimentFinished?(experiment: Experiment): void;
+}
+
+/** Fans every call out to several observers (e.g. the progress line and a JSONL event log). */
+export function combineObservers(...observers: RunObserver[]): RunObserver {
+  const call =
+    <K extends keyof RunObserver>(key: K) =>
+    (...args: Parameters<NonNullable<RunObserver[K]>>) => {
+      for (const o of observers) (o[key] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    };
+  return {
+    experimentStarted: call('experimentStarted'),
+    point: call('point'),
+    engine: call('engine'),
+    sample: call('sample'),
+    request: call('request'),
+    log: call('log'),
+    eta: call('eta'),
+    resultSaved: call('resultSaved'),
+    decision: call('decision'),
+    experimentSaved: call('experimentSaved'),
+    experimentFinished: call('experimentFinished'),
+  };
+}

@@ -1,0 +1,160 @@
+// Live telemetry while a benchmark runs (design doc §6): scrape the engine's /metrics about once a second, derive
+// token throughput from counter deltas, and merge in the native runner's per-request events, as RunObserver samples.
+import type { RequestOutput } from '../bench/metrics';
+import type { LiveSample, RequestSample } from '../tune/observer';
+import type { EngineName } from '../plan/schema';
+import { readEngineMetrics, type EngineMetricsSnapshot } from './prometheus';
+
+interface Reading {
+  t: number;
+  snapshot: EngineMetricsSnapshot;
+}
+
+/** Turns successive scrapes into samples: rates from counter deltas, gauges as read. */
+export class ThroughputDeriver {
+  private previous: Reading | undefined;
+
+  next(t: number, snapshot: EngineMetricsSnapshot): LiveSample {
+    const sample: LiveSample = { t };
+    if (snapshot.running !== undefined) sample.running = snapshot.running;
+    if (snapshot.waiting !== undefined) sample.waiting = snapshot.waiting;
+    if (snapshot.kvUsage !== undefined) sample.kvUsage = snapshot.kvUsage;
+    const prev = this.previous;
+    this.previous = { t, snapshot };
+    if (!prev || t <= prev.t) return sample;
+    const seconds = (t - prev.t) / 1000;
+    const delta = (key: 'promptTokens' | 'generationTokens') => {
+      const a = prev.snapshot[key];
+      const b = snapshot[key];
+      // A counter that went down means the engine restarted: no rate for this interval.
+      return a === undefined || b === undefined || b < a ? undefined : b - a;
+    };
+    const generated = delta('generationTokens');
+    const prompt = delta('promptTokens');
+    if (generated !== undefined) sample.outputTokS = generated / seconds;
+    if (generated !== undefined && prompt !== undefined) sample.totalTokS = (generated + prompt) / seconds;
+    return sample;
+  }
+}
+
+/** One finished request from the native runner, as a sample for per-request charts. */
+export function requestSample(output: RequestOutput, benchmarkStartMs: number): RequestSample {
+  const outputTokens = Math.max(output.outputLen, 0);
+  const sample: RequestSample = {
+    t: benchmarkStartMs + (output.startTime + output.latency) * 1000,
+    success: output.success,
+    ttftMs: output.ttft * 1000,
+    e2elMs: output.latency * 1000,
+    outputTokens,
+  };
+  if (outputTokens > 1) sample.tpotMs = ((output.latency - output.ttft) / (outputTokens - 1)) * 1000;
+  if (output.itl.length > 0) sample.itlMs = (output.itl.reduce((a, b) => a + b, 0) / output.itl.length) * 1000;
+  return sample;
+}
+
+export interface TelemetryOptions {
+  engine: EngineName;
+  /** GETs the engine's metrics path through the host's transport and returns the body. */
+  fetchMetrics(signal: AbortSignal): Promise<string>;
+  onSample(sample: LiveSample): void;
+  /** Called once when scraping fails, and once when it recovers, so a log is not flooded. */
+  onProblem?(message: string): void;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+export interface TelemetryHandle {
+  /** Stops scraping after one last reading (so the tail of the benchmark is in the series). */
+  stop(): Promise<void>;
+  /** How many scrapes succeeded. */
+  readonly scrapes: number;
+}
+
+/** Scrapes on a fixed cadence until stopped; never throws into the benchmark it observes. */
+export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
+  const intervalMs = options.intervalMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const deriver = new ThroughputDeriver();
+  const controller = new AbortController();
+  let scrapes = 0;
+  let failing = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const scrape = async () => {
+    try {
+      const text = await options.fetchMetrics(controller.signal);
+      const sample = deriver.next(now(), readEngineMetrics(text, options.engine));
+      scrapes++;
+      if (failing) options.onProblem?.('engine /metrics answers again');
+      failing = false;
+      options.onSample(sample);
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      if (!failing) options.onProblem?.(`cannot read the engine's /metrics (${(err as Error).message}); live charts pause until it answers`);
+      failing = true;
+    }
+  };
+  const tick = () => {
+    inFlight = scrape().finally(() => {
+      if (!controller.signal.aborted) timer = setTimeout(tick, intervalMs);
+    });
+  };
+  tick();
+  return {
+    async stop() {
+      if (timer) clearTimeout(timer);
+      await inFlight;
+      controller.abort();
+      if (timer) clearTimeout(timer);
+    },
+    get scrapes() {
+      return scrapes;
+    },
+  };
+}
+
+/**
+ * A bounded series for hour-long runs: when full, neighbouring points are averaged pairwise and later samples are
+ * averaged in bins of the new width, so memory stays fixed and the whole run keeps a uniform resolution.
+ */
+export class DecimatingSeries {
+  private points: LiveSample[] = [];
+  private pending: LiveSample[] = [];
+  /** Raw samples per stored point. */
+  private binSize = 1;
+
+  constructor(private readonly capacity = 3600) {
+    if (capacity < 2) throw new Error('a series needs room for at least two points');
+  }
+
+  push(sample: LiveSample): void {
+    this.pending.push(sample);
+    if (this.pending.length < this.binSize) return;
+    this.points.push(average(this.pending));
+    this.pending = [];
+    if (this.points.length >= this.capacity) {
+      const halved: LiveSample[] = [];
+      for (let i = 0; i < this.points.length; i += 2) halved.push(average(this.points.slice(i, i + 2)));
+      this.points = halved;
+      this.binSize *= 2;
+    }
+  }
+
+  toArray(): LiveSample[] {
+    return this.pending.length > 0 ? [...this.points, average(this.pending)] : [...this.points];
+  }
+
+  get length(): number {
+    return this.points.length + (this.pending.length > 0 ? 1 : 0);
+  }
+}
+
+function average(samples: readonly LiveSample[]): LiveSample {
+  const merged: LiveSample = { t: samples.reduce((a, s) => a + s.t, 0) / samples.length };
+  for (const key of ['totalTokS', 'outputTokS', 'running', 'waiting', 'kvUsage'] as const) {
+    const values = samples.map((s) => s[key]).filter((v): v is number => v !== undefined);
+    if (values.length > 0) merged[key] = values.reduce((x, y) => x + y, 0) / values.length;
+  }
+  return merged;
+}

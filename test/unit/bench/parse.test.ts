@@ -1,0 +1,190 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchmarkResult } from '../../../src/core/plan/schema';
+import { formatResultBlock } from '../../../src/core/bench/format';
+import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult } from '../../../src/core/bench/parse';
+
+const FIXTURES = 'test/fixtures/bench';
+const REFERENCE = join(FIXTURES, 'reference');
+const read = (path: string) => readFileSync(path, 'utf8');
+
+/** Every `LABEL: VALUE` line of every reference block, straight from the text, without the parser. */
+function printedLines(text: string): Array<[string, string]> {
+  return text
+    .split('\n')
+    .map((l) => /^(\S.*?:)\s+(\S+)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1]!, m[2]!]);
+}
+
+test('all 14 result blocks of the reference parse, and print back character for character (trailing spaces aside)', () => {
+  let blocks = 0;
+  for (const name of readdirSync(REFERENCE).sort()) {
+    const text = read(join(REFERENCE, name));
+    const parsed = parseBenchmarkOutput(text, name);
+    assert.equal(parsed.length, (text.match(/Serving Benchmark Result/g) ?? []).length, name);
+    for (const p of parsed) {
+      blocks += 1;
+      assert.equal(p.source.kind, 'vllm-text', name);
+      assert.equal(p.blockStyle, 'v0.11', `${name}: no "Failed requests:" line and "Total Token throughput" → vLLM 0.11 labels`);
+      assert.deepEqual(p.percentileMetrics, ['ttft', 'tpot', 'itl']);
+      assert.deepEqual(p.percentiles, [99]);
+      const printed = formatResultBlock(p.metrics, {
+        percentileMetrics: p.percentileMetrics,
+        percentiles: p.percentiles,
+        goodput: p.goodput,
+        style: p.blockStyle!,
+      });
+      assert.deepEqual(
+        printed.split('\n').map((l) => l.trimEnd()),
+        p.rawOutput.split('\n'),
+        `${name}: printing the parsed metrics gives back the block`,
+      );
+      assert.ok(BenchmarkResult.safeParse(toBenchmarkResult(p)).success, `${name}: a valid BenchmarkResult`);
+    }
+  }
+  assert.equal(blocks, 14);
+});
+
+test('every printed value of the reference blocks lands under its vLLM key with exactly the printed number', () => {
+  const keyOf: Record<string, string> = {
+    'Successful requests:': 'completed',
+    'Benchmark duration (s):': 'duration',
+    'Total input tokens:': 'total_input_tokens',
+    'Total generated tokens:': 'total_output_tokens',
+    'Request throughput (req/s):': 'request_throughput',
+    'Output token throughput (tok/s):': 'output_throughput',
+    'Peak output token throughput (tok/s):': 'max_output_tokens_per_s',
+    'Peak concurrent requests:': 'max_concurrent_requests',
+    'Total Token throughput (tok/s):': 'total_token_throughput',
+  };
+  const statKey = (label: string) => {
+    const m = /^(Mean|Median|P99) (TTFT|TPOT|ITL) \(ms\):$/.exec(label);
+    return m ? `${m[1]!.toLowerCase()}_${m[2]!.toLowerCase()}_ms` : undefined;
+  };
+  let checked = 0;
+  for (const name of readdirSync(REFERENCE).sort()) {
+    const text = read(join(REFERENCE, name));
+    const blockTexts = text.split(/(?=^=+ Serving Benchmark Result =+$)/m).filter((t) => t.includes('Serving Benchmark Result'));
+    const parsed = parseBenchmarkOutput(text, name);
+    blockTexts.forEach((blockText, i) => {
+      for (const [label, value] of printedLines(blockText)) {
+        const key = keyOf[label] ?? statKey(label);
+        assert.ok(key, `${name}: unexpected label ${label}`);
+        assert.equal(parsed[i]!.metrics[key!], Number(value), `${name} block ${i + 1}: ${label}`);
+        checked += 1;
+      }
+    });
+  }
+  assert.equal(checked, 14 * 18);
+});
+
+test('the reference vLLM ShareGPT baseline, field by field', () => {
+  const [p] = parseBenchmarkOutput(read(join(REFERENCE, '01-vllm-sharegpt.txt')));
+  assert.deepEqual(p!.metrics, {
+    duration: 106.15,
+    completed: 1000,
+    failed: 0,
+    total_input_tokens: 214465,
+    total_output_tokens: 199904,
+    request_throughput: 9.42,
+    request_goodput: null,
+    output_throughput: 1883.14,
+    total_token_throughput: 3903.44,
+    max_output_tokens_per_s: 3380,
+    max_concurrent_requests: 1000,
+    mean_ttft_ms: 38971.22,
+    median_ttft_ms: 37502.2,
+    p99_ttft_ms: 76635.16,
+    mean_tpot_ms: 104.59,
+    median_tpot_ms: 101.18,
+    p99_tpot_ms: 210.38,
+    mean_itl_ms: 91.67,
+    median_itl_ms: 87.56,
+    p99_itl_ms: 178.94,
+  });
+  assert.match(p!.notes.join('\n'), /no "Failed requests:" line/);
+});
+
+test('a listing of several blocks keeps each block apart with its "# …" title', () => {
+  const parsed = parseBenchmarkOutput(read(join(REFERENCE, '08-optimized-random-listing.txt')));
+  assert.deepEqual(parsed.map((p) => p.title), ['random 32K input', 'random 4K input', 'random 2K input', 'random 128 input']);
+  assert.deepEqual(parsed.map((p) => p.metrics.total_token_throughput), [7945.66, 9100.71, 10956.49, 13012.2]);
+  assert.equal(parsed[3]!.metrics['mean_tpot_ms'], 1246.57);
+});
+
+test('current vLLM text: Failed line, lowercase label, unpadded lines before the block, errors, e2el and P99.9', () => {
+  const text = read(join(FIXTURES, 'vllm-current.txt'));
+  const [p] = parseBenchmarkOutput(text, 'vllm-current.txt');
+  assert.equal(p!.source.kind, 'vllm-text');
+  assert.equal(p!.blockStyle, 'current');
+  assert.equal(p!.metrics.failed, 3);
+  assert.equal(p!.metrics.completed, 97);
+  assert.equal(p!.metrics.request_goodput, 3.12);
+  assert.equal(p!.setup.maxConcurrency, 64, 'the block line wins over the unpadded "Maximum request concurrency: None" before it');
+  assert.equal(p!.setup.requestRate, 10);
+  assert.equal(p!.setup.burstiness, 1);
+  assert.deepEqual(p!.percentileMetrics, ['ttft', 'tpot', 'itl', 'e2el']);
+  assert.deepEqual(p!.percentiles, [50, 99.9]);
+  assert.equal(p!.metrics['p99.9_e2el_ms'], 2210.5);
+  assert.equal(p!.errors.length, 2);
+  assert.match(p!.errors[0]!, /Bad Request/);
+  const again = formatResultBlock(p!.metrics, {
+    percentileMetrics: p!.percentileMetrics,
+    percentiles: p!.percentiles,
+    goodput: true,
+    maxConcurrency: 64,
+    requestRate: 10,
+    style: 'current',
+  });
+  assert.equal(again, text.slice(text.indexOf('============ Serving')), 'byte-exact, trailing spaces included');
+});
+
+test('SGLang text block: its labels, P90/P95/P99, Max ITL and E2E Latency', () => {
+  const [p] = parseBenchmarkOutput(read(join(FIXTURES, 'sglang.txt')), 'sglang.txt');
+  assert.equal(p!.source.kind, 'sglang-text');
+  assert.equal(p!.setup.backend, 'sglang-oai-chat');
+  assert.equal(p!.setup.requestRate, 'inf');
+  assert.equal(p!.setup.maxConcurrency, null);
+  assert.equal(p!.metrics.completed, 1000);
+  assert.equal(p!.metrics['input_throughput'], 3189.45);
+  assert.equal(p!.metrics['total_output_tokens_retokenized'], 198721);
+  assert.equal(p!.metrics['mean_e2el_ms'], 30120.44);
+  assert.equal(p!.metrics['p95_ttft_ms'], 19011.1);
+  assert.equal(p!.metrics['max_itl_ms'], 2011.56);
+  assert.equal(p!.metrics.max_concurrent_requests, 1000);
+  assert.deepEqual(p!.percentiles, [90, 95, 99]);
+  assert.match(p!.notes.join('\n'), /SGLang's block does not report failed requests/);
+});
+
+test('vLLM --save-result JSON and SGLang JSONL normalize to the same keys', () => {
+  const [v] = parseBenchmarkOutput(read(join(FIXTURES, 'vllm-save-result.json')), 'vllm-save-result.json');
+  assert.equal(v!.source.kind, 'vllm-json');
+  assert.equal(v!.setup.requestRate, 'inf');
+  assert.equal(v!.metrics.total_token_throughput, 3903.4412);
+  assert.equal(v!.metrics['std_itl_ms'], 40.1);
+  assert.equal('ttfts' in v!.metrics, false, 'per-request arrays stay out of the metrics');
+  assert.match(v!.rawOutput, /^============ Serving Benchmark Result/);
+  const lines = parseBenchmarkOutput(read(join(FIXTURES, 'sglang.jsonl')), 'sglang.jsonl');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0]!.source.kind, 'sglang-jsonl');
+  assert.equal(lines[0]!.metrics.total_token_throughput, 6160.72);
+  assert.equal(lines[0]!.metrics['p99_e2el_ms'], 60001.5);
+  assert.equal(lines[1]!.metrics.completed, 500);
+});
+
+test('text that is not a result is rejected with a message naming what was expected', () => {
+  assert.throws(() => parseBenchmarkOutput('hello\nworld\n', 'notes.txt'), (err: Error) => {
+    assert.ok(err instanceof BenchmarkParseError);
+    assert.match(err.message, /^notes\.txt: no benchmark result found; expected the "=+ Serving Benchmark Result =+" block/);
+    return true;
+  });
+  assert.throws(() => parseBenchmarkOutput('{"model": "x"}', 'other.json'), /other\.json: a JSON object without "completed"/);
+  assert.throws(() => parseBenchmarkOutput('{"a":1}\n{oops\n', 'bad.jsonl'), /bad\.jsonl:2: not valid JSON/);
+  const truncated = read(join(REFERENCE, '01-vllm-sharegpt.txt')).split('\n').slice(0, 8).join('\n');
+  assert.throws(() => parseBenchmarkOutput(truncated, 'cut.txt'), /cut\.txt:1: .*not closed.*cut short/);
+  assert.throws(() => parseBenchmarkOutput('============ Serving Benchmark Result ============\nFoo: 1\n==================================================\n'), /no "Successful requests:" line/);
+  assert.throws(() => parseBenchmarkOutput('   \n'), /the input is empty/);
+});

@@ -1,0 +1,67 @@
+// Markdown building blocks for mkdocs-material pages (research/vscode-ecosystem.md C.11): admonitions whose bodies
+// are indented exactly four spaces, code fences that cannot be closed by their content, and pipe tables.
+
+export type AdmonitionMarker = '!!!' | '???' | '???+';
+
+/** Python-Markdown reads a body line indented by a tab as four columns, but an editor may not: never emit tabs. */
+const TAB = /\t/g;
+
+/**
+ * An admonition (`!!!`), a closed collapsible block (`???`) or an open one (`???+`). The title is always quoted
+ * (single quotes are not recognised), and a `"` inside it becomes `&quot;` so the title cannot end early.
+ */
+export function admonition(marker: AdmonitionMarker, type: string, title: string | undefined, body: string): string {
+  if (!/^[\w-]+(?: +[\w-]+)*$/.test(type)) throw new Error(`admonition type "${type}" must be words of letters, digits, "_" or "-"`);
+  const header = title === undefined ? `${marker} ${type}` : `${marker} ${type} "${title.replace(/"/g, '&quot;')}"`;
+  return `${header}\n${indent(body.replace(TAB, '    '))}`;
+}
+
+/** Indents every non-empty line by four spaces (empty lines stay empty: no trailing whitespace). */
+export function indent(text: string): string {
+  return text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => (line === '' ? '' : `    ${line}`))
+    .join('\n');
+}
+
+/** A fenced code block whose fence is longer than any backtick run in the content, so the content cannot close it. */
+export function codeFence(language: string, content: string): string {
+  const longestRun = Math.max(0, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}${language}\n${content.replace(/\n+$/, '')}\n${fence}`;
+}
+
+/** A pipe table. Cells may hold inline markdown and inline HTML; a `|` inside a cell is escaped. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
+  for (const row of rows) {
+    if (row.length !== header.length) throw new Error(`table row has ${row.length} cells, the header has ${header.length}`);
+  }
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Numbers as `vllm bench serve` prints them: two decimals. */
+export function fixed2(value: number): string {
+  return value.toFixed(2);
+}
+
+/** A relative change in percent with its sign and one decimal, e.g. `+60.0%`. */
+export function signedPercent(changePct: number): string {
+  const text = changePct.toFixed(1);
+  if (text === '0.0' || text === '-0.0') return '0.0%';
+  return changePct > 0 ? `+${text}%` : `${text}%`;
+}
+
+export function relativeChangePct(from: number, to: number): number {
+  return from === 0 ? 0 : (to / from - 1) * 100;
+}
+
+/**
+ * The reference highlights gains with an inline background; the text colour is fixed too, so the cell stays readable
+ * in dark themes (a light background under light theme text would not be).
+ */
+export function highlight(text: string, tone: 'better' | 'worse'): string {
+  const background = tone === 'better' ? 'lightgreen' : 'lightsalmon';
+  return `<span style="background-color:${background};color:black;">${text}</span>`;
+}

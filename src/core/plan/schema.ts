@@ -523,6 +523,10 @@ export const Experiment = z.object({
   stages: z.array(StageRecord),
   generalization: z.array(GeneralizationRecord).default([]),
   recommendation: z.object({ variant: EngineVariant, command: z.string(), why: z.string() }).optional(),
+  /** Every engine launch this experiment made, so a resume can stop one an interrupted run left behind. */
+  engineRunIds: z.array(z.string()).default([]),
+  /** Facts a reader must know about the whole experiment (budget used up, simulated at speedup K, resumed). */
+  notes: z.array(z.string()).default([]),
   error: z.string().optional(),
 });
 export type Experiment = z.infer<typeof Experiment>;

@@ -1,0 +1,544 @@
+// The experiment runner (issue 6): baseline → stages (staged greedy, or one grid) → recommendation → generalization,
+// against a TuneBackend (a real host, or a prediction). Every result and every change of the manifest is saved at
+// once, so an interrupted experiment resumes without re-running a finished point.
+import type {
+  BenchmarkMetrics,
+  BenchmarkResult,
+  Crash,
+  EngineVariant,
+  Experiment,
+  HostFacts,
+  OptionOutcome,
+  OptionRecord,
+  Runner,
+  StageRecord,
+  TuningPlan,
+  Workload,
+} from '../plan/schema';
+import { resolveWorkload } from '../plan/presets';
+import { newStoreId, type ResultsStore } from '../results/store';
+import type { LiveSample, RequestSample, RunObserver, RunPosition } from './observer';
+import {
+  baselineVariant,
+  budgetExhausted,
+  decideStage,
+  gridCombinations,
+  measuredOutcome,
+  optionVariant,
+  signedPct,
+  variantKey,
+  type Contender,
+} from './search';
+
+/** A launched engine that is ready to serve. */
+export interface EngineSession {
+  runId: string;
+  /** The exact command that was launched (including what the runner added, such as SGLang's --enable-metrics). */
+  command: string;
+  variant: EngineVariant;
+}
+
+export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string };
+
+export interface BenchmarkRequest {
+  session: EngineSession;
+  workload: Workload;
+  position: RunPosition;
+  signal: AbortSignal;
+  onSample(sample: LiveSample): void;
+  onRequest(sample: RequestSample): void;
+  onLog(line: string): void;
+}
+
+export interface BenchmarkOutcome {
+  metrics: BenchmarkMetrics;
+  rawOutput?: string;
+  benchCommand: string;
+  sourceKind: BenchmarkResult['source']['kind'];
+  /** True when the run was stopped before it finished (Ctrl-C): the metrics cover what was measured. */
+  interrupted: boolean;
+  startedAt: string;
+  endedAt: string;
+  notes: string[];
+}
+
+/** Where an experiment's launches and benchmarks happen. The real one drives a host; a predicting one forecasts. */
+export interface TuneBackend {
+  readonly runner: Runner;
+  facts(signal: AbortSignal): Promise<HostFacts>;
+  /** The launch command of a variant as a user would type it (what the report shows). */
+  launchCommand(variant: EngineVariant): string;
+  /** The benchmark command for a workload (dry runs print it). */
+  benchCommand(variant: EngineVariant, workload: Workload): string;
+  launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome>;
+  /** One tiny request so JIT/autotune warmup is not measured. */
+  warmup(session: EngineSession, signal: AbortSignal): Promise<void>;
+  /** Clears the engine's prefix cache; false when the engine refused (then the runner varies the seed instead). */
+  resetPrefixCache(session: EngineSession, signal: AbortSignal): Promise<boolean>;
+  benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
+  /** Stops the engine and waits until its port and GPU memory are released. */
+  stop(session: EngineSession): Promise<void>;
+  /** Stops any of these engine runs that is still alive; returns the ids it stopped. */
+  stopLeftovers(runIds: readonly string[]): Promise<string[]>;
+}
+
+export class ExperimentError extends Error {}
+
+export interface RunExperimentOptions {
+  plan: TuningPlan;
+  planPath?: string;
+  backend: TuneBackend;
+  store: ResultsStore;
+  observer?: RunObserver;
+  signal: AbortSignal;
+  /** Continue this stored experiment instead of starting a new one. */
+  resumeId?: string;
+  /** Reads a pasted serve command line into a variant (the engines module's parseServeCommand). */
+  parseCommand(line: string): EngineVariant;
+  /** Facts recorded on the experiment, e.g. "simulated host at speedup 40×". */
+  notes?: string[];
+  now?: () => number;
+}
+
+const BASELINE = 'Baseline';
+const GENERALIZATION = 'Generalization';
+const RECOMMENDED = 'Recommended';
+
+const pointKey = (stage: string, option: string, workload: string, repeat: number) => `${stage}\u0000${option}\u0000${workload}\u0000${repeat}`;
+
+/** Benchmark runs a plan needs at most (resume and reuse of identical variants make it fewer). */
+export function plannedRuns(plan: TuningPlan, optionCount: number): number {
+  const workloads = 1 + plan.workloads.generalization.length;
+  return plan.repeats * (workloads + optionCount + plan.workloads.generalization.length);
+}
+
+export async function runExperiment(options: RunExperimentOptions): Promise<Experiment> {
+  const runner = new ExperimentRunner(options);
+  return runner.run();
+}
+
+class ExperimentRunner {
+  private readonly plan: TuningPlan;
+  private readonly backend: TuneBackend;
+  private readonly store: ResultsStore;
+  private readonly observer: RunObserver;
+  private readonly signal: AbortSignal;
+  private readonly now: () => number;
+  private experiment!: Experiment;
+  /** Finished (complete) results of this experiment by point. */
+  private readonly done = new Map<string, BenchmarkResult>();
+  /** Outcomes by variant, so an option that launches an already measured variant is not measured again. */
+  private readonly byVariant = new Map<string, OptionOutcome>();
+  private readonly primary: Workload;
+  private readonly generalization: Workload[];
+  private runsDone = 0;
+  private runsTotal = 0;
+  private searchRuns = 0;
+  private readonly startedAtMs: number;
+  private measuredSeconds = 0;
+  private measuredRuns = 0;
+
+  constructor(private readonly options: RunExperimentOptions) {
+    this.plan = options.plan;
+    this.backend = options.backend;
+    this.store = options.store;
+    this.observer = options.observer ?? {};
+    this.signal = options.signal;
+    this.now = options.now ?? Date.now;
+    this.startedAtMs = this.now();
+    this.primary = resolveWorkload(this.plan.workloads.primary);
+    this.generalization = this.plan.workloads.generalization.map(resolveWorkload);
+    const names = [this.primary, ...this.generalization].map((w) => w.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) throw new ExperimentError(`two workloads are both named "${duplicate}"; give each workload a distinct "name" in the plan`);
+  }
+
+  async run(): Promise<Experiment> {
+    await this.open();
+    try {
+      const baseline = await this.measureBaseline();
+      let incumbent = { name: BASELINE, variant: baseline.variant, outcome: baseline.outcome! };
+      if (this.plan.strategy === 'grid') incumbent = await this.grid(incumbent);
+      else for (const [index, stage] of this.plan.stages.entries()) incumbent = await this.stage(index, stage, incumbent);
+      await this.recommend(incumbent);
+      await this.generalize(baseline, incumbent);
+      this.experiment.status = 'completed';
+      this.experiment.endedAt = new Date(this.now()).toISOString();
+      await this.save();
+      this.observer.experimentFinished?.(this.experiment);
+      return this.experiment;
+    } catch (err) {
+      if (this.signal.aborted || err instanceof Interrupted) {
+        this.experiment.status = 'interrupted';
+        this.experiment.endedAt = new Date(this.now()).toISOString();
+        await this.save();
+        this.observer.experimentFinished?.(this.experiment);
+        return this.experiment;
+      }
+      this.experiment.status = 'failed';
+      this.experiment.error = (err as Error).message;
+      this.experiment.endedAt = new Date(this.now()).toISOString();
+      await this.save();
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------ state
+
+  private async open(): Promise<void> {
+    const { resumeId } = this.options;
+    const optionCount = this.plan.strategy === 'grid' ? gridCombinations(this.plan, baselineVariant(this.plan, this.options.parseCommand), this.options.parseCommand).length : this.plan.stages.reduce((n, s) => n + s.options.length, 0);
+    this.runsTotal = plannedRuns(this.plan, optionCount);
+    if (resumeId) {
+      const stored = await this.store.loadExperiment(resumeId);
+      if (JSON.stringify(stored.plan) !== JSON.stringify(this.plan)) {
+        throw new ExperimentError(`the plan differs from the one experiment ${resumeId} started with; resume with the same plan file, or start a new experiment without --resume`);
+      }
+      if (stored.status === 'completed') throw new ExperimentError(`experiment ${resumeId} already completed; nothing to resume (\`serving-lab results show ${resumeId}\` shows it)`);
+      this.experiment = stored;
+      // An interrupted run may have left an engine running (killed before it could stop it): stop it first.
+      const stopped = await this.backend.stopLeftovers(stored.engineRunIds);
+      for (const id of stopped) this.log(`stopped engine run ${id} left behind by the interrupted run`);
+      const { results } = await this.store.listResults();
+      for (const r of results) {
+        if (r.experimentId !== resumeId || r.status !== 'complete' || r.stage === undefined || r.option === undefined || !r.workload || r.repeat === undefined) continue;
+        this.done.set(pointKey(r.stage, r.option, r.workload.name, r.repeat), r);
+      }
+      this.runsDone = this.done.size;
+      this.experiment.status = 'running';
+      delete this.experiment.error;
+      delete this.experiment.endedAt;
+      this.experiment.notes = [...this.experiment.notes, `resumed at ${new Date(this.now()).toISOString()} (${this.done.size} finished benchmark runs kept)`];
+    } else {
+      const facts = await this.backend.facts(this.signal);
+      const variant = baselineVariant(this.plan, this.options.parseCommand);
+      this.experiment = {
+        schemaVersion: 1,
+        id: newStoreId('x', new Date(this.now())),
+        ...(this.options.planPath ? { planPath: this.options.planPath } : {}),
+        plan: this.plan,
+        host: facts,
+        status: 'running',
+        startedAt: new Date(this.now()).toISOString(),
+        baseline: { name: BASELINE, variant, command: this.backend.launchCommand(variant), incumbent: false },
+        stages: [],
+        generalization: [],
+        engineRunIds: [],
+        notes: [...(this.options.notes ?? [])],
+      };
+    }
+    await this.save();
+    this.observer.experimentStarted?.(this.experiment, { resumed: Boolean(resumeId), runsDone: this.runsDone, runsTotal: this.runsTotal });
+  }
+
+  private async save(): Promise<void> {
+    await this.store.saveExperiment(this.experiment);
+    this.observer.experimentSaved?.(this.experiment);
+  }
+
+  private log(line: string): void {
+    this.observer.log?.(line, 'tune');
+  }
+
+  private checkAbort(): void {
+    if (this.signal.aborted) throw new Interrupted();
+  }
+
+  // ------------------------------------------------------------ steps
+
+  private async measureBaseline(): Promise<OptionRecord> {
+    const record = this.experiment.baseline;
+    if (!record.outcome) {
+      // The baseline launch also runs the generalization workloads: one launch instead of two.
+      const outcome = await this.measure({ stage: BASELINE, stageIndex: -1, option: BASELINE, record, workloads: [this.primary, ...this.generalization], countsForBudget: false });
+      record.outcome = outcome.primary;
+      await this.save();
+    }
+    if (record.outcome.kind === 'crashed') {
+      throw new ExperimentError(`the baseline crashed (${record.outcome.crash.reason}: ${record.outcome.crash.rootCause}); fix the baseline variant in the plan, then run again`);
+    }
+    if (record.outcome.kind === 'skipped') throw new ExperimentError(`the baseline was not measured: ${record.outcome.why}`);
+    this.byVariant.set(variantKey(record.variant), record.outcome);
+    return record;
+  }
+
+  private async stage(index: number, stage: TuningPlan['stages'][number], incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {
+    let record = this.experiment.stages[index];
+    if (!record) {
+      record = { name: stage.name, kind: stage.kind, options: [] };
+      this.experiment.stages[index] = record;
+    }
+    if (!record.options.some((o) => o.incumbent)) {
+      record.options.unshift({ name: incumbent.name, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: true, outcome: incumbent.outcome });
+    }
+    for (const option of stage.options) {
+      this.checkAbort();
+      let optionRecord = record.options.find((o) => !o.incumbent && o.name === option.name);
+      if (!optionRecord) {
+        let variant: EngineVariant;
+        try {
+          variant = optionVariant(option, incumbent.variant, this.plan.model, this.options.parseCommand);
+        } catch (err) {
+          throw new ExperimentError(`stage "${stage.name}", option "${option.name}": ${(err as Error).message}`);
+        }
+        optionRecord = { name: option.name, variant, command: this.backend.launchCommand(variant), incumbent: false };
+        record.options.push(optionRecord);
+      }
+      await this.measureOption(stage.name, index, optionRecord);
+    }
+    return this.decide(record, incumbent);
+  }
+
+  private async grid(incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {
+    let record = this.experiment.stages[0];
+    if (!record) {
+      record = { name: 'Grid', kind: 'other', options: [] };
+      this.experiment.stages[0] = record;
+      record.options.push({ name: incumbent.name, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: true, outcome: incumbent.outcome });
+      for (const combo of gridCombinations(this.plan, incumbent.variant, this.options.parseCommand)) {
+        if (variantKey(combo.variant) === variantKey(incumbent.variant)) continue;
+        record.options.push({ name: combo.name, variant: combo.variant, command: this.backend.launchCommand(combo.variant), incumbent: false });
+      }
+      await this.save();
+    }
+    for (const option of record.options.filter((o) => !o.incumbent)) {
+      this.checkAbort();
+      await this.measureOption(record.name, 0, option);
+    }
+    return this.decide(record, incumbent);
+  }
+
+  private async measureOption(stage: string, stageIndex: number, record: OptionRecord): Promise<void> {
+    if (record.outcome) {
+      this.byVariant.set(variantKey(record.variant), record.outcome);
+      return;
+    }
+    const known = this.byVariant.get(variantKey(record.variant));
+    if (known && known.kind !== 'skipped') {
+      // The same launch was measured earlier in this experiment (e.g. the engine stage's vLLM = the baseline).
+      record.outcome = known;
+    } else {
+      const budget = budgetExhausted(this.plan, { runsDone: this.searchRuns, startedAtMs: Date.parse(this.experiment.startedAt), nowMs: this.now() });
+      record.outcome = budget
+        ? { kind: 'skipped', why: budget }
+        : (await this.measure({ stage, stageIndex, option: record.name, record, workloads: [this.primary], countsForBudget: true })).primary;
+      if (budget) this.log(`${stage} / ${record.name}: skipped, ${budget}`);
+    }
+    this.byVariant.set(variantKey(record.variant), record.outcome);
+    await this.save();
+  }
+
+  private async decide(record: StageRecord, incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {
+    if (!record.decision) {
+      const contenders: Contender[] = record.options.filter((o) => !o.incumbent).map((o) => ({ name: o.name, outcome: o.outcome! }));
+      record.decision = decideStage({ name: incumbent.name, outcome: incumbent.outcome }, contenders);
+      await this.save();
+      this.observer.decision?.(record.name, record.decision);
+      this.log(`${record.name}: ${record.decision.why}`);
+    }
+    const winner = record.options.find((o) => !o.incumbent && o.name === record.decision!.winner);
+    return winner ? { name: winner.name, variant: winner.variant, outcome: winner.outcome! } : incumbent;
+  }
+
+  private async recommend(incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }): Promise<void> {
+    const gains = this.experiment.stages
+      .filter((s) => s.decision && s.decision.gainPct !== 0)
+      .map((s) => `${s.name}: ${s.decision!.winner} ${signedPct(s.decision!.gainPct)}${s.decision!.withinNoise ? ' (within noise)' : ''}`);
+    const base = this.experiment.baseline.outcome;
+    const total =
+      base && (base.kind === 'measured' || base.kind === 'violates-constraints') && (incumbent.outcome.kind === 'measured' || incumbent.outcome.kind === 'violates-constraints')
+        ? ` Overall ${signedPct(((incumbent.outcome.objective.mean - base.objective.mean) / base.objective.mean) * 100)} over the baseline on ${this.primary.name}.`
+        : '';
+    this.experiment.recommendation = {
+      variant: incumbent.variant,
+      command: this.backend.launchCommand(incumbent.variant),
+      why: gains.length > 0 ? `Kept gains — ${gains.join('; ')}.${total}` : `No option beat the baseline.${total}`,
+    };
+    await this.save();
+  }
+
+  private async generalize(baseline: OptionRecord, incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }): Promise<void> {
+    const sameAsBaseline = variantKey(incumbent.variant) === variantKey(baseline.variant);
+    const idsOf = (outcome: OptionOutcome | undefined) => (outcome && (outcome.kind === 'measured' || outcome.kind === 'violates-constraints') ? outcome.resultIds : []);
+    let recommended: Map<string, string[]> = new Map();
+    if (this.generalization.length > 0 && !sameAsBaseline) {
+      const record: OptionRecord = { name: RECOMMENDED, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: false };
+      recommended = (await this.measure({ stage: GENERALIZATION, stageIndex: this.plan.stages.length, option: RECOMMENDED, record, workloads: this.generalization, countsForBudget: false })).byWorkload;
+    }
+    const baselineIds = (w: Workload) => this.idsFor(BASELINE, BASELINE, w);
+    this.experiment.generalization = [
+      { workload: this.primary, baselineResultIds: idsOf(baseline.outcome), recommendedResultIds: idsOf(incumbent.outcome) },
+      ...this.generalization.map((w) => ({ workload: w, baselineResultIds: baselineIds(w), recommendedResultIds: sameAsBaseline ? baselineIds(w) : (recommended.get(w.name) ?? []) })),
+    ];
+    await this.save();
+  }
+
+  private idsFor(stage: string, option: string, workload: Workload): string[] {
+    const ids: string[] = [];
+    for (let r = 0; r < this.plan.repeats; r++) {
+      const result = this.done.get(pointKey(stage, option, workload.name, r));
+      if (result) ids.push(result.id);
+    }
+    return ids;
+  }
+
+  // ------------------------------------------------------------ one launch, several workloads × repeats
+
+  private async measure(args: {
+    stage: string;
+    stageIndex: number;
+    option: string;
+    record: OptionRecord;
+    workloads: Workload[];
+    countsForBudget: boolean;
+  }): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
+    const { stage, option, record, workloads } = args;
+    const repeats = this.plan.repeats;
+    const missing = workloads.flatMap((w) => Array.from({ length: repeats }, (_, r) => ({ w, r }))).filter(({ w, r }) => !this.done.has(pointKey(stage, option, w.name, r)));
+
+    if (missing.length > 0) {
+      this.checkAbort();
+      const launched = await this.launch(record);
+      if (!launched.ok) return { primary: { kind: 'crashed', crash: launched.crash }, byWorkload: new Map() };
+      const session = launched.session;
+      try {
+        await this.backend.warmup(session, this.signal);
+        let first = true;
+        for (const { w, r } of missing) {
+          this.checkAbort();
+          // Each run after the first on this launch starts from an empty prefix cache, so no repeat measures a warm one.
+          let workload = w;
+          const notes: string[] = [];
+          if (!first && !(await this.backend.resetPrefixCache(session, this.signal))) {
+            workload = { ...w, seed: w.seed + r };
+            notes.push(`the engine refused a prefix-cache reset; seed ${workload.seed} used instead of ${w.seed} so the prompts differ`);
+          }
+          first = false;
+          await this.benchmarkPoint({ ...args, session, workload, baseWorkload: w, repeat: r, notes });
+        }
+      } catch (err) {
+        if (this.signal.aborted || err instanceof Interrupted) throw err;
+        // The engine died or the client failed mid-run: a result of this option, not the end of the experiment.
+        const crash: Crash = { reason: 'unknown', rootCause: `benchmark failed: ${(err as Error).message}`, logExcerpt: [] };
+        this.observer.engine?.({ state: 'crashed', option, crash });
+        this.log(`${option}: ${crash.rootCause}`);
+        return { primary: { kind: 'crashed', crash }, byWorkload: new Map() };
+      } finally {
+        await this.backend.stop(session);
+        this.observer.engine?.({ state: 'stopped', option });
+      }
+    }
+
+    const byWorkload = new Map(workloads.map((w) => [w.name, this.idsFor(stage, option, w)]));
+    const primaryResults = Array.from({ length: repeats }, (_, r) => this.done.get(pointKey(stage, option, workloads[0]!.name, r))).filter((x): x is BenchmarkResult => x !== undefined);
+    if (primaryResults.length === 0) return { primary: { kind: 'skipped', why: 'no benchmark finished' }, byWorkload };
+    return {
+      primary: measuredOutcome(
+        primaryResults.map((r) => r.id),
+        primaryResults.map((r) => r.metrics),
+        this.plan,
+      ),
+      byWorkload,
+    };
+  }
+
+  private async launch(record: OptionRecord): Promise<LaunchOutcome> {
+    this.observer.engine?.({ state: 'launching', option: record.name, command: record.command });
+    this.log(`launching ${record.name}: ${record.command}`);
+    const outcome = await this.backend.launch(record.variant, { signal: this.signal, onLog: (line) => this.observer.log?.(line, 'engine') });
+    const runId = outcome.ok ? outcome.session.runId : outcome.runId;
+    if (runId) {
+      record.engineRunId = runId;
+      this.experiment.engineRunIds.push(runId);
+      await this.save();
+    }
+    if (!outcome.ok) {
+      this.checkAbort();
+      this.observer.engine?.({ state: 'crashed', option: record.name, crash: outcome.crash });
+      this.log(`${record.name} crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`);
+    } else {
+      this.observer.engine?.({ state: 'ready', option: record.name, startupS: outcome.startupS });
+    }
+    return outcome;
+  }
+
+  private async benchmarkPoint(args: {
+    stage: string;
+    stageIndex: number;
+    option: string;
+    record: OptionRecord;
+    session: EngineSession;
+    workload: Workload;
+    baseWorkload: Workload;
+    repeat: number;
+    notes: string[];
+    countsForBudget: boolean;
+  }): Promise<void> {
+    const position: RunPosition = {
+      experimentId: this.experiment.id,
+      stage: args.stage,
+      stageIndex: args.stageIndex,
+      stageCount: this.plan.strategy === 'grid' ? 1 : this.plan.stages.length,
+      option: args.option,
+      command: args.record.command,
+      workload: args.baseWorkload.name,
+      repeat: args.repeat + 1,
+      repeats: this.plan.repeats,
+    };
+    this.observer.point?.(position);
+    const started = this.now();
+    const outcome = await this.backend.benchmark({
+      session: args.session,
+      workload: args.workload,
+      position,
+      signal: this.signal,
+      onSample: (s) => this.observer.sample?.(s),
+      onRequest: (s) => this.observer.request?.(s),
+      onLog: (line) => this.observer.log?.(line, 'bench'),
+    });
+    const result: BenchmarkResult = {
+      schemaVersion: 1,
+      id: newStoreId('r', new Date(this.now())),
+      createdAt: new Date(this.now()).toISOString(),
+      status: outcome.interrupted ? 'interrupted' : 'complete',
+      metrics: outcome.metrics,
+      ...(outcome.rawOutput !== undefined ? { rawOutput: outcome.rawOutput } : {}),
+      variant: args.session.variant,
+      workload: args.workload,
+      host: this.experiment.host,
+      ...(this.experiment.host.engineVersions[args.session.variant.engine] ? { engineVersion: this.experiment.host.engineVersions[args.session.variant.engine] } : {}),
+      runner: this.backend.runner,
+      source: { kind: outcome.sourceKind },
+      commands: { serve: args.session.command, bench: outcome.benchCommand },
+      startedAt: outcome.startedAt,
+      endedAt: outcome.endedAt,
+      experimentId: this.experiment.id,
+      stage: args.stage,
+      option: args.option,
+      repeat: args.repeat,
+      notes: [...(this.options.notes ?? []), ...args.notes, ...outcome.notes],
+    };
+    await this.store.saveResult(result);
+    this.observer.resultSaved?.(result, position);
+    if (outcome.interrupted) throw new Interrupted();
+    // The point is finished only once its complete result is on disk.
+    this.done.set(pointKey(args.stage, args.option, args.baseWorkload.name, args.repeat), result);
+    this.runsDone++;
+    if (args.countsForBudget) this.searchRuns++;
+    this.measuredRuns++;
+    this.measuredSeconds += (this.now() - started) / 1000;
+    const remainingRuns = Math.max(0, this.runsTotal - this.runsDone);
+    this.observer.eta?.({
+      runsDone: this.runsDone,
+      runsTotal: this.runsTotal,
+      elapsedS: (this.now() - this.startedAtMs) / 1000,
+      remainingS: (this.measuredSeconds / this.measuredRuns) * remainingRuns,
+    });
+  }
+}
+
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}

@@ -1,0 +1,243 @@
+// `serving-lab results list|show|export|import`: the results store from a terminal.
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult } from '../../core/bench/parse';
+import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
+import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
+import { CliError, UsageError, type FlagSpec } from '../args';
+import { jsonFlag, type CliCommand, type CommandContext } from '../command';
+
+export const resultsDirFlag: FlagSpec = { name: 'results', type: 'string', metavar: 'DIR', description: 'results store directory', default: '.serving-lab' };
+
+export function storeFrom(ctx: CommandContext): ResultsStore {
+  return openResultsStore(resolve(ctx.cwd, String(ctx.args.flags['results'])));
+}
+
+/** "sglang tp4 ep4 fa3" — a variant in a few words, for tables. */
+export function variantLabel(v: EngineVariant | undefined): string {
+  if (!v) return '-';
+  const p = v.parallel;
+  const parts = [v.engine, `tp${p.tp}`];
+  if (p.pp > 1) parts.push(`pp${p.pp}`);
+  if (p.dp > 1) parts.push(`dp${p.dp}`);
+  if (p.ep > 1) parts.push(`ep${p.ep}`);
+  if (v.quantization) parts.push(v.quantization);
+  if (/fp8/i.test(v.model)) parts.push('FP8');
+  if (v.attentionBackend) parts.push(v.attentionBackend);
+  if (v.cudaGraph.maxBatchSize) parts.push(`cg${v.cudaGraph.maxBatchSize}`);
+  return parts.join(' ');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+const fixed = (x: number | null | undefined, digits = 2) => (typeof x === 'number' ? x.toFixed(digits) : '-');
+
+function reportProblems(ctx: CommandContext, problems: Array<{ file: string; message: string }>): void {
+  for (const p of problems) ctx.log.warn(`skipped unreadable file: ${p.message}`);
+}
+
+export const resultsList: CliCommand = {
+  path: ['results', 'list'],
+  summary: 'List stored benchmark results (or experiments with --experiments), oldest first.',
+  flags: [jsonFlag, resultsDirFlag, { name: 'experiments', type: 'boolean', description: 'list experiments instead of results' }],
+  positionals: [],
+  async run(ctx) {
+    const store = storeFrom(ctx);
+    if (ctx.args.flags['experiments']) {
+      const { experiments, problems } = await store.listExperiments();
+      reportProblems(ctx, problems);
+      if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(experiments, null, 2)}\n`);
+      if (experiments.length === 0) return ctx.log.info(`no experiments in ${store.root}; run \`serving-lab tune PLAN\``);
+      ctx.stdout(table([['ID', 'STARTED', 'STATUS', 'PLAN', 'RECOMMENDATION'], ...experiments.map((x) => [x.id, x.startedAt.slice(0, 19), x.status, x.plan.name, variantLabel(x.recommendation?.variant)])]));
+      return;
+    }
+    const { results, problems } = await store.listResults();
+    reportProblems(ctx, problems);
+    if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(results, null, 2)}\n`);
+    if (results.length === 0) return ctx.log.info(`no results in ${store.root}; run \`serving-lab tune PLAN\` or \`serving-lab results import FILE\``);
+    ctx.stdout(
+      table([
+        ['ID', 'CREATED', 'STATUS', 'VARIANT', 'WORKLOAD', 'TOTAL TOK/S', 'MEAN TPOT MS', 'STAGE/OPTION'],
+        ...results.map((r) => [
+          r.id,
+          r.createdAt.slice(0, 19),
+          r.status,
+          variantLabel(r.variant),
+          r.workload?.name ?? '-',
+          fixed(r.metrics.total_token_throughput),
+          fixed(r.metrics['mean_tpot_ms']),
+          r.stage ? `${r.stage}/${r.option ?? ''}${r.repeat !== undefined && r.repeat > 0 ? ` #${r.repeat + 1}` : ''}` : '-',
+        ]),
+      ]),
+    );
+  },
+};
+
+function describeResult(r: BenchmarkResult): string {
+  const lines = [
+    `Result ${r.id} (${r.status}), created ${r.createdAt}`,
+    `  variant:  ${variantLabel(r.variant)}${r.variant ? ` — ${r.variant.model}` : ''}`,
+    `  workload: ${r.workload?.name ?? '-'}`,
+    `  runner:   ${r.runner} (${r.source.kind}${r.source.file ? `, ${r.source.file}` : ''})`,
+  ];
+  if (r.host) lines.push(`  host:     ${r.host.name}${r.host.simulated ? ' (simulated)' : ''}, ${r.host.gpus.length}× ${r.host.gpus[0]?.name ?? 'GPU'}`);
+  if (r.experimentId) lines.push(`  experiment: ${r.experimentId} / ${r.stage ?? ''} / ${r.option ?? ''}${r.repeat !== undefined ? ` / repeat ${r.repeat + 1}` : ''}`);
+  if (r.commands.serve) lines.push(`  serve:    ${r.commands.serve}`);
+  if (r.commands.bench) lines.push(`  bench:    ${r.commands.bench}`);
+  for (const n of r.notes) lines.push(`  note:     ${n}`);
+  lines.push('');
+  lines.push(r.rawOutput ?? Object.entries(r.metrics).map(([k, v]) => `${k}: ${v}`).join('\n'));
+  return `${lines.join('\n')}\n`;
+}
+
+function describeExperiment(x: Experiment): string {
+  const outcome = (o: Experiment['baseline']) => {
+    const out = o.outcome;
+    if (!out) return 'not measured yet';
+    if (out.kind === 'crashed') return `crashed (${out.crash.reason}): ${out.crash.rootCause}`;
+    if (out.kind === 'skipped') return `skipped: ${out.why}`;
+    const v = `${out.objective.mean.toFixed(2)}${out.objective.stdev !== undefined ? ` ± ${out.objective.stdev.toFixed(2)}` : ''} ${out.objective.metric}`;
+    return out.kind === 'violates-constraints' ? `${v}, violates ${out.violations.join(', ')}` : v;
+  };
+  const lines = [`Experiment ${x.id} (${x.status}) — ${x.plan.name}`, `  host: ${x.host.name}${x.host.simulated ? ' (simulated)' : ''}; started ${x.startedAt}${x.endedAt ? `, ended ${x.endedAt}` : ''}`];
+  for (const n of x.notes) lines.push(`  note: ${n}`);
+  lines.push('', `Baseline: ${x.baseline.command}`, `  ${outcome(x.baseline)}`);
+  for (const s of x.stages) {
+    lines.push('', `${s.name}:`);
+    for (const o of s.options) lines.push(`  ${o.incumbent ? '(incumbent) ' : ''}${o.name}: ${outcome(o)}`, `      ${o.command}`);
+    if (s.decision) lines.push(`  → ${s.decision.winner}${s.decision.withinNoise ? ' (gain within noise)' : ''}: ${s.decision.why}`);
+  }
+  if (x.recommendation) lines.push('', `Recommendation: ${x.recommendation.command}`, `  ${x.recommendation.why}`);
+  if (x.generalization.length > 0) {
+    lines.push('', 'Generalization (result ids, baseline → recommended):');
+    for (const g of x.generalization) lines.push(`  ${g.workload.name}: ${g.baselineResultIds.join(',') || '-'} → ${g.recommendedResultIds.join(',') || '-'}`);
+  }
+  if (x.error) lines.push('', `Error: ${x.error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const resultsShow: CliCommand = {
+  path: ['results', 'show'],
+  summary: 'Show one stored result (its benchmark block and provenance) or one experiment (stages, decisions, recommendation).',
+  flags: [jsonFlag, resultsDirFlag],
+  positionals: [{ name: 'id', description: 'a result id or an experiment id (see `serving-lab results list`)' }],
+  async run(ctx) {
+    const store = storeFrom(ctx);
+    const id = ctx.args.positionals[0]!;
+    try {
+      const item = id.startsWith('x-') ? await store.loadExperiment(id).catch(() => store.loadResult(id)) : await store.loadResult(id).catch(() => store.loadExperiment(id));
+      if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(item, null, 2)}\n`);
+      ctx.stdout('plan' in item ? describeExperiment(item) : describeResult(item));
+    } catch (err) {
+      if (err instanceof StoreError) {
+        throw new CliError(err.code === 'not-found' ? `no result or experiment "${id}" in ${store.root}; \`serving-lab results list\` shows the ids` : err.message);
+      }
+      throw err;
+    }
+  },
+};
+
+const CSV_COLUMNS = ['id', 'createdAt', 'status', 'experimentId', 'stage', 'option', 'repeat', 'engine', 'model', 'tp', 'pp', 'dp', 'ep', 'workload', 'runner', 'serveCommand'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One row per result: provenance columns, then every metric key any result has (vLLM --save-result names). */
+export function resultsToCsv(results: readonly BenchmarkResult[]): string {
+  const metricKeys: string[] = [];
+  for (const r of results) for (const k of Object.keys(r.metrics)) if (!metricKeys.includes(k)) metricKeys.push(k);
+  const rows = [[...CSV_COLUMNS, ...metricKeys].join(',')];
+  for (const r of results) {
+    const info: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+      id: r.id,
+      createdAt: r.createdAt,
+      status: r.status,
+      experimentId: r.experimentId,
+      stage: r.stage,
+      option: r.option,
+      repeat: r.repeat,
+      engine: r.variant?.engine,
+      model: r.variant?.model,
+      tp: r.variant?.parallel.tp,
+      pp: r.variant?.parallel.pp,
+      dp: r.variant?.parallel.dp,
+      ep: r.variant?.parallel.ep,
+      workload: r.workload?.name,
+      runner: r.runner,
+      serveCommand: r.commands.serve,
+    };
+    rows.push([...CSV_COLUMNS.map((c) => csvCell(info[c])), ...metricKeys.map((k) => csvCell(r.metrics[k]))].join(','));
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+export const resultsExport: CliCommand = {
+  path: ['results', 'export'],
+  summary: 'Export every stored result as CSV (one row per result) or JSON (an array), to stdout or --out FILE.',
+  flags: [
+    { name: 'csv', type: 'boolean', description: 'CSV: provenance columns, then vLLM --save-result metric keys' },
+    { name: 'json', type: 'boolean', description: 'JSON: the stored results as an array' },
+    { name: 'out', type: 'string', metavar: 'FILE', description: 'write to FILE instead of stdout' },
+    resultsDirFlag,
+  ],
+  positionals: [],
+  async run(ctx) {
+    const csv = Boolean(ctx.args.flags['csv']);
+    const json = Boolean(ctx.args.flags['json']);
+    if (csv === json) throw new UsageError('results export: give exactly one of --csv or --json');
+    const store = storeFrom(ctx);
+    const { results, problems } = await store.listResults();
+    reportProblems(ctx, problems);
+    const text = csv ? resultsToCsv(results) : `${JSON.stringify(results, null, 2)}\n`;
+    const out = ctx.args.flags['out'];
+    if (typeof out === 'string') {
+      await writeFile(resolve(ctx.cwd, out), text);
+      ctx.log.info(`wrote ${results.length} results to ${out}`);
+    } else {
+      ctx.stdout(text);
+    }
+  },
+};
+
+export const resultsImport: CliCommand = {
+  path: ['results', 'import'],
+  summary: 'Import `vllm bench serve` output (text block or --save-result JSON) or SGLang bench_serving output (text or JSONL) into the store.',
+  flags: [jsonFlag, resultsDirFlag],
+  positionals: [{ name: 'file', description: 'files to import', variadic: true }],
+  async run(ctx) {
+    const store = storeFrom(ctx);
+    const imported: BenchmarkResult[] = [];
+    let failed = 0;
+    for (const file of ctx.args.positionals) {
+      let text: string;
+      try {
+        text = await readFile(resolve(ctx.cwd, file), 'utf8');
+      } catch (err) {
+        ctx.log.error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+        failed++;
+        continue;
+      }
+      try {
+        for (const parsed of parseBenchmarkOutput(text, file)) {
+          const result = toBenchmarkResult(parsed);
+          await store.saveResult(result);
+          imported.push(result);
+          if (!ctx.args.flags['json']) ctx.stdout(`${result.id}\t${file}\t${fixed(result.metrics.total_token_throughput)} tok/s\n`);
+        }
+      } catch (err) {
+        if (!(err instanceof BenchmarkParseError)) throw err;
+        ctx.log.error(err.message);
+        failed++;
+      }
+    }
+    if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(imported, null, 2)}\n`);
+    ctx.log.info(`imported ${imported.length} result${imported.length === 1 ? '' : 's'} into ${store.root}`);
+    return failed > 0 ? 1 : 0;
+  },
+};

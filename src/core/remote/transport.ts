@@ -17,14 +17,20 @@ export interface ExecResult {
   /** null when the command was ended by a signal or the connection dropped. */
   exitCode: number | null;
   signal?: string;
+  /** True when the connection dropped while the command ran (its outcome is unknown; a retry may be due). */
+  connectionLost?: boolean;
   stdout: string;
   stderr: string;
 }
 
 export interface Transport {
+  readonly kind: 'ssh' | 'local';
   /** For messages: "ssh gpubox (10.0.0.5:22)", "local", "sim (4×A100-SXM4-80GB)". */
   readonly description: string;
-  /** Runs argv[0] with argv[1..] as exact arguments (each quoted for a POSIX shell on the remote side). */
+  /**
+   * Runs argv[0] with argv[1..] as exact arguments (each quoted for a POSIX shell on the remote side). Paths in
+   * `cwd` and file methods may start with `~/` (the user's home); argv words are never expanded.
+   */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string, options?: { mode?: number; signal?: AbortSignal }): Promise<void>;
   download(remotePath: string, localPath: string, options?: { signal?: AbortSignal }): Promise<void>;
@@ -45,4 +51,27 @@ export function shellQuote(arg: string): string {
 /** Joins an argv into one shell command line where every word arrives exactly as given. */
 export function shellJoin(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A path as one shell word, with a leading `~/` meaning the remote user's home ("$HOME" stays expandable). */
+export function shellPath(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${shellQuote(path.slice(2))}`;
+  return shellQuote(path);
+}
+
+/** The command line a remote shell runs for an argv with optional cwd and environment; every user string quoted. */
+export function remoteCommandLine(argv: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): string {
+  if (argv.length === 0) throw new Error('no command given: argv is empty');
+  let line = shellJoin(argv);
+  const env = Object.entries(options.env ?? {});
+  if (env.length > 0) {
+    for (const [name] of env) if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name: use letters, digits and _`);
+    if (argv[0]!.includes('=')) throw new Error(`the command "${argv[0]}" contains "=": env would read it as a variable; give a path instead`);
+    line = `env ${shellJoin(env.map(([k, v]) => `${k}=${v}`))} ${line}`;
+  }
+  if (options.cwd !== undefined) line = `cd ${shellPath(options.cwd)} && ${line}`;
+  return line;
 }

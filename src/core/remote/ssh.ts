@@ -1,0 +1,201 @@
+// The `ssh` transport: commands over one ssh2 connection (through ProxyJump hops), files over SFTP, TCP through
+// direct-tcpip channels. A dropped connection is re-opened on next use with backoff; a command that was running
+// when it dropped reports `connectionLost` so callers can resume (engine runs are detached and survive it).
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../logger';
+import { openSshConnection, type SshConnectOptions, type SshConnection } from '../ssh/connection';
+import type { ResolvedSshHost } from '../ssh/config';
+import { SshSetupError } from '../ssh/types';
+import { remoteCommandLine, shellPath, type ExecOptions, type ExecResult, type Transport } from './transport';
+
+/** Waits between reconnect attempts, in seconds. */
+export const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
+
+/** SFTP resolves relative paths from the login directory, so `~/x` is `x`. */
+function sftpPath(path: string): string {
+  if (path === '~') return '.';
+  return path.startsWith('~/') ? path.slice(2) : path;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
+  });
+
+export class SshTransport implements Transport {
+  readonly kind = 'ssh' as const;
+  readonly description: string;
+  private connection?: SshConnection;
+  private pending?: Promise<SshConnection>;
+  private sftpSession?: Promise<SFTPWrapper>;
+  private closed = false;
+  private everConnected = false;
+
+  constructor(
+    readonly host: ResolvedSshHost,
+    private readonly options: SshConnectOptions,
+    name = host.alias,
+  ) {
+    const jumps = host.proxyJump.length ? ` via ${host.proxyJump.join(' → ')}` : '';
+    this.description = `ssh ${name} (${host.user}@${host.hostName}:${host.port}${jumps})`;
+  }
+
+  private get log(): Logger {
+    return this.options.log;
+  }
+
+  /** Connects now (the first time, failures are reported at once; later, reconnects retry with backoff). */
+  async client(signal?: AbortSignal): Promise<Client> {
+    if (this.closed) throw new Error(`${this.description}: the connection was closed`);
+    if (this.connection) return this.connection.client;
+    this.pending ??= this.open(signal).finally(() => (this.pending = undefined));
+    return (await this.pending).client;
+  }
+
+  private async open(signal?: AbortSignal): Promise<SshConnection> {
+    const attempts = this.everConnected ? RECONNECT_BACKOFF_S.length + 1 : 1;
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) {
+        const wait = RECONNECT_BACKOFF_S[attempt - 1]!;
+        this.log.warn(`${this.description}: reconnecting in ${wait} s (attempt ${attempt + 1} of ${attempts}): ${lastError?.message}`);
+        await sleep(wait * 1000, signal);
+      }
+      try {
+        const connection = await openSshConnection(this.host, { ...this.options, signal: signal ?? this.options.signal });
+        if (this.everConnected) this.log.info(`${this.description}: reconnected`);
+        this.everConnected = true;
+        this.connection = connection;
+        connection.client.once('close', () => {
+          if (this.connection !== connection) return;
+          this.connection = undefined;
+          this.sftpSession = undefined;
+          if (!this.closed) this.log.warn(`${this.description}: connection lost; it is re-opened on next use (engine runs keep going on the host)`);
+        });
+        connection.client.on('error', (err) => this.log.debug(`${this.description}: ${err.message}`));
+        return connection;
+      } catch (err) {
+        lastError = err as Error;
+        if (err instanceof SshSetupError || signal?.aborted || this.closed) throw err;
+      }
+    }
+    throw lastError ?? new Error(`${this.description}: cannot connect`);
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const line = remoteCommandLine(argv, options);
+    const client = await this.client(options.signal);
+    return new Promise((resolve, reject) => {
+      client.exec(line, (err, stream: ClientChannel) => {
+        if (err) return reject(new Error(`${this.description}: cannot run ${argv[0]}: ${err.message}`));
+        let stdout = '';
+        let stderr = '';
+        let exitCode: number | null = null;
+        let signalName: string | undefined;
+        let exited = false;
+        const onAbort = () => {
+          stream.signal('KILL');
+          stream.close();
+        };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        stream.setEncoding('utf8');
+        stream.on('data', (d: string) => {
+          stdout += d;
+          options.onStdout?.(d);
+        });
+        stream.stderr.setEncoding('utf8');
+        stream.stderr.on('data', (d: string) => {
+          stderr += d;
+          options.onStderr?.(d);
+        });
+        stream.on('exit', (code: number | null, sig?: string) => {
+          exited = true;
+          exitCode = code ?? null;
+          signalName = sig ?? undefined;
+        });
+        stream.on('close', () => {
+          options.signal?.removeEventListener('abort', onAbort);
+          const lost = !exited && !options.signal?.aborted;
+          resolve({ exitCode, signal: signalName, stdout, stderr, connectionLost: lost || undefined });
+        });
+        stream.end(options.stdin ?? '');
+      });
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.client().then(
+      (client) =>
+        new Promise<SFTPWrapper>((resolve, reject) =>
+          client.sftp((err, sftp) => (err ? reject(new Error(`${this.description}: SFTP unavailable: ${err.message}`)) : resolve(sftp))),
+        ),
+    );
+    const session = this.sftpSession;
+    session.catch(() => {
+      if (this.sftpSession === session) this.sftpSession = undefined;
+    });
+    return session;
+  }
+
+  private async withParent<T>(remotePath: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 2) throw err; // SFTP "no such file": create the directory once
+      const parent = posix.dirname(remotePath);
+      const r = await this.execLine(`mkdir -p ${shellPath(parent)}`);
+      if (r.exitCode !== 0) throw new Error(`${this.description}: cannot create ${parent}: ${r.stderr.trim()}`);
+      return op();
+    }
+  }
+
+  /** Runs a fixed shell line built by this module (paths already quoted by shellPath). */
+  private async execLine(line: string): Promise<ExecResult> {
+    return this.exec(['sh', '-c', line]);
+  }
+
+  async upload(localPath: string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    const path = sftpPath(remotePath);
+    await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+  }
+
+  async download(remotePath: string, localPath: string): Promise<void> {
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => sftp.fastGet(sftpPath(remotePath), localPath, (err) => (err ? reject(new Error(`${this.description}: cannot download ${remotePath}: ${err.message}`)) : resolve())));
+  }
+
+  async readFile(remotePath: string): Promise<string> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) =>
+      sftp.readFile(sftpPath(remotePath), { encoding: 'utf8' }, (err, data) => {
+        if (!err) return resolve(String(data));
+        const e = new Error(`${this.description}: cannot read ${remotePath}: ${err.message}`) as Error & { code?: string };
+        if ((err as { code?: number }).code === 2) e.code = 'ENOENT';
+        reject(e);
+      }),
+    );
+  }
+
+  async writeFile(remotePath: string, content: string, options: { mode?: number } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    const path = sftpPath(remotePath);
+    await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+  }
+
+  async openTcp(port: number, host = '127.0.0.1'): Promise<Duplex> {
+    const client = await this.client();
+    return new Promise((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(Object.assign(new Error(`${this.description}: cannot reach ${host}:${port} on the host: ${err.message}`), { code: 'ECONNREFUSED' })) : resolve(stream))),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.connection?.end();
+    this.connection = undefined;
+  }
+}

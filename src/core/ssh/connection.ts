@@ -1,0 +1,186 @@
+// One authenticated SSH connection (ssh2), hop by hop through ProxyJump with `forwardOut`, every hop's host key
+// verified against known_hosts and Serving Lab's trust file before authentication.
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Logger } from '../logger';
+import { planAuthentication } from './auth';
+import { parseJumpHop, resolveSshHost, type ResolvedSshHost, type ResolveOptions } from './config';
+import { addTrustedKey, fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, knownHostId, readKnownHostsFiles, verifyHostKey } from './knownHosts';
+import { SshSetupError, type CredentialProvider, type HostKeyPrompter } from './types';
+
+export interface SshConnectOptions {
+  credentials?: CredentialProvider;
+  hostKeys?: HostKeyPrompter;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Serving Lab's own known_hosts-format file of keys the user accepted. */
+  trustFile: string;
+  /** ssh-agent socket; default: IdentityAgent from the config, else SSH_AUTH_SOCK. */
+  agent?: string;
+  /** How config files are read for jump hops (same -F file as the target). */
+  resolve?: ResolveOptions;
+}
+
+export interface SshConnection {
+  client: Client;
+  /** The jump hosts' connections, first hop first (closed with the target). */
+  hops: Client[];
+  end(): void;
+}
+
+/** Default keepalive when the config sets none: a tuning run lasts hours, and NAT boxes drop idle connections. */
+const DEFAULT_KEEPALIVE_S = 15;
+
+function hostVerifier(host: ResolvedSshHost, options: SshConnectOptions, fail: (err: Error) => void) {
+  const hostId = knownHostId(host.hostKeyAlias ?? host.hostName, host.hostKeyAlias ? 22 : host.port);
+  const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles, options.trustFile];
+  return (key: Buffer, verify: (ok: boolean) => void) => {
+    const entries = readKnownHostsFiles(files);
+    const verdict = verifyHostKey(entries, hostId, key);
+    const fingerprint = fingerprintOf(key);
+    if (verdict.status === 'known') return verify(true);
+    if (verdict.status === 'revoked') {
+      fail(new SshSetupError(`the host key of ${hostId} (${fingerprint}) is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}: refusing to connect. Ask the host's administrator for its current key.`));
+      return verify(false);
+    }
+    if (verdict.status === 'changed') {
+      fail(
+        new SshSetupError(
+          `HOST KEY CHANGED for ${hostId}: the server offered ${keyTypeOf(key)} ${fingerprint}, but ${verdict.entry.file}:${verdict.entry.line} holds a different ${verdict.entry.keyType} key (${fingerprintOf(verdict.entry.key)}). ` +
+            `Someone may be intercepting the connection, or the host was reinstalled. Refusing to connect. If the change is expected, remove line ${verdict.entry.line} of ${verdict.entry.file} (ssh-keygen -R '${hostId}' -f ${verdict.entry.file}) and connect again.`,
+        ),
+      );
+      return verify(false);
+    }
+    const accept = () => {
+      addTrustedKey(options.trustFile, hostId, key);
+      options.log.info(`ssh: trusted the ${keyTypeOf(key)} key ${fingerprint} of ${hostId} (stored in ${options.trustFile})`);
+      verify(true);
+    };
+    if (host.strictHostKeyChecking === 'accept-new' || host.strictHostKeyChecking === 'no') return accept();
+    if (host.strictHostKeyChecking === 'yes' || host.batchMode || !options.hostKeys) {
+      fail(
+        new SshSetupError(
+          `the host key of ${hostId} is unknown (${keyTypeOf(key)} ${fingerprint}; not in ${files.join(', ')}) and cannot be confirmed here` +
+            `${host.strictHostKeyChecking === 'yes' ? ' (StrictHostKeyChecking yes)' : ''}. Check the fingerprint with the host's administrator, then connect once with \`ssh ${host.alias}\` or pass --accept-new-host-key.`,
+        ),
+      );
+      return verify(false);
+    }
+    options.hostKeys
+      .confirmNewHostKey({ hostId, host: host.hostName, port: host.port, keyType: keyTypeOf(key), fingerprint, checkedFiles: files, trustFile: options.trustFile })
+      .then(
+        (ok) => {
+          if (ok) return accept();
+          fail(new SshSetupError(`the host key of ${hostId} (${fingerprint}) was not accepted: not connecting`));
+          verify(false);
+        },
+        (err: Error) => {
+          fail(new SshSetupError(`the host key of ${hostId} could not be confirmed: ${err.message}`));
+          verify(false);
+        },
+      );
+  };
+}
+
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+function preferredHostKeyAlgorithms(knownTypes: string[]): string[] {
+  const preferred = knownTypes.flatMap(hostKeyAlgorithmsFor).filter((a) => HOST_KEY_ALGORITHMS.includes(a));
+  return [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])];
+}
+
+function connectOne(host: ResolvedSshHost, options: SshConnectOptions, sock?: ClientChannel): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let setupError: Error | undefined;
+    const auth = planAuthentication(host, { credentials: options.credentials, agent: options.agent, log: options.log });
+    const knownTypes = readKnownHostsFiles([...host.userKnownHostsFiles, ...host.globalKnownHostsFiles, options.trustFile])
+      .filter((e) => e.marker === undefined)
+      .filter((e) => verifyHostKey([e], knownHostId(host.hostKeyAlias ?? host.hostName, host.hostKeyAlias ? 22 : host.port), e.key).status === 'known')
+      .map((e) => e.keyType);
+    const where = `${host.user}@${host.hostName}:${host.port}`;
+    const onAbort = () => {
+      setupError = new Error(`connecting to ${where} was cancelled`);
+      client.end();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const config: ConnectConfig = {
+      host: host.hostName,
+      port: host.port,
+      username: host.user,
+      sock,
+      // Ask for the key type already on record, as OpenSSH does, so a host with several keys is not reported "new".
+      algorithms: knownTypes.length ? { serverHostKey: preferredHostKeyAlgorithms(knownTypes) as never } : undefined,
+      hostVerifier: hostVerifier(host, options, (err) => (setupError ??= err)),
+      authHandler: auth.handler,
+      keepaliveInterval: (host.serverAliveInterval || DEFAULT_KEEPALIVE_S) * 1000,
+      keepaliveCountMax: host.serverAliveCountMax,
+      readyTimeout: (host.connectTimeout ?? 20) * 1000,
+    };
+    client.once('ready', () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      options.log.debug(`ssh: connected to ${where}`);
+      resolve(client);
+    });
+    client.once('error', (err: Error & { level?: string }) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (setupError) return reject(setupError);
+      if (err.level === 'client-authentication') {
+        return reject(
+          new SshSetupError(
+            `authentication failed for ${where}. Tried: ${auth.tried.length ? auth.tried.join('; ') : 'nothing (no agent, no key files found)'}. ` +
+              'Load your key into ssh-agent (ssh-add), name it with IdentityFile in ~/.ssh/config, or check ~/.ssh/authorized_keys on the host.',
+          ),
+        );
+      }
+      if (/Timed out while waiting for handshake/.test(err.message)) {
+        return reject(new Error(`no SSH answer from ${host.hostName}:${host.port} within ${(host.connectTimeout ?? 20)} s: check the address, the port and that the host is up`));
+      }
+      reject(new Error(`cannot connect to ${where}: ${err.message}`));
+    });
+    client.connect(config);
+  });
+}
+
+function forward(client: Client, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) =>
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new Error(`the jump host could not reach ${host}:${port}: ${err.message}`)) : resolve(stream))),
+  );
+}
+
+/** Resolves and opens the jump chain (hop 1 directly, each next hop through the previous), then the target. */
+export async function openSshConnection(host: ResolvedSshHost, options: SshConnectOptions): Promise<SshConnection> {
+  if (host.proxyCommand && host.proxyJump.length === 0) {
+    throw new SshSetupError(`${host.alias} uses ProxyCommand, which Serving Lab does not run: express the route with ProxyJump instead`);
+  }
+  const hops: Client[] = [];
+  try {
+    let via: Client | undefined;
+    for (const spec of host.proxyJump) {
+      const { host: name, user, port } = parseJumpHop(spec);
+      const hop = await resolveSshHost(name, { ...options.resolve, user, port });
+      // A hop's own ProxyJump would restart the chain; OpenSSH uses the listed order, so do we.
+      const sock = via ? await forward(via, hop.hostName, hop.port) : undefined;
+      via = await connectOne({ ...hop, proxyJump: [] }, options, sock);
+      hops.push(via);
+    }
+    const sock = via ? await forward(via, host.hostName, host.port) : undefined;
+    const client = await connectOne(host, options, sock);
+    return {
+      client,
+      hops,
+      end() {
+        client.end();
+        for (const h of [...hops].reverse()) h.end();
+      },
+    };
+  } catch (err) {
+    for (const h of hops) h.end();
+    throw err;
+  }
+}
+
+export async function connectSsh(alias: string, options: SshConnectOptions & { resolve?: ResolveOptions }): Promise<{ host: ResolvedSshHost; connection: SshConnection }> {
+  const host = await resolveSshHost(alias, options.resolve);
+  return { host, connection: await openSshConnection(host, options) };
+}

@@ -3,6 +3,7 @@
 import { formatResultBlock } from '../bench/format';
 import { PERCENTILE_METRICS } from '../bench/metrics';
 import { resolveWorkload } from '../plan/presets';
+import { DEFAULT_NOISE_PCT, objectiveMetric } from '../tune/search';
 import {
   ENGINES,
   type BenchmarkResult,
@@ -65,9 +66,6 @@ const RUNNER_TEXT: Record<BenchmarkResult['runner'], string> = {
   native: "Serving Lab's **native load generator** (vLLM's metric definitions)",
   imported: 'an external benchmark client (results imported into Serving Lab)',
 };
-
-/** Below this gain a single measurement per option cannot tell a real improvement from run-to-run variation. */
-const SMALL_GAIN_PCT = 5;
 
 interface Incumbent {
   name: string;
@@ -132,14 +130,14 @@ export function renderReport(input: ReportInput): RenderedReport {
 
 class ReportWriter {
   private readonly experiment: Experiment;
-  private readonly objective: { metric: ObjectiveMetric; slo?: { ttftMs?: number; tpotMs?: number; e2elMs?: number } };
+  private readonly objective: { metric: ObjectiveMetric; slo?: { ttftMs?: number; tpotMs?: number; e2elMs?: number } | undefined };
   private readonly walk: { views: StageView[]; final: Incumbent };
   private readonly shownResults = new Set<string>();
 
   constructor(private readonly input: ReportInput) {
     this.experiment = input.experiment;
     const planObjective = this.experiment.plan.objective;
-    this.objective = typeof planObjective === 'string' ? { metric: planObjective } : planObjective;
+    this.objective = { metric: objectiveMetric(this.experiment.plan), slo: typeof planObjective === 'string' ? undefined : planObjective.slo };
     this.walk = walkStages(this.experiment);
   }
 
@@ -176,9 +174,15 @@ class ReportWriter {
     return stored ?? resolveWorkload(this.experiment.plan.workloads.primary);
   }
 
+  /** The tuner names the baseline "Baseline"; the table says what it ran. */
+  private baselineName(): string {
+    const name = this.experiment.baseline.name;
+    return name.toLowerCase() === 'baseline' ? ENGINE_LABELS[this.experiment.baseline.variant.engine] : name;
+  }
+
   private optimizedName(): string {
     const winners = this.walk.views.filter((v) => v.after !== v.before).map((v) => v.after.name);
-    return winners.length > 0 ? winners.join(', ') : this.experiment.baseline.name;
+    return winners.length > 0 ? winners.join(', ') : this.baselineName();
   }
 
   private comparisonRows(): ComparisonRow[] {
@@ -235,7 +239,7 @@ class ReportWriter {
     const markdown = `${sections.join('\n\n')}\n`;
     const chartSvg = renderThroughputChart({
       title: 'Total token throughput (tok/s): baseline vs optimized',
-      baselineLabel: `Baseline (${this.experiment.baseline.name})`,
+      baselineLabel: `Baseline (${this.baselineName()})`,
       optimizedLabel: `Optimized (${this.optimizedName()})`,
       groups: rows.map((row) => ({
         label: row.workload,
@@ -294,7 +298,7 @@ class ReportWriter {
         `Total TPS: ${value(optTps)}${change(baseTps, optTps, true)}<br>Mean TPOT(ms): ${value(optTpot)}${change(baseTpot, optTpot, false)}`,
       ];
     });
-    return table(['Benchmark Case', `Baseline (${this.experiment.baseline.name})`, `Optimized (${this.optimizedName()})`], cells);
+    return table(['Benchmark Case', `Baseline (${this.baselineName()})`, `Optimized (${this.optimizedName()})`], cells);
   }
 
   private caveats(rows: ComparisonRow[]): string[] {
@@ -336,22 +340,23 @@ class ReportWriter {
       notes.push(`Throughput regression: total token throughput got worse on ${joinWords(tpsWorse)}; the configuration tuned on ${primary} does not carry over to these workloads.`);
     }
 
-    const noisy = this.walk.views.filter((v) => v.gainPct !== undefined && v.stage.decision?.withinNoise);
-    for (const v of noisy) {
-      const spread = v.after.objective?.stdev !== undefined ? ` (stdev ${fixed2(v.after.objective.stdev)} ${this.unit} over ${v.after.objective.n} repeats)` : '';
-      notes.push(`The ${v.stage.name} gain (${signedPercent(v.gainPct!)}) is within run-to-run noise${spread}: it may not be a real improvement.`);
-    }
+    const gains = this.walk.views.filter((v) => v.gainPct !== undefined);
     const summaries = this.allObjectiveSummaries();
     if (summaries.length > 0 && summaries.every((s) => s.n === 1)) {
-      const small = this.walk.views.filter((v) => v.gainPct !== undefined && v.gainPct > 0 && v.gainPct < SMALL_GAIN_PCT && !v.stage.decision?.withinNoise);
+      const small = gains.filter((v) => v.stage.decision?.withinNoise).map((v) => `${v.stage.name} ${signedPercent(v.gainPct!)}`);
       notes.push(
-        `Each configuration was measured once, so run-to-run noise was not measured${small.length > 0 ? `; small gains such as ${joinWords(small.map((v) => `${v.stage.name} ${signedPercent(v.gainPct!)}`))} may be inside it` : ''}. Set \`repeats\` in the plan to measure it.`,
+        `Each configuration was measured once, so run-to-run noise was not measured${small.length > 0 ? `: gains below ${DEFAULT_NOISE_PCT}%, such as ${joinWords(small)}, may be noise` : ''}. Set \`repeats\` in the plan to measure it.`,
       );
+    } else {
+      for (const v of gains.filter((g) => g.stage.decision?.withinNoise)) {
+        const spread = v.after.objective?.stdev !== undefined ? ` (stdev ${fixed2(v.after.objective.stdev)} ${this.unit} over ${v.after.objective.n} repeats)` : '';
+        notes.push(`The ${v.stage.name} gain (${signedPercent(v.gainPct!)}) is within run-to-run noise${spread}: it may not be a real improvement.`);
+      }
     }
     if (this.experiment.host.simulated) {
       notes.push("These numbers come from Serving Lab's simulated host (a performance model of the GPUs), not from real hardware.");
     }
-    const resultNotes = new Set<string>();
+    const resultNotes = new Set<string>(this.experiment.notes);
     for (const r of this.referencedResults()) for (const n of r.notes) resultNotes.add(n);
     notes.push(...resultNotes);
     return notes;
@@ -447,7 +452,7 @@ class ReportWriter {
     const parts = ['## Experiment Results'];
     this.walk.views.forEach((view, i) => parts.push(this.stageSection(view, i + 1)));
     parts.push(this.summaryTable());
-    if (this.experiment.generalization.length > 0) parts.push(this.otherCases());
+    if (this.experiment.generalization.some((g) => g.workload.name !== this.primaryWorkload().name)) parts.push(this.otherCases());
     return parts.join('\n\n');
   }
 
@@ -463,7 +468,7 @@ class ReportWriter {
     const measuredAbove = new Set(stage.options.filter((o) => o.incumbent && this.wasShown(o)).map((o) => o.name));
     for (const option of stage.options) {
       if (measuredAbove.has(option.name)) {
-        parts.push(paragraph(`${option.name}: the incumbent (${before.name}), measured above.`));
+        parts.push(paragraph(`${option.name}: the incumbent${option.name === before.name ? '' : ` (${before.name})`}, measured above.`));
         continue;
       }
       parts.push(paragraph(option.name), admonition('???', 'info', 'Serving script', codeFence('bash', option.command)));
@@ -568,7 +573,9 @@ class ReportWriter {
   }
 
   private otherCases(): string {
-    const generalization = this.experiment.generalization;
+    // The tuner lists the primary workload among the generalization records; its results are in the stages above.
+    const primary = this.primaryWorkload().name;
+    const generalization = this.experiment.generalization.filter((g) => g.workload.name !== primary);
     const group = (pick: 'baselineResultIds' | 'recommendedResultIds') => generalization.flatMap((g) => g[pick].map((id) => [g.workload.name, id] as [string, string]));
     const baseline = group('baselineResultIds');
     const optimized = group('recommendedResultIds');

@@ -1,0 +1,86 @@
+// Writing a report to disk: load the experiment and every result it refers to from the results store, render, write
+// the chart next to the document and the page (or its region in an existing document), atomically.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { BenchmarkResult, Experiment } from '../plan/schema';
+import { writeFileAtomic, type ResultsStore } from '../results/store';
+import { insertRegionIntoFile } from './insert';
+import { renderReport } from './render';
+
+/** Every result id an experiment refers to, in the order the report shows them. */
+export function referencedResultIds(experiment: Experiment): string[] {
+  const ids = new Set<string>();
+  for (const option of [experiment.baseline, ...experiment.stages.flatMap((s) => s.options)]) {
+    if (option.outcome && 'resultIds' in option.outcome) for (const id of option.outcome.resultIds) ids.add(id);
+  }
+  for (const g of experiment.generalization) for (const id of [...g.baselineResultIds, ...g.recommendedResultIds]) ids.add(id);
+  return [...ids];
+}
+
+export async function loadReportResults(store: ResultsStore, experiment: Experiment): Promise<Map<string, BenchmarkResult>> {
+  const results = new Map<string, BenchmarkResult>();
+  for (const id of referencedResultIds(experiment)) results.set(id, await store.loadResult(id));
+  return results;
+}
+
+export function chartFileName(experimentId: string): string {
+  return `${experimentId}-throughput.svg`;
+}
+
+/** The chart's path as a page in `documentDir` links it: relative, with forward slashes. */
+export function chartLink(documentDir: string, chartFile: string): string {
+  return relative(documentDir, chartFile).split(sep).join('/');
+}
+
+export interface WriteReportOptions {
+  store: ResultsStore;
+  experiment: Experiment;
+  /** Write the page to this file. */
+  out?: string;
+  /** Put the page into this region of this document (created or appended when missing). */
+  insertInto?: { file: string; regionId: string };
+  /** Directory for the chart; default: the directory of the page (or of the document, or cwd). */
+  assetsDir?: string;
+  title?: string;
+  cwd: string;
+}
+
+export interface WrittenReport {
+  /** The page as linked from `out`, else from the inserted document, else from cwd. */
+  markdown: string;
+  chartFile: string;
+  outFile?: string;
+  inserted?: { file: string; regionId: string; changed: boolean };
+}
+
+export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
+  const { experiment, cwd } = options;
+  const results = await loadReportResults(options.store, experiment);
+  const outFile = options.out === undefined ? undefined : resolve(cwd, options.out);
+  const insertFile = options.insertInto === undefined ? undefined : resolve(cwd, options.insertInto.file);
+  const primaryDir = dirname(outFile ?? insertFile ?? join(cwd, 'page.md'));
+  const chartFile = join(resolve(cwd, options.assetsDir ?? primaryDir), chartFileName(experiment.id));
+  const render = (documentDir: string) => renderReport({ experiment, results, chartPath: chartLink(documentDir, chartFile), title: options.title });
+
+  const primary = render(primaryDir);
+  await mkdir(dirname(chartFile), { recursive: true });
+  await writeIfChanged(chartFile, primary.chartSvg);
+  if (outFile) {
+    await mkdir(dirname(outFile), { recursive: true });
+    await writeIfChanged(outFile, primary.markdown);
+  }
+  let inserted: WrittenReport['inserted'];
+  if (insertFile && options.insertInto) {
+    const page = dirname(insertFile) === primaryDir ? primary : render(dirname(insertFile));
+    await mkdir(dirname(insertFile), { recursive: true });
+    const { changed } = await insertRegionIntoFile(insertFile, options.insertInto.regionId, page.markdown);
+    inserted = { file: insertFile, regionId: options.insertInto.regionId, changed };
+  }
+  return { markdown: primary.markdown, chartFile, outFile, inserted };
+}
+
+/** Regenerating an unchanged report leaves the files (and their timestamps) alone. */
+async function writeIfChanged(file: string, content: string): Promise<void> {
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  if (current !== content) await writeFileAtomic(file, content);
+}

@@ -1,0 +1,150 @@
+// Messages between the extension (src/vscode/dashboard) and the dashboard webview (webview/). Versioned, and
+// validated with zod on receipt on both sides: the extension owns all state and sends snapshots plus sample batches;
+// the webview renders them and asks for a snapshot whenever it (re)appears.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+const v = z.literal(PROTOCOL_VERSION);
+
+/** Points kept per series on both sides: an hour at one sample a second, twice over. */
+export const MAX_SAMPLES = 7200;
+/** Engine log lines kept for the tail. */
+export const MAX_LOG_LINES = 300;
+
+const finite = z.number().finite();
+
+/** One live observation, `t` seconds after the run started. Absent fields were not measured at that moment. */
+export const LiveSample = z.strictObject({
+  t: finite.nonnegative(),
+  totalTokensPerS: finite.nonnegative().optional(),
+  outputTokensPerS: finite.nonnegative().optional(),
+  running: finite.nonnegative().optional(),
+  waiting: finite.nonnegative().optional(),
+  /** KV-cache usage, 0..1. */
+  kvCacheUsage: finite.min(0).max(1).optional(),
+  ttftMs: finite.nonnegative().optional(),
+  tpotMs: finite.nonnegative().optional(),
+  itlMs: finite.nonnegative().optional(),
+});
+export type LiveSample = z.infer<typeof LiveSample>;
+
+export const RUN_PHASES = ['launching', 'waiting-ready', 'warmup', 'benchmarking', 'stopping', 'completed', 'failed', 'stopped'] as const;
+export const RunPhase = z.enum(RUN_PHASES);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+export const RunProgress = z.strictObject({
+  phase: RunPhase,
+  /** What is happening, for people: "benchmarking ShareGPT (412/1000 requests)". */
+  label: z.string(),
+  completed: finite.nonnegative().optional(),
+  total: finite.nonnegative().optional(),
+  etaSeconds: finite.nonnegative().optional(),
+});
+export type RunProgress = z.infer<typeof RunProgress>;
+
+export const LiveRun = z.strictObject({
+  id: z.string().min(1),
+  title: z.string(),
+  host: z.string(),
+  /** The launch command as the user would type it. */
+  command: z.string().optional(),
+  startedAt: z.string(),
+  progress: RunProgress,
+  samples: z.array(LiveSample).max(MAX_SAMPLES),
+  log: z.array(z.string()).max(MAX_LOG_LINES),
+  /** The final metrics once the benchmark finished: label → formatted value. */
+  summary: z.array(z.strictObject({ label: z.string(), value: z.string() })).default([]),
+});
+export type LiveRun = z.infer<typeof LiveRun>;
+
+export const ComparisonRow = z.strictObject({
+  workload: z.string(),
+  baseline: finite.nonnegative().nullable(),
+  optimized: finite.nonnegative().nullable(),
+  /** Secondary metric shown in the table (mean TPOT by default); lower is better. */
+  baselineLatencyMs: finite.nonnegative().nullable(),
+  optimizedLatencyMs: finite.nonnegative().nullable(),
+});
+export type ComparisonRow = z.infer<typeof ComparisonRow>;
+
+export const Comparison = z.strictObject({
+  title: z.string(),
+  metricLabel: z.string(),
+  latencyLabel: z.string(),
+  baselineLabel: z.string(),
+  optimizedLabel: z.string(),
+  rows: z.array(ComparisonRow),
+});
+export type Comparison = z.infer<typeof Comparison>;
+
+export const DashboardState = z.strictObject({
+  run: LiveRun.nullable(),
+  comparison: Comparison.nullable(),
+});
+export type DashboardState = z.infer<typeof DashboardState>;
+
+// ---------------------------------------------------------------- extension → webview
+
+export const ToWebview = z.discriminatedUnion('type', [
+  z.strictObject({ v, type: z.literal('snapshot'), state: DashboardState }),
+  z.strictObject({ v, type: z.literal('samples'), runId: z.string(), samples: z.array(LiveSample).max(MAX_SAMPLES) }),
+  z.strictObject({ v, type: z.literal('log'), runId: z.string(), lines: z.array(z.string()).max(MAX_LOG_LINES) }),
+  z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: LiveRun.shape.summary.optional() }),
+  z.strictObject({ v, type: z.literal('exported'), chart: z.string(), path: z.string() }),
+  z.strictObject({ v, type: z.literal('error'), message: z.string() }),
+]);
+export type ToWebview = z.infer<typeof ToWebview>;
+
+// ---------------------------------------------------------------- webview → extension
+
+export const CHART_IDS = ['throughput', 'latency', 'requests', 'kvCache', 'comparison'] as const;
+export const ChartId = z.enum(CHART_IDS);
+export type ChartId = z.infer<typeof ChartId>;
+
+export const FromWebview = z.discriminatedUnion('type', [
+  /** The page loaded (or reappeared) and wants the full state. */
+  z.strictObject({ v, type: z.literal('ready') }),
+  z.strictObject({ v, type: z.literal('stop'), runId: z.string() }),
+  /** A chart rendered to PNG, as a data URL, to be written into the docs' assets folder. */
+  z.strictObject({ v, type: z.literal('exportChart'), chart: ChartId, pngDataUrl: z.string().regex(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/) }),
+  /** Reported after charts drew a batch: lets tests and the extension know rendering works. */
+  z.strictObject({ v, type: z.literal('rendered'), charts: z.record(z.string(), z.number().int().nonnegative()) }),
+]);
+export type FromWebview = z.infer<typeof FromWebview>;
+
+export type ParseOutcome<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function describeProblems(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`)
+    .join('; ');
+}
+
+function parseWith<T>(schema: z.ZodType<T>, data: unknown, direction: string): ParseOutcome<T> {
+  if (data && typeof data === 'object' && 'v' in data && (data as { v: unknown }).v !== PROTOCOL_VERSION) {
+    return { ok: false, error: `${direction} message has protocol version ${String((data as { v: unknown }).v)}, expected ${PROTOCOL_VERSION}; reload the dashboard` };
+  }
+  const parsed = schema.safeParse(data);
+  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, error: `invalid ${direction} message: ${describeProblems(parsed.error)}` };
+}
+
+export function parseToWebview(data: unknown): ParseOutcome<ToWebview> {
+  return parseWith(ToWebview, data, 'extension→dashboard');
+}
+
+export function parseFromWebview(data: unknown): ParseOutcome<FromWebview> {
+  return parseWith(FromWebview, data, 'dashboard→extension');
+}
+
+/** Relative change in percent, or null when either side is missing or the baseline is zero. */
+export function percentChange(baseline: number | null, value: number | null): number | null {
+  if (baseline === null || value === null || baseline === 0) return null;
+  return ((value - baseline) / baseline) * 100;
+}
+
+/** "+12.3%" / "-4.0%" / "-" as the comparison table shows it. */
+export function formatPercentChange(change: number | null): string {
+  if (change === null) return '-';
+  return `${change >= 0 ? '+' : ''}${change.toFixed(1)}%`;
+}

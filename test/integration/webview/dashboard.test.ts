@@ -1,0 +1,233 @@
+// The dashboard page (media/dashboard.js, built from webview/) with its real HTML and CSP, in Debian chromium via
+// playwright-core. The VS Code webview API is replaced by a recorder of posted messages; messages from the extension
+// are delivered with window.postMessage, as VS Code delivers them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { dashboardHtml } from '../../../src/vscode/dashboard/html';
+import { parseFromWebview, PROTOCOL_VERSION, type DashboardState, type LiveSample, type ToWebview } from '../../../src/shared/protocol';
+
+const repo = join(__dirname, '../../..');
+const screenshots = join(repo, 'test-output/webview');
+let server: Server;
+let origin: string;
+let browser: Browser;
+
+before(async () => {
+  const bundle = join(repo, 'media/dashboard.js');
+  assert.ok(existsSync(bundle), 'media/dashboard.js is missing: run `npm run build` first');
+  mkdirSync(screenshots, { recursive: true });
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(dashboardHtml({ cspSource: origin, scriptUri: `${origin}/media/dashboard.js`, styleUri: `${origin}/media/dashboard.css` }));
+      return;
+    }
+    const file = join(repo, url.pathname);
+    if (!url.pathname.startsWith('/media/') || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+const DARK_THEME = `
+  document.body.classList.add('vscode-dark');
+  for (const [k, v] of Object.entries({
+    '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1e1e1e', '--vscode-charts-foreground': '#cccccc',
+    '--vscode-charts-blue': '#3794ff', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185',
+    '--vscode-charts-purple': '#b180d7', '--vscode-charts-red': '#f14c4c', '--vscode-charts-lines': '#444444',
+  })) document.documentElement.style.setProperty(k, v);`;
+
+interface Loaded {
+  page: Page;
+  posted(): Promise<unknown[]>;
+  deliver(message: ToWebview | Record<string, unknown>): Promise<void>;
+  cspViolations: string[];
+}
+
+async function load(): Promise<Loaded> {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on('pageerror', (e) => console.error(`dashboard page error: ${e.message}`));
+  // A string, not a function: tsx would compile a function with helpers (__name) that do not exist in the page.
+  await page.addInitScript(`
+    window.__posted = [];
+    window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });
+    document.addEventListener('securitypolicyviolation', (e) => console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber));
+  `);
+  await page.goto(origin);
+  await page.evaluate(DARK_THEME);
+  return {
+    page,
+    cspViolations,
+    posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
+    deliver: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>),
+  };
+}
+
+function samples(count: number, start = 0): LiveSample[] {
+  return Array.from({ length: count }, (_, i) => {
+    const t = start + i;
+    return {
+      t,
+      totalTokensPerS: 4000 + 800 * Math.sin(t / 5),
+      outputTokensPerS: 1900 + 300 * Math.cos(t / 7),
+      running: 200 + (t % 40),
+      waiting: Math.max(0, 30 - t),
+      kvCacheUsage: Math.min(0.95, 0.2 + t / 200),
+      ttftMs: 300 + 20 * (t % 9),
+      tpotMs: 90 + (t % 5),
+      itlMs: 85 + (t % 7),
+    };
+  });
+}
+
+function state(sampleCount: number): DashboardState {
+  return {
+    run: {
+      id: 'run-1',
+      title: 'vLLM tp4 — ShareGPT',
+      host: 'sim',
+      command: 'vllm serve zai-org/GLM-4.5-Air -tp 4',
+      startedAt: new Date().toISOString(),
+      progress: { phase: 'benchmarking', label: 'benchmarking ShareGPT (412/1000 requests)', completed: 412, total: 1000, etaSeconds: 75 },
+      samples: samples(sampleCount),
+      log: ['INFO:     Started server process [1234]', 'INFO:     Application startup complete.'],
+      summary: [],
+    },
+    comparison: null,
+  };
+}
+
+/** Counts pixels of the canvas that carry the given colour (±tolerance per channel): proof a series was drawn. */
+async function pixelsOfColour(page: Page, canvasId: string, rgb: [number, number, number]): Promise<number> {
+  return page.evaluate(
+    ({ canvasId, rgb }) => {
+      const canvas = document.getElementById(canvasId) as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i]! - rgb[0]) < 40 && Math.abs(data[i + 1]! - rgb[1]) < 40 && Math.abs(data[i + 2]! - rgb[2]) < 40) n++;
+      }
+      return n;
+    },
+    { canvasId, rgb },
+  );
+}
+
+test('the page says ready, draws a snapshot and then appended sample batches, without CSP violations', async () => {
+  const { page, posted, deliver, cspViolations } = await load();
+  assert.deepEqual((await posted())[0], { v: PROTOCOL_VERSION, type: 'ready' });
+  assert.equal(await page.locator('#empty').isVisible(), true);
+
+  await deliver({ v: 1, type: 'snapshot', state: state(60) });
+  await page.locator('#chart-throughput[data-points="120"]').waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('#empty').isVisible(), false);
+  assert.equal(await page.locator('#run-title').textContent(), 'vLLM tp4 — ShareGPT');
+  assert.match((await page.locator('#progress-label').textContent()) ?? '', /412\/1000 requests.*about 75 s left/);
+  assert.match((await page.locator('#log').textContent()) ?? '', /Application startup complete/);
+
+  await deliver({ v: 1, type: 'samples', runId: 'run-1', samples: samples(30, 60) });
+  await page.locator('#chart-throughput[data-points="180"]').waitFor({ timeout: 5000 });
+  await page.locator('#chart-kvCache[data-points="90"]').waitFor({ timeout: 5000 });
+  // A batch for a run the page does not show is ignored.
+  await deliver({ v: 1, type: 'samples', runId: 'another-run', samples: samples(5, 90) });
+  await deliver({ v: 1, type: 'log', runId: 'run-1', lines: ['INFO 12-01 10:00:00 metrics: Avg prompt throughput: 12000 tokens/s'] });
+  await page.waitForTimeout(100);
+  assert.equal(await page.locator('#chart-throughput').getAttribute('data-points'), '180');
+  assert.match((await page.locator('#log').textContent()) ?? '', /Avg prompt throughput/);
+
+  assert.ok((await pixelsOfColour(page, 'chart-throughput', [0x37, 0x94, 0xff])) > 200, 'the blue total-throughput line is drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT line is drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-requests', [0xd1, 0x86, 0x16])) > 50, 'the waiting-requests line is drawn');
+  await page.screenshot({ path: join(screenshots, 'dashboard-live.png'), fullPage: true });
+
+  const rendered = (await posted()).filter((m) => (m as { type: string }).type === 'rendered');
+  assert.ok(rendered.length > 0, 'the page reports what it drew');
+  assert.deepEqual(cspViolations, []);
+  await page.close();
+});
+
+test('a long run keeps at most MAX_SAMPLES points per series', async () => {
+  const { page, deliver } = await load();
+  await deliver({ v: 1, type: 'snapshot', state: state(7000) });
+  await deliver({ v: 1, type: 'samples', runId: 'run-1', samples: samples(1000, 7000) });
+  await page.locator('#chart-kvCache[data-points="7200"]').waitFor({ timeout: 10_000 });
+  await page.close();
+});
+
+test('Stop and Export post valid messages; an invalid message shows an error instead of breaking the page', async () => {
+  const { page, posted, deliver } = await load();
+  await deliver({ v: 1, type: 'snapshot', state: state(20) });
+  await page.locator('#chart-throughput[data-points="40"]').waitFor({ timeout: 5000 });
+  await page.locator('#stop').click();
+  await page.locator('[data-export="throughput"]').click();
+  const messages = (await posted()).map((m) => parseFromWebview(m));
+  for (const m of messages) assert.ok(m.ok, JSON.stringify(m));
+  const types = messages.map((m) => (m.ok ? m.message.type : 'invalid'));
+  assert.ok(types.includes('stop'));
+  const exported = messages.find((m) => m.ok && m.message.type === 'exportChart');
+  assert.ok(exported?.ok && exported.message.type === 'exportChart');
+  assert.equal(exported.message.chart, 'throughput');
+  assert.ok(Buffer.from(exported.message.pngDataUrl.split(',')[1]!, 'base64').subarray(1, 4).toString() === 'PNG');
+
+  await deliver({ v: 2, type: 'snapshot', state: state(1) });
+  await page.locator('#error', { hasText: 'protocol version 2' }).waitFor({ timeout: 5000 });
+  await deliver({ v: 1, type: 'samples', runId: 'run-1', samples: [{ t: -1 }] });
+  await page.locator('#error', { hasText: 'invalid extension→dashboard message' }).waitFor({ timeout: 5000 });
+  // The page still works after bad messages.
+  await deliver({ v: 1, type: 'progress', runId: 'run-1', progress: { phase: 'completed', label: 'done' }, summary: [{ label: 'Total token throughput (tok/s)', value: '3903.44' }] });
+  await page.locator('#summary', { hasText: '3903.44' }).waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('#stop').getAttribute('disabled'), '');
+  await page.close();
+});
+
+test('the comparison view draws grouped bars and a table with +x.x% changes, latency regressions marked', async () => {
+  const { page, deliver } = await load();
+  await deliver({
+    v: 1,
+    type: 'snapshot',
+    state: {
+      run: null,
+      comparison: {
+        title: 'Baseline vs optimized',
+        metricLabel: 'Total TPS',
+        latencyLabel: 'Mean TPOT (ms)',
+        baselineLabel: 'Baseline',
+        optimizedLabel: 'Optimized',
+        rows: [
+          { workload: 'ShareGPT', baseline: 3903.44, optimized: 6160.72, baselineLatencyMs: 104.59, optimizedLatencyMs: 309.31 },
+          { workload: 'Short Prompt', baseline: 25000, optimized: 27500, baselineLatencyMs: 20, optimizedLatencyMs: 18 },
+        ],
+      },
+    },
+  });
+  await page.locator('#chart-comparison[data-points="4"]').waitFor({ timeout: 5000 });
+  const cells = await page.locator('#comparison-table tr').nth(1).locator('td').allTextContents();
+  assert.deepEqual(cells, ['ShareGPT', '3,903.44', '6,160.72', '+57.8%', '104.59', '309.31', '+195.7%']);
+  assert.equal(await page.locator('#comparison-table tr').nth(1).locator('td').nth(6).getAttribute('class'), 'worse');
+  assert.equal(await page.locator('#comparison-table tr').nth(2).locator('td').nth(6).getAttribute('class'), 'better');
+  assert.ok((await pixelsOfColour(page, 'chart-comparison', [0x37, 0x94, 0xff])) > 500, 'optimized bars drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-comparison', [0xd1, 0x86, 0x16])) > 500, 'baseline bars drawn');
+  await page.screenshot({ path: join(screenshots, 'dashboard-comparison.png'), fullPage: true });
+  await page.close();
+});

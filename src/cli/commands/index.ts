@@ -1,7 +1,9 @@
 // Every CLI command, in the order `serving-lab --help` lists them.
 import type { CliCommand } from '../command';
+import { bench } from './bench';
+import { parse } from './parse';
 import { planSchema, planValidate } from './plan';
 import { report } from './report';
 import { resultsExport, resultsImport, resultsList, resultsShow } from './results';
 
-export const COMMANDS: CliCommand[] = [planValidate, planSchema, report, resultsList, resultsShow, resultsExport, resultsImport];
+export const COMMANDS: CliCommand[] = [planValidate, planSchema, bench, parse, report, resultsList, resultsShow, resultsExport, resultsImport];

@@ -1,0 +1,250 @@
+// Prompts for a benchmark, following vLLM's dataset rules (research/bench-tools.md §3.3). Token counts are the
+// server's: with its /tokenize and /detokenize, random prompts hit their lengths exactly; without them, lengths
+// come from a tokens-per-word ratio calibrated on the server's reported prompt_tokens, and the result says so.
+import { readFile } from 'node:fs/promises';
+import { SeededRandom } from './random';
+
+export interface SampleRequest {
+  prompt: string;
+  /** Prompt tokens as the dataset counts them (the server's usage count replaces it in results when sent). */
+  promptLen: number;
+  expectedOutputLen: number;
+}
+
+export type DatasetSpec =
+  | { kind: 'random'; inputLen: number; outputLen: number; rangeRatio: { input: number; output: number }; prefixLen: number }
+  | { kind: 'sharegpt'; path: string; outputLen?: number; disableShuffle?: boolean; noOversample?: boolean }
+  | { kind: 'replay'; path: string };
+
+export interface Dataset {
+  requests: SampleRequest[];
+  /** True when every prompt length was counted by the server's tokenizer. */
+  exactLengths: boolean;
+  notes: string[];
+}
+
+/** Counts tokens the way the serving engine does. */
+export interface TokenCounter {
+  /** How the counts were obtained, for provenance. */
+  readonly kind: 'server' | 'approximate';
+  /** Token ids of `text` (without special tokens) — server tokenizers only. */
+  encode?(text: string): Promise<number[]>;
+  decode?(ids: number[]): Promise<string>;
+  /** Tokens of `text` including the special tokens the engine adds (BOS), as vLLM's dataset code counts them. */
+  count(text: string): Promise<number>;
+  /** Special tokens added to every prompt. */
+  readonly specialTokens: number;
+}
+
+export class DatasetError extends Error {}
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+// ---------------------------------------------------------------- random
+
+/** Parses `--random-range-ratio`: one float for input and output, or JSON {"input": r, "output": r}; r in [0, 1). */
+export function parseRangeRatio(text: string): { input: number; output: number } {
+  const trimmed = text.trim();
+  let input: unknown;
+  let output: unknown;
+  if (trimmed.startsWith('{')) {
+    try {
+      const obj = JSON.parse(trimmed) as Record<string, unknown>;
+      input = obj['input'] ?? 0;
+      output = obj['output'] ?? 0;
+    } catch {
+      throw new DatasetError(`--random-range-ratio: "${text}" is not valid JSON; use a number such as 0.1 or {"input":0.1,"output":0.2}`);
+    }
+  } else {
+    input = output = Number(trimmed);
+  }
+  for (const r of [input, output]) {
+    if (typeof r !== 'number' || !Number.isFinite(r) || r < 0 || r >= 1 || trimmed === '') {
+      throw new DatasetError(`--random-range-ratio must be in [0, 1) (got "${text}")`);
+    }
+  }
+  return { input: input as number, output: output as number };
+}
+
+/** A seeded stream of plain English-like words, the raw material of synthetic prompts. */
+const WORDS = (
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her ' +
+  'she there been one all we their has would when if so no what up out who them some more time into only do could new about ' +
+  'two other may then first any like now my such over our even most me state after also made many did must before back ' +
+  'see through way where get much go well your know should down work year because come people just say each those take day ' +
+  'good how long little use man great make life here between both under never being same another know while last might us'
+).split(' ');
+
+function wordText(rng: SeededRandom, words: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) out.push(WORDS[rng.int(0, WORDS.length - 1)]!);
+  return out.join(' ');
+}
+
+function randomLengths(spec: Extract<DatasetSpec, { kind: 'random' }>, count: number, specialTokens: number, rng: SeededRandom) {
+  const realIn = Math.max(0, spec.inputLen - specialTokens);
+  const inLow = Math.floor(realIn * (1 - spec.rangeRatio.input));
+  const inHigh = Math.ceil(realIn * (1 + spec.rangeRatio.input));
+  const outLow = Math.max(1, Math.floor(spec.outputLen * (1 - spec.rangeRatio.output)));
+  const outHigh = Math.max(1, Math.ceil(spec.outputLen * (1 + spec.rangeRatio.output)));
+  if (spec.prefixLen + inLow < 1) {
+    throw new DatasetError(`--random-input-len ${spec.inputLen} with range ratio ${spec.rangeRatio.input} can give empty prompts; raise the input length or --random-prefix-len`);
+  }
+  const inputs = Array.from({ length: count }, () => rng.int(inLow, inHigh));
+  const outputs = Array.from({ length: count }, () => rng.int(outLow, outHigh));
+  return { inputs, outputs };
+}
+
+async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
+  const rng = new SeededRandom(seed);
+  const { inputs, outputs } = randomLengths(spec, count, tokens.specialTokens, rng);
+  const longest = Math.max(...inputs) + spec.prefixLen;
+  if (tokens.encode && tokens.decode) {
+    const encode = tokens.encode.bind(tokens);
+    const decode = tokens.decode.bind(tokens);
+    // A pool of the server's own token ids, cut into prompts at per-request offsets as vLLM does with its vocabulary.
+    let pool = await encode(wordText(rng, Math.ceil(longest * 1.2) + 64));
+    while (pool.length < longest + 1) pool = pool.concat(await encode(wordText(rng, longest)));
+    const take = (offset: number, n: number) => Array.from({ length: n }, (_, j) => pool[(offset + j) % pool.length]!);
+    const prefix = take(rng.int(0, pool.length - 1), spec.prefixLen);
+    const offsets = inputs.map(() => rng.int(0, pool.length - 1));
+    const requests = await mapLimit(inputs, 16, async (len, i) => {
+      const target = spec.prefixLen + len;
+      // Decode → re-encode until the text is exactly `target` tokens (at most 10 rounds, as vLLM's fix-up loop).
+      let ids = prefix.concat(take(offsets[i]! + i, len));
+      let prompt = await decode(ids);
+      for (let round = 0; round < 10; round++) {
+        const again = await encode(prompt);
+        if (again.length === target) break;
+        ids = again.length > target ? again.slice(0, target) : again.concat(take(offsets[i]! + i + again.length, target - again.length));
+        prompt = await decode(ids);
+      }
+      return { prompt, promptLen: target + tokens.specialTokens, expectedOutputLen: outputs[i]! };
+    });
+    const exact = (await mapLimit(requests, 16, async (r) => (await encode(r.prompt)).length + tokens.specialTokens === r.promptLen)).every(Boolean);
+    return { requests, exactLengths: exact, notes: exact ? [] : ['some random prompts could not be made exactly their target length with the server tokenizer (decode/encode does not round-trip)'] };
+  }
+  const ratio = await tokens.count(wordText(new SeededRandom(seed + 1), 400)).then((n) => Math.max(0.05, (n - tokens.specialTokens) / 400));
+  const prefix = wordText(rng, Math.round(spec.prefixLen / ratio));
+  const requests = inputs.map((len, i) => {
+    const body = wordText(rng, Math.max(1, Math.round(len / ratio)));
+    return { prompt: spec.prefixLen > 0 ? `${prefix} ${body}` : body, promptLen: spec.prefixLen + len + tokens.specialTokens, expectedOutputLen: outputs[i]! };
+  });
+  return {
+    requests,
+    exactLengths: false,
+    notes: [`random prompt lengths are approximate: the server has no /tokenize, so words were sized at ${ratio.toFixed(3)} tokens per word, calibrated on its reported prompt_tokens`],
+  };
+}
+
+// ---------------------------------------------------------------- ShareGPT
+
+interface ShareGptEntry {
+  conversations?: Array<{ value?: unknown }>;
+}
+
+async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(spec.path, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new DatasetError(
+      e.code === 'ENOENT'
+        ? `ShareGPT file ${spec.path} does not exist; download ShareGPT_V3_unfiltered_cleaned_split.json or make a synthetic one with \`serving-lab sim sharegpt --out FILE\``
+        : `cannot read ShareGPT file ${spec.path}: ${e.message}; expected a JSON list of {"conversations": [{"value": …}, …]}`,
+    );
+  }
+  if (!Array.isArray(raw)) throw new DatasetError(`${spec.path} is not a ShareGPT file: expected a JSON list of {"conversations": […]} entries`);
+  const entries = (raw as ShareGptEntry[]).filter((e) => e && Array.isArray(e.conversations) && e.conversations.length >= 2);
+  if (entries.length === 0) throw new DatasetError(`${spec.path} has no entry with at least two "conversations" turns`);
+  if (!spec.disableShuffle) new SeededRandom(seed).shuffle(entries);
+
+  const kept: SampleRequest[] = [];
+  const batch = 64;
+  for (let from = 0; from < entries.length && kept.length < count; from += batch) {
+    const slice = entries.slice(from, from + batch);
+    const counted = await mapLimit(slice, 16, async (e) => {
+      const prompt = String(e.conversations![0]!.value ?? '');
+      const completion = String(e.conversations![1]!.value ?? '');
+      const promptLen = await tokens.count(prompt);
+      const outputLen = spec.outputLen ?? (await tokens.count(completion));
+      return { prompt, promptLen, expectedOutputLen: outputLen };
+    });
+    for (const r of counted) {
+      if (kept.length >= count) break;
+      // vLLM's is_valid_sequence; the output minimum is skipped when the output length is fixed.
+      if (r.promptLen < 4 || (spec.outputLen === undefined && r.expectedOutputLen < 4)) continue;
+      if (r.promptLen > 1024 || r.promptLen + r.expectedOutputLen > 2048) continue;
+      kept.push(r);
+    }
+  }
+  const notes: string[] = [];
+  if (kept.length === 0) throw new DatasetError(`no conversation in ${spec.path} passes vLLM's filter (prompt 4–1024 tokens, output ≥ 4, total ≤ 2048)`);
+  if (kept.length < count) {
+    if (spec.noOversample) {
+      notes.push(`only ${kept.length} of ${count} ShareGPT prompts pass the filter; running ${kept.length} (--no-oversample)`);
+    } else {
+      const rng = new SeededRandom(seed);
+      const unique = kept.length;
+      while (kept.length < count) kept.push(kept[rng.int(0, unique - 1)]!);
+      notes.push(`only ${unique} ShareGPT prompts pass the filter; oversampled to ${count} with repeats, as vLLM does`);
+    }
+  }
+  if (tokens.kind === 'approximate') notes.push('ShareGPT prompt and completion lengths were estimated (the server has no /tokenize); the filter may keep slightly different conversations than vLLM');
+  return { requests: kept, exactLengths: tokens.kind === 'server', notes };
+}
+
+// ---------------------------------------------------------------- replay
+
+async function replayDataset(path: string, count: number): Promise<Dataset> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new DatasetError(`cannot read replay file ${path}: ${(err as Error).message}; expected JSONL lines of {"prompt", "prompt_len", "output_len"}`);
+  }
+  const requests: SampleRequest[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new DatasetError(`${path}:${i + 1}: not valid JSON; expected {"prompt": "…", "prompt_len": N, "output_len": N}`);
+    }
+    const { prompt, prompt_len: promptLen, output_len: outputLen } = obj;
+    if (typeof prompt !== 'string' || typeof promptLen !== 'number' || typeof outputLen !== 'number' || !(outputLen >= 1)) {
+      throw new DatasetError(`${path}:${i + 1}: expected {"prompt": "…", "prompt_len": N, "output_len": N ≥ 1}`);
+    }
+    requests.push({ prompt, promptLen, expectedOutputLen: Math.round(outputLen) });
+  }
+  if (requests.length === 0) throw new DatasetError(`${path} has no requests`);
+  const notes: string[] = [];
+  if (requests.length < count) {
+    notes.push(`${path} has ${requests.length} requests; --num-prompts ${count} cycles through them`);
+    const unique = requests.length;
+    for (let i = unique; i < count; i++) requests.push(requests[i % unique]!);
+  }
+  return { requests: requests.slice(0, count), exactLengths: true, notes };
+}
+
+export async function loadDataset(spec: DatasetSpec, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
+  if (spec.kind === 'random') return randomDataset(spec, count, seed, tokens);
+  if (spec.kind === 'sharegpt') return shareGptDataset(spec, count, seed, tokens);
+  return replayDataset(spec.path, count);
+}

@@ -1,0 +1,225 @@
+// HTTP for the load generator: one streaming OpenAI-compatible request with vLLM's timing rules
+// (research/bench-tools.md §2.1), and small JSON calls (/v1/models, /tokenize, /detokenize).
+// The streaming path takes one clock reading per network read and parses each SSE message once; nothing else is
+// allocated per chunk except the ITL value itself.
+import http from 'node:http';
+import https from 'node:https';
+
+export type AnyAgent = http.Agent | https.Agent;
+
+export function createAgent(url: URL, maxSockets: number): AnyAgent {
+  const options: http.AgentOptions = { keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 4096), scheduling: 'lifo' };
+  return url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+export interface StreamRequest {
+  url: URL;
+  /** The JSON payload, serialized once. */
+  body: string;
+  headers: Record<string, string>;
+  agent: AnyAgent;
+  /** Benchmark clock: seconds since the benchmark start. */
+  clock: () => number;
+  timeoutS: number;
+  chat: boolean;
+  keepText: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StreamOutcome {
+  success: boolean;
+  error?: string;
+  startTime: number;
+  ttft: number;
+  itl: number[];
+  latency: number;
+  /** usage.prompt_tokens / completion_tokens when the server sent a usage chunk. */
+  promptTokens?: number;
+  completionTokens?: number;
+  generatedText: string;
+}
+
+const NO_CHUNK = 'Never received a valid chunk to calculate TTFT.This response will be marked as failed!';
+
+function describeNetworkError(err: NodeJS.ErrnoException, chunks: number): string {
+  const code = err.code ? ` (${err.code})` : '';
+  if (err.code === 'ECONNRESET' || err.message === 'aborted') return `the server reset the connection after ${chunks} chunk(s)${code}`;
+  if (err.code === 'ECONNREFUSED') return `connection refused${code}: is the server running and is the URL right?`;
+  return `${err.message}${code}`;
+}
+
+/** Sends one streaming request. Never rejects: every failure is a failed outcome with a readable error. */
+export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
+  return new Promise((resolve) => {
+    const startTime = req.clock();
+    const itl: number[] = [];
+    let ttft = -1;
+    let last = 0;
+    let promptTokens: number | undefined;
+    let completionTokens: number | undefined;
+    let text = '';
+    let buffer = '';
+    let sawDone = false;
+    let settled = false;
+    let streamError: string | undefined;
+
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      const ok = error === undefined && ttft >= 0;
+      const out: StreamOutcome = {
+        success: ok,
+        startTime,
+        ttft: ttft >= 0 ? ttft : 0,
+        itl,
+        latency: ttft >= 0 ? last - startTime : 0,
+        generatedText: text,
+      };
+      if (!ok) out.error = error ?? NO_CHUNK;
+      if (promptTokens !== undefined) out.promptTokens = promptTokens;
+      if (completionTokens !== undefined) out.completionTokens = completionTokens;
+      resolve(out);
+    };
+
+    // One SSE message (the text between blank lines): `data:` lines joined; comments (":") and other fields skipped.
+    const onMessage = (message: string, now: number) => {
+      let payload: string;
+      if (message.startsWith('data:') && message.indexOf('\n') < 0) {
+        payload = message.charCodeAt(5) === 32 ? message.slice(6) : message.slice(5);
+      } else {
+        const parts: string[] = [];
+        for (const line of message.split('\n')) if (line.startsWith('data:')) parts.push(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
+        if (parts.length === 0) return;
+        payload = parts.join('\n');
+      }
+      payload = payload.trim();
+      if (payload === '[DONE]') {
+        sawDone = true;
+        return;
+      }
+      if (payload === '') return;
+      let data: { choices?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null; error?: unknown };
+      try {
+        data = JSON.parse(payload);
+      } catch {
+        streamError = `malformed SSE message (not JSON): ${JSON.stringify(payload.slice(0, 120))}`;
+        return;
+      }
+      if (data === null || typeof data !== 'object') {
+        streamError = `malformed SSE message (not a JSON object): ${JSON.stringify(payload.slice(0, 120))}`;
+        return;
+      }
+      const choices = data.choices;
+      if (Array.isArray(choices) && choices.length > 0) {
+        if (ttft < 0) ttft = now - startTime;
+        else itl.push(now - last);
+        last = now;
+        if (req.keepText) {
+          const c = choices[0] as { delta?: { content?: unknown }; text?: unknown };
+          const piece = req.chat ? c.delta?.content : c.text;
+          if (typeof piece === 'string') text += piece;
+        }
+      }
+      const usage = data.usage;
+      if (usage && typeof usage === 'object') {
+        if (typeof usage.completion_tokens === 'number') completionTokens = usage.completion_tokens;
+        if (typeof usage.prompt_tokens === 'number') promptTokens = usage.prompt_tokens;
+      }
+      if (data.error !== undefined && choices === undefined) {
+        const e = data.error as { message?: unknown } | string;
+        streamError = `the server sent an error in the stream: ${typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : JSON.stringify(e)}`;
+      }
+    };
+
+    const request = (req.url.protocol === 'https:' ? https : http).request(req.url, {
+      method: 'POST',
+      agent: req.agent,
+      headers: req.headers,
+    });
+    const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no complete response within ${req.timeoutS} s (request timeout)`), { code: 'ETIMEDOUT' })), req.timeoutS * 1000);
+    const onAbort = () => request.destroy(Object.assign(new Error('interrupted before the response completed'), { code: 'EINTERRUPTED' }));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+
+    request.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ETIMEDOUT' || err.code === 'EINTERRUPTED' ? err.message : describeNetworkError(err, itl.length + (ttft >= 0 ? 1 : 0))));
+    request.on('response', (res) => {
+      res.setEncoding('utf8');
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (chunk: string) => {
+          if (body.length < 2000) body += chunk;
+        });
+        res.on('end', () => finish(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd() + (body.trim() ? `: ${body.trim().slice(0, 300)}` : '')));
+        res.on('error', () => finish(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
+        return;
+      }
+      res.on('data', (chunk: string) => {
+        const now = req.clock();
+        if (chunk.indexOf('\r') >= 0) chunk = chunk.replace(/\r\n?/g, '\n');
+        buffer = buffer === '' ? chunk : buffer + chunk;
+        let from = 0;
+        for (;;) {
+          const end = buffer.indexOf('\n\n', from);
+          if (end < 0) break;
+          if (end > from) onMessage(buffer.slice(from, end), now);
+          from = end + 2;
+          if (streamError !== undefined) {
+            request.destroy();
+            finish(streamError);
+            return;
+          }
+        }
+        buffer = from === 0 ? buffer : buffer.slice(from);
+      });
+      res.on('end', () => {
+        // vLLM also accepts a final complete `data:` message that lacks the blank line.
+        if (buffer.trim() !== '') onMessage(buffer.trim(), req.clock());
+        if (streamError !== undefined) finish(streamError);
+        else if (!sawDone && ttft >= 0) finish(`the stream ended after ${itl.length + 1} chunk(s) without "data: [DONE]"; the server stopped mid-stream`);
+        else finish();
+      });
+      res.on('aborted', () => finish(`the server closed the connection mid-stream after ${itl.length + (ttft >= 0 ? 1 : 0)} chunk(s)`));
+      res.on('error', (err: NodeJS.ErrnoException) => finish(describeNetworkError(err, itl.length + (ttft >= 0 ? 1 : 0))));
+    });
+    request.end(req.body);
+  });
+}
+
+export interface JsonResponse {
+  status: number;
+  json: unknown;
+  text: string;
+}
+
+/** A small JSON request (GET when body is undefined). Rejects only on network errors and timeouts. */
+export function requestJson(url: URL, body: unknown, options: { agent?: AnyAgent; headers?: Record<string, string>; timeoutS?: number; signal?: AbortSignal } = {}): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method: payload === undefined ? 'GET' : 'POST',
+      ...(options.agent ? { agent: options.agent } : {}),
+      headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      timeout: (options.timeoutS ?? 60) * 1000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    request.on('timeout', () => request.destroy(new Error(`${url.pathname} did not answer within ${options.timeoutS ?? 60} s`)));
+    request.on('error', reject);
+    request.on('response', (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (c: string) => (text += c));
+      res.on('error', reject);
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, json, text });
+      });
+    });
+    request.end(payload);
+  });
+}

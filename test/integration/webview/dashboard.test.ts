@@ -79,8 +79,9 @@ async function load(): Promise<Loaded> {
   return {
     page,
     cspViolations,
-    posted: () => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted),
-    deliver: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>),
+    // Strings, not functions: this file is type-checked without DOM types, and tsx adds helpers the page lacks.
+    posted: () => page.evaluate('window.__posted') as Promise<unknown[]>,
+    deliver: (message) => page.evaluate(`window.postMessage(${JSON.stringify(message)}, '*')`),
   };
 }
 
@@ -120,18 +121,16 @@ function state(sampleCount: number): DashboardState {
 
 /** Counts pixels of the canvas that carry the given colour (±tolerance per channel): proof a series was drawn. */
 async function pixelsOfColour(page: Page, canvasId: string, rgb: [number, number, number]): Promise<number> {
-  return page.evaluate(
-    ({ canvasId, rgb }) => {
-      const canvas = document.getElementById(canvasId) as HTMLCanvasElement;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs(data[i]! - rgb[0]) < 40 && Math.abs(data[i + 1]! - rgb[1]) < 40 && Math.abs(data[i + 2]! - rgb[2]) < 40) n++;
-      }
-      return n;
-    },
-    { canvasId, rgb },
-  );
+  return page.evaluate(`(() => {
+    const canvas = document.getElementById(${JSON.stringify(canvasId)});
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const [r, g, b] = ${JSON.stringify(rgb)};
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) n++;
+    }
+    return n;
+  })()`) as Promise<number>;
 }
 
 test('the page says ready, draws a snapshot and then appended sample batches, without CSP violations', async () => {

@@ -321,6 +321,8 @@ export const TuningPlan = z.strictObject({
   runner: Runner.default('vllm-bench'),
   budget: z.strictObject({ maxRuns: positiveInt().optional(), maxHours: z.number().positive().optional() }).default({}),
   strategy: oneOf(['staged', 'grid'] as const).default('staged'),
+  /** Simulated hosts only: run the simulated engines this many times faster than real time (ignored on real hosts). */
+  simulator: z.strictObject({ speedup: z.number().positive() }).optional(),
 });
 export type TuningPlan = z.infer<typeof TuningPlan>;
 export type TuningPlanInput = z.input<typeof TuningPlan>;

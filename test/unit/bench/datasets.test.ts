@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatasetError, loadDataset, parseRangeRatio, type TokenCounter } from '../../../src/core/bench/datasets';
+import { arrivalTimes, SeededRandom } from '../../../src/core/bench/random';
+import { defaultResultFileName, parseMetadata, pythonFloat } from '../../../src/core/bench/saveResult';
+
+/** A whitespace tokenizer with one BOS, standing in for a server's /tokenize (no network in unit tests). */
+function wordTokenizer(): TokenCounter {
+  const vocab: string[] = [];
+  const ids = new Map<string, number>();
+  const encode = async (text: string) =>
+    (text.match(/\S+/g) ?? []).map((w) => {
+      if (!ids.has(w)) {
+        vocab.push(w);
+        ids.set(w, vocab.length - 1);
+      }
+      return ids.get(w)!;
+    });
+  return {
+    kind: 'server',
+    specialTokens: 1,
+    encode,
+    decode: async (tokens) => tokens.map((t) => vocab[t]).join(' '),
+    count: async (text) => (await encode(text)).length + 1,
+  };
+}
+
+test('arrival times: Poisson gaps rescaled so the last send is at N/rate; inf sends at once; seeded', () => {
+  const times = arrivalTimes(200, 10, 1, 42);
+  assert.equal(times.length, 200);
+  assert.ok(Math.abs(times[199]! - 20) < 1e-9, `last at ${times[199]}`);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!);
+  assert.deepEqual(arrivalTimes(200, 10, 1, 42), times, 'same seed, same schedule');
+  assert.notDeepEqual(arrivalTimes(200, 10, 1, 43), times);
+  assert.deepEqual(arrivalTimes(3, Infinity, 1, 0), [0, 0, 0]);
+  const uniform = arrivalTimes(4, 2, Infinity, 0);
+  assert.deepEqual(uniform.map((t) => Math.round(t * 1000) / 1000), [0.5, 1, 1.5, 2], 'burstiness inf = constant gaps');
+  // Burstiness < 1 is burstier: a larger coefficient of variation of the gaps.
+  const cv = (b: number) => {
+    const t = arrivalTimes(4000, 100, b, 7);
+    const gaps = t.map((x, i) => x - (i ? t[i - 1]! : 0));
+    const m = gaps.reduce((a, g) => a + g, 0) / gaps.length;
+    return Math.sqrt(gaps.reduce((a, g) => a + (g - m) ** 2, 0) / gaps.length) / m;
+  };
+  assert.ok(Math.abs(cv(1) - 1) < 0.1, `Poisson CV ${cv(1)}`);
+  assert.ok(cv(0.25) > 1.6, `gamma(0.25) CV ${cv(0.25)}`);
+});
+
+test('SeededRandom gamma has the requested mean', () => {
+  const rng = new SeededRandom(1);
+  let sum = 0;
+  for (let i = 0; i < 20000; i++) sum += rng.gamma(0.5, 4);
+  assert.ok(Math.abs(sum / 20000 - 2) < 0.1, `mean ${sum / 20000}`);
+});
+
+test('--random-range-ratio: one number or JSON per direction, in [0, 1)', () => {
+  assert.deepEqual(parseRangeRatio('0.25'), { input: 0.25, output: 0.25 });
+  assert.deepEqual(parseRangeRatio('{"input": 0.1, "output": 0.5}'), { input: 0.1, output: 0.5 });
+  assert.throws(() => parseRangeRatio('1'), /must be in \[0, 1\)/);
+  assert.throws(() => parseRangeRatio('{"input": 0.1'), /not valid JSON/);
+});
+
+test("random prompts hit their token lengths exactly with the server's tokenizer, vLLM's window and shared prefix", async () => {
+  const spec = { kind: 'random' as const, inputLen: 33, outputLen: 10, rangeRatio: { input: 0.5, output: 0.2 }, prefixLen: 5 };
+  const tokens = wordTokenizer();
+  const data = await loadDataset(spec, 50, 3, tokens);
+  assert.equal(data.exactLengths, true);
+  // real_in = 33 − 1 special = 32 → [16, 48] body tokens; plus the 5-token prefix and the BOS.
+  for (const r of data.requests) {
+    assert.equal((await tokens.count(r.prompt)), r.promptLen, 'the prompt really has promptLen tokens');
+    assert.ok(r.promptLen >= 16 + 5 + 1 && r.promptLen <= 48 + 5 + 1, `prompt ${r.promptLen}`);
+    assert.ok(r.expectedOutputLen >= 8 && r.expectedOutputLen <= 12);
+  }
+  const prefixes = new Set(data.requests.map((r) => r.prompt.split(' ').slice(0, 5).join(' ')));
+  assert.equal(prefixes.size, 1, 'one shared prefix');
+  const again = await loadDataset(spec, 50, 3, wordTokenizer());
+  assert.deepEqual(again.requests, data.requests, 'seeded');
+  await assert.rejects(loadDataset({ ...spec, inputLen: 1, prefixLen: 0, rangeRatio: { input: 0, output: 0 } }, 1, 0, tokens), DatasetError);
+});
+
+test('replay files: JSONL lines, cycled to --num-prompts, positioned errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'replay-'));
+  try {
+    const file = join(dir, 'r.jsonl');
+    writeFileSync(file, '{"prompt":"a b","prompt_len":2,"output_len":3}\n\n{"prompt":"c","prompt_len":1,"output_len":1}\n');
+    const data = await loadDataset({ kind: 'replay', path: file }, 5, 0, wordTokenizer());
+    assert.deepEqual(data.requests.map((r) => r.prompt), ['a b', 'c', 'a b', 'c', 'a b']);
+    assert.match(data.notes[0]!, /has 2 requests; --num-prompts 5 cycles/);
+    writeFileSync(file, '{"prompt":"a","prompt_len":1,"output_len":1}\n{"prompt":"b"}\n');
+    await assert.rejects(loadDataset({ kind: 'replay', path: file }, 1, 0, wordTokenizer()), /r\.jsonl:2: expected \{"prompt"/);
+    await assert.rejects(loadDataset({ kind: 'sharegpt', path: join(dir, 'missing.json') }, 1, 0, wordTokenizer()), /does not exist; download ShareGPT_V3/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("result file names and metadata as vLLM writes them", () => {
+  const date = new Date(2026, 0, 2, 3, 4, 5);
+  assert.equal(defaultResultFileName({ backend: 'openai-chat', requestRate: Infinity }, 'zai-org/GLM-4.5-Air', date), 'openai-chat-infqps-GLM-4.5-Air-20260102-030405.json');
+  assert.equal(defaultResultFileName({ backend: 'openai', requestRate: 10, maxConcurrency: 64 }, 'm', date, 'run1'), 'run1-10.0qps-concurrency64-m-20260102-030405.json');
+  assert.equal(pythonFloat(2.5), '2.5');
+  assert.deepEqual(parseMetadata(['a=b', 'c=d=e']), { a: 'b', c: 'd=e' });
+  assert.throws(() => parseMetadata(['novalue']), /expected KEY=VALUE/);
+});

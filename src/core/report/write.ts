@@ -32,6 +32,32 @@ export function chartLink(documentDir: string, chartFile: string): string {
   return relative(documentDir, chartFile).split(sep).join('/');
 }
 
+export interface DocumentReport {
+  /** The page, with the chart linked relative to the document. */
+  markdown: string;
+  chartSvg: string;
+  /** Where the chart belongs: `assetsDir` (default: the document's directory) / `<experiment>-throughput.svg`. */
+  chartFile: string;
+}
+
+/**
+ * The report as one document links it, without writing anything: the extension writes the chart and applies the
+ * page with insertRegion as one WorkspaceEdit, the CLI writes both files.
+ */
+export async function renderReportForDocument(options: {
+  store: ResultsStore;
+  experiment: Experiment;
+  documentFile: string;
+  assetsDir?: string;
+  title?: string;
+}): Promise<DocumentReport> {
+  const results = await loadReportResults(options.store, options.experiment);
+  const documentDir = dirname(resolve(options.documentFile));
+  const chartFile = join(resolve(options.assetsDir ?? documentDir), chartFileName(options.experiment.id));
+  const page = renderReport({ experiment: options.experiment, results, chartPath: chartLink(documentDir, chartFile), title: options.title });
+  return { ...page, chartFile };
+}
+
 export interface WriteReportOptions {
   store: ResultsStore;
   experiment: Experiment;
@@ -54,29 +80,27 @@ export interface WrittenReport {
 }
 
 export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
-  const { experiment, cwd } = options;
-  const results = await loadReportResults(options.store, experiment);
+  const { experiment, cwd, store, title } = options;
   const outFile = options.out === undefined ? undefined : resolve(cwd, options.out);
   const insertFile = options.insertInto === undefined ? undefined : resolve(cwd, options.insertInto.file);
-  const primaryDir = dirname(outFile ?? insertFile ?? join(cwd, 'page.md'));
-  const chartFile = join(resolve(cwd, options.assetsDir ?? primaryDir), chartFileName(experiment.id));
-  const render = (documentDir: string) => renderReport({ experiment, results, chartPath: chartLink(documentDir, chartFile), title: options.title });
+  const primaryDocument = outFile ?? insertFile ?? join(cwd, 'stdout.md');
+  const assetsDir = resolve(cwd, options.assetsDir ?? dirname(primaryDocument));
+  const primary = await renderReportForDocument({ store, experiment, documentFile: primaryDocument, assetsDir, title });
 
-  const primary = render(primaryDir);
-  await mkdir(dirname(chartFile), { recursive: true });
-  await writeIfChanged(chartFile, primary.chartSvg);
+  await mkdir(dirname(primary.chartFile), { recursive: true });
+  await writeIfChanged(primary.chartFile, primary.chartSvg);
   if (outFile) {
     await mkdir(dirname(outFile), { recursive: true });
     await writeIfChanged(outFile, primary.markdown);
   }
   let inserted: WrittenReport['inserted'];
   if (insertFile && options.insertInto) {
-    const page = dirname(insertFile) === primaryDir ? primary : render(dirname(insertFile));
+    const page = insertFile === primaryDocument ? primary : await renderReportForDocument({ store, experiment, documentFile: insertFile, assetsDir, title });
     await mkdir(dirname(insertFile), { recursive: true });
     const { changed } = await insertRegionIntoFile(insertFile, options.insertInto.regionId, page.markdown);
     inserted = { file: insertFile, regionId: options.insertInto.regionId, changed };
   }
-  return { markdown: primary.markdown, chartFile, outFile, inserted };
+  return { markdown: primary.markdown, chartFile: primary.chartFile, outFile, inserted };
 }
 
 /** Regenerating an unchanged report leaves the files (and their timestamps) alone. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { FIXTURE_EXPERIMENT_ID, FIXTURE_STORE, GOLDEN_DIR } from './fixture';
 const CLI = resolve('dist/cli.js');
 const STORE = resolve(FIXTURE_STORE);
 
-function inTempDir(fn: (dir: string, cli: (...args: string[]) => ReturnType<typeof spawnSync<string>>) => void) {
+function inTempDir(fn: (dir: string, cli: (...args: string[]) => SpawnSyncReturns<string>) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'serving-lab-report-cli-'));
   try {
     fn(dir, (...args) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' }));

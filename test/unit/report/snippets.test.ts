@@ -20,9 +20,12 @@ function expand(body: string[]): string {
 
 test('the manifest contributes the snippets, the preview plugin and its styles', () => {
   const contributes = JSON.parse(readFileSync('package.json', 'utf8')).contributes;
-  assert.deepEqual(contributes.snippets, [{ language: 'markdown', path: './snippets/markdown.json' }]);
+  assert.deepEqual(
+    contributes.snippets.filter((s: { language: string }) => s.language === 'markdown'),
+    [{ language: 'markdown', path: './snippets/markdown.json' }],
+  );
   assert.equal(contributes['markdown.markdownItPlugins'], true);
-  assert.deepEqual(contributes['markdown.previewStyles'], ['./media/preview/admonitions.css']);
+  assert.ok(contributes['markdown.previewStyles'].includes('./media/preview/admonitions.css'));
   readFileSync('media/preview/admonitions.css', 'utf8');
 });
 

@@ -93,7 +93,7 @@ function describeResult(r: BenchmarkResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describeExperiment(x: Experiment): string {
+export function describeExperiment(x: Experiment): string {
   const outcome = (o: Experiment['baseline']) => {
     const out = o.outcome;
     if (!out) return 'not measured yet';

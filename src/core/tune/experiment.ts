@@ -78,8 +78,11 @@ export interface TuneBackend {
   benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
   /** Stops the engine and waits until its port and GPU memory are released. */
   stop(session: EngineSession): Promise<void>;
-  /** Stops any of these engine runs that is still alive; returns the ids it stopped. */
-  stopLeftovers(runIds: readonly string[]): Promise<string[]>;
+  /**
+   * Stops engines an interrupted experiment left running: the runs it recorded, and any run of one of its variants
+   * launched since it started (a kill during start-up happens before the run id is known). Returns the ids stopped.
+   */
+  stopLeftovers(runIds: readonly string[], match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]>;
 }
 
 export class ExperimentError extends Error {}
@@ -197,7 +200,9 @@ class ExperimentRunner {
       if (stored.status === 'completed') throw new ExperimentError(`experiment ${resumeId} already completed; nothing to resume (\`serving-lab results show ${resumeId}\` shows it)`);
       this.experiment = stored;
       // An interrupted run may have left an engine running (killed before it could stop it): stop it first.
-      const stopped = await this.backend.stopLeftovers(stored.engineRunIds);
+      const variants = [stored.baseline, ...stored.stages.flatMap((s) => s.options)].map((o) => o.variant);
+      if (stored.recommendation) variants.push(stored.recommendation.variant);
+      const stopped = await this.backend.stopLeftovers(stored.engineRunIds, { since: stored.startedAt, variants });
       for (const id of stopped) this.log(`stopped engine run ${id} left behind by the interrupted run`);
       const { results } = await this.store.listResults();
       for (const r of results) {

@@ -116,7 +116,7 @@ export class PredictingBackend implements TuneBackend {
 
   async stop(_session: EngineSession): Promise<void> {}
 
-  async stopLeftovers(): Promise<string[]> {
+  async stopLeftovers(_runIds: readonly string[], _match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]> {
     return [];
   }
 

@@ -108,7 +108,7 @@ export class FakeBackend implements TuneBackend {
     this.running.delete(session.runId);
   }
 
-  async stopLeftovers(runIds: readonly string[]): Promise<string[]> {
+  async stopLeftovers(runIds: readonly string[], _match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]> {
     const alive = (this.options.leftovers ?? []).filter((id) => runIds.includes(id));
     this.stoppedLeftovers.push(...alive);
     return alive;

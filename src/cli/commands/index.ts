@@ -5,5 +5,6 @@ import { parse } from './parse';
 import { planSchema, planValidate } from './plan';
 import { report } from './report';
 import { resultsExport, resultsImport, resultsList, resultsShow } from './results';
+import { SIM_COMMANDS } from './sim';
 
-export const COMMANDS: CliCommand[] = [planValidate, planSchema, bench, parse, report, resultsList, resultsShow, resultsExport, resultsImport];
+export const COMMANDS: CliCommand[] = [planValidate, planSchema, bench, parse, report, resultsList, resultsShow, resultsExport, resultsImport, ...SIM_COMMANDS];

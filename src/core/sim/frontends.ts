@@ -1,7 +1,7 @@
 // The engines' front ends: each real command line (`vllm serve …`, `python3 -m sglang.launch_server …`,
 // `trtllm-serve …`) becomes a launch plan — the engine config plus the timed log lines the real engine prints on
 // its way to ready, or to the crash a real GPU host would give (research/engines.md §1, §4).
-import { EngineArgError, opt, parseEngineArgs, type OptionSpec } from './argparse';
+import { opt, parseEngineArgs, type OptionSpec } from './argparse';
 import {
   ENGINE_VERSIONS,
   memoryPlan,
@@ -22,7 +22,8 @@ export interface SimHost {
 }
 
 export type LaunchEvent =
-  | { at: number; kind: 'log'; stream: 'stdout' | 'stderr'; text: string }
+  /** `text` as formatted when planned; `render` re-formats it with the time it is actually printed. */
+  | { at: number; kind: 'log'; stream: 'stdout' | 'stderr'; text: string; render?: (now: Date) => string }
   /** Bind the HTTP port now; a failure prints `bindFailure` and exits 1. */
   | { at: number; kind: 'bind' }
   /** The HTTP server answers from here on (SGLang still reports 503 on /health until `ready`). */
@@ -48,9 +49,6 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const vllmStamp = (d: Date) => `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 const sglangStamp = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
-/** Formats a log line at the wall-clock moment it is printed (the runner calls this lazily). */
-export type LineFormatter = (now: Date) => string;
-
 class EventList {
   readonly events: LaunchEvent[] = [];
   t = 0;
@@ -60,7 +58,8 @@ class EventList {
     return this;
   }
   log(text: string, tag = '', stream: 'stdout' | 'stderr' = 'stdout'): this {
-    this.events.push({ at: this.t, kind: 'log', stream, text: this.format(new Date(), text, tag) });
+    const render = (now: Date) => this.format(now, text, tag);
+    this.events.push({ at: this.t, kind: 'log', stream, text: render(new Date()), render });
     return this;
   }
   raw(text: string, stream: 'stdout' | 'stderr' = 'stderr'): this {
@@ -349,7 +348,7 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
   w0.wait(1).log(`[gpu_model_runner.py:2653] Model loading took ${memory.weightsGiBPerGpu.toFixed(4)} GiB and ${(load + 1.2).toFixed(6)} seconds`);
   w0.wait(6).log(`[gpu_worker.py:298] Available KV cache memory: ${memory.kvGiBPerGpu.toFixed(2)} GiB`);
   if (memory.kvGiBPerGpu <= 0) return crashCore(['ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.']);
-  core.t = w0.t;
+  core.t = w0.t + 0.5;
   if (memory.kvCapacityTokens < maxModelLen) {
     const needed = (maxModelLen * memory.kvBytesPerTokenPerGpu) / 1024 ** 3;
     const estimated = Math.floor(memory.kvCapacityTokens / 16) * 16;
@@ -570,7 +569,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
     log.raw('  File "/sgl-workspace/sglang/python/sglang/srt/model_executor/model_runner.py", line 298, in __init__');
     log.raw('    assert self.support_pp, "Pipeline Parallel is not compatible with this model."');
     log.raw(line);
-    log.raw('[sim] Received sigquit from a child process. It usually means the child failed.');
+    log.raw('Received sigquit from a child process. It usually means the child failed.');
     return fail(line);
   }
   const worldSize = tp * pp * dp;
@@ -624,7 +623,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
     log.log('Scheduler hit an exception: Traceback (most recent call last):', tag, 'stderr');
     log.raw('  File "/sgl-workspace/sglang/python/sglang/srt/managers/scheduler.py", line 2853, in run_scheduler_process');
     for (const l of lines) log.raw(l);
-    log.raw('[sim] Received sigquit from a child process. It usually means the child failed.');
+    log.raw('Received sigquit from a child process. It usually means the child failed.');
     return { engine: 'sglang', config, memory, events: log.exit(1).events, bindFailure, crash: { rootCause: lines[lines.length - 1]!, exitCode: 1 } };
   };
   if (memory.weightsGiBPerGpu > host.gpu.usableGiB - 1) {

@@ -24,7 +24,14 @@ interface Vocabulary {
   ids: Map<string, number>;
   /** First id of the word range (space + 4-9 letters). */
   firstWord: number;
+  /** One past the last word id. */
+  wordsEnd: number;
 }
+
+const SPECIAL_TOKENS = ['<|endoftext|>', '[MASK]', '[gMASK]', '[sMASK]', '<sop>', '<eop>', '<|system|>', '<|user|>', '<|assistant|>', '<|observation|>', '<think>', '</think>'] as const;
+const FIRST_SPECIAL = 151329;
+export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
+export const specialTokenId = (token: SpecialToken): number => FIRST_SPECIAL + SPECIAL_TOKENS.indexOf(token);
 
 let vocabulary: Vocabulary | undefined;
 
@@ -32,7 +39,7 @@ function buildVocabulary(): Vocabulary {
   const pieces: string[] = [];
   const ids = new Map<string, number>();
   const add = (p: string) => {
-    if (ids.has(p) || pieces.length - BYTE_TOKENS >= VOCAB_SIZE - BYTE_TOKENS) return;
+    if (ids.has(p) || pieces.length >= FIRST_SPECIAL) return;
     ids.set(p, pieces.length);
     pieces.push(p);
   };
@@ -63,13 +70,17 @@ function buildVocabulary(): Vocabulary {
   const vowels = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'io', 'ou'];
   const codas = ['', '', 'n', 'r', 's', 't', 'l', 'm', 'nd', 'st'];
   const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
-  while (pieces.length < VOCAB_SIZE) {
+  while (pieces.length < FIRST_SPECIAL) {
     let word = '';
     const syllables = 1 + Math.floor(next() * 3);
     for (let s = 0; s < syllables; s++) word += pick(onsets) + pick(vowels) + pick(codas);
     if (word.length >= 4 && word.length <= MAX_PIECE_CHARS - 1) add(` ${word}`);
   }
-  return { pieces, ids, firstWord };
+  const wordsEnd = pieces.length;
+  // Special tokens sit at the end, as in GLM's tokenizer; text never tokenizes into them.
+  for (const special of SPECIAL_TOKENS) pieces.push(special);
+  while (pieces.length < VOCAB_SIZE) pieces.push(`<|reserved_${pieces.length}|>`);
+  return { pieces, ids, firstWord, wordsEnd };
 }
 
 function vocab(): Vocabulary {
@@ -143,9 +154,9 @@ export function tokenText(id: number): string {
 
 /** `count` word tokens chosen by `seed`: text that tokenizes back to exactly `count` tokens. */
 export function wordTokens(seed: number, count: number): number[] {
-  const { firstWord } = vocab();
+  const { firstWord, wordsEnd } = vocab();
   const next = prng(seed);
-  const span = VOCAB_SIZE - firstWord;
+  const span = wordsEnd - firstWord;
   const out: number[] = new Array<number>(count);
   for (let i = 0; i < count; i++) out[i] = firstWord + Math.floor(next() * span);
   return out;
@@ -163,4 +174,27 @@ export function hashString(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/** GLM-4.5's chat template, in tokens: [gMASK]<sop>, then <|role|>\n content per message, then <|assistant|>. */
+export function chatPromptTokens(messages: readonly ChatMessage[], addGenerationPrompt = true): number[] {
+  const out = [specialTokenId('[gMASK]'), specialTokenId('<sop>')];
+  for (const m of messages) {
+    const role = m.role === 'system' ? '<|system|>' : m.role === 'assistant' ? '<|assistant|>' : m.role === 'tool' ? '<|observation|>' : '<|user|>';
+    out.push(specialTokenId(role));
+    for (const id of tokenize(`\n${m.content}`)) out.push(id);
+  }
+  if (addGenerationPrompt) out.push(specialTokenId('<|assistant|>'));
+  return out;
+}
+
+/** A plain prompt as vLLM's /tokenize counts it: with the [gMASK]<sop> prefix unless add_special_tokens is false. */
+export function promptTokens(prompt: string, addSpecialTokens = true): number[] {
+  const ids = tokenize(prompt);
+  return addSpecialTokens ? [specialTokenId('[gMASK]'), specialTokenId('<sop>'), ...ids] : ids;
 }

@@ -1,0 +1,157 @@
+// `serving-lab sim …`: the simulated GPU host — shims, the engine processes they start, virtual-time prediction and
+// the synthetic ShareGPT-like dataset.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
+import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
+import { NotAServeCommandError } from '../../core/sim/frontends';
+import { predictBenchmark, WorkloadSpecError } from '../../core/sim/predict';
+import { writeSyntheticShareGpt } from '../../core/sim/sharegpt';
+import { CliBundleNotFoundError, installShims } from '../../core/sim/shims';
+import { CliError, UsageError, type FlagSpec } from '../args';
+import { jsonFlag, type CliCommand } from '../command';
+
+const gpuFlags: FlagSpec[] = [
+  { name: 'gpu', type: 'string', default: 'A100-SXM4-80GB', choices: GPUS.map((g) => g.id), description: 'simulated GPU model' },
+  { name: 'count', type: 'number', default: 4, description: 'number of simulated GPUs' },
+];
+const speedupFlag: FlagSpec = { name: 'speedup', type: 'number', default: 1, description: 'real-time speedup of simulated engines (logged and reported in /v1/models)' };
+
+function positiveInt(value: unknown, flag: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} must be a positive integer (got ${String(value)})`);
+  return value;
+}
+
+function positive(value: unknown, flag: string): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a positive number (got ${String(value)})`);
+  return value;
+}
+
+export const simExec: CliCommand = {
+  path: ['sim', 'exec'],
+  summary: 'Run a program as the simulated GPU host answers it (what the shims call): vllm, python3, trtllm-serve, nvidia-smi.',
+  flags: [...gpuFlags, speedupFlag, { name: 'state-dir', type: 'string', metavar: 'DIR', description: 'where simulated engines record the GPUs they hold (read by nvidia-smi)' }],
+  positionals: [],
+  usageTail: ' -- PROGRAM [ARGS…]',
+  async run({ args, signal }) {
+    const [program, ...rest] = args.rest;
+    if (!program || !(SIM_PROGRAMS as readonly string[]).includes(program)) {
+      throw new UsageError(`sim exec: expected -- PROGRAM with PROGRAM one of ${SIM_PROGRAMS.join(', ')} (got ${program ?? 'nothing'})`);
+    }
+    const gpu = resolveGpu(String(args.flags['gpu']));
+    const stateDir = args.flags['stateDir'] as string | undefined;
+    return runSimProgram(program as SimProgram, rest, {
+      host: { gpu, count: positiveInt(args.flags['count'], 'count'), speedup: positive(args.flags['speedup'], 'speedup') },
+      ...(stateDir ? { stateDir: resolve(stateDir) } : {}),
+      env: process.env,
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+      signal,
+      runBench: (benchArgs) => runCliChild(['bench', ...benchArgs], signal),
+    });
+  },
+};
+
+/** `node <this cli> ARGS…` with inherited stdio; Ctrl-C/SIGTERM reach it as SIGINT so it can print what it has. */
+function runCliChild(cliArgs: string[], signal: AbortSignal): Promise<number> {
+  return new Promise((resolveExit, reject) => {
+    const child = spawn(process.execPath, [process.argv[1]!, ...cliArgs], { stdio: 'inherit' });
+    const onAbort = () => child.kill('SIGINT');
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => {
+      signal.removeEventListener('abort', onAbort);
+      resolveExit(code ?? (sig ? 128 + 2 : 1));
+    });
+  });
+}
+
+export const simInstallShims: CliCommand = {
+  path: ['sim', 'install-shims'],
+  summary: 'Write vllm, python3, trtllm-serve and nvidia-smi shims into DIR: put DIR first on PATH to get a simulated GPU host.',
+  flags: [...gpuFlags, speedupFlag, { name: 'cli-path', type: 'string', metavar: 'FILE', description: 'serving-lab CLI bundle the shims run (default: this one)' }],
+  positionals: [{ name: 'dir', description: 'directory for the shims (created if missing)' }],
+  async run({ args, log }) {
+    const dir = resolve(args.positionals[0]!);
+    try {
+      await installShims(dir, {
+        gpu: String(args.flags['gpu']),
+        count: positiveInt(args.flags['count'], 'count'),
+        speedup: positive(args.flags['speedup'], 'speedup'),
+        ...(args.flags['cliPath'] ? { cliPath: String(args.flags['cliPath']) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof CliBundleNotFoundError || err instanceof UnknownGpuError) throw new CliError(err.message);
+      throw err;
+    }
+    log.info(`shims written to ${dir}: vllm, python3, trtllm-serve, nvidia-smi (${args.flags['count']}x ${args.flags['gpu']}, speedup ${args.flags['speedup']}x)`);
+    log.info(`use them with: export PATH=${dir}:$PATH`);
+  },
+};
+
+export const simShareGpt: CliCommand = {
+  path: ['sim', 'sharegpt'],
+  summary: 'Write a synthetic, deterministic ShareGPT-format JSON file with the reference ShareGPT run’s length statistics.',
+  flags: [
+    { name: 'out', type: 'string', metavar: 'FILE', description: 'output file (required)' },
+    { name: 'count', type: 'number', default: 2000, description: 'conversations to write (about 6% fail vLLM’s ShareGPT length filter)' },
+    { name: 'seed', type: 'number', default: 0, description: 'generator seed' },
+  ],
+  positionals: [],
+  async run({ args, log }) {
+    const out = args.flags['out'];
+    if (typeof out !== 'string') throw new UsageError('sim sharegpt: --out FILE is required');
+    const count = positiveInt(args.flags['count'], 'count');
+    const seed = Number(args.flags['seed']);
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer (got ${String(args.flags['seed'])})`);
+    await writeSyntheticShareGpt(resolve(out), { count, seed });
+    log.info(`wrote ${count} synthetic ShareGPT-format conversations to ${resolve(out)} (synthetic data, not real conversations)`);
+  },
+};
+
+export const simPredict: CliCommand = {
+  path: ['sim', 'predict'],
+  summary: 'Predict the benchmark block of a serve command on a simulated host, in virtual time (seconds, no HTTP).',
+  flags: [
+    ...gpuFlags,
+    { name: 'workload', type: 'string', default: 'sharegpt:1000', metavar: 'SPEC', description: 'sharegpt:N (synthetic ShareGPT-like lengths) or random:IN:OUT:N' },
+    { name: 'seed', type: 'number', default: 0, description: 'seed for lengths and arrivals' },
+    { name: 'request-rate', type: 'number', default: 'inf', metavar: 'RPS', description: 'requests per second (inf = all at once, as the reference ran)' },
+    { name: 'max-concurrency', type: 'number', description: 'most requests in flight at once' },
+    jsonFlag,
+  ],
+  positionals: [],
+  usageTail: ' -- SERVE COMMAND…',
+  async run({ args, stdout, log }) {
+    if (args.rest.length === 0) throw new UsageError('sim predict: give the serve command after --, e.g. `-- vllm serve zai-org/GLM-4.5-Air -tp 4`');
+    const rate = args.flags['requestRate'] as number;
+    const maxConcurrency = args.flags['maxConcurrency'] as number | undefined;
+    let prediction;
+    try {
+      prediction = predictBenchmark({
+        gpu: String(args.flags['gpu']),
+        count: positiveInt(args.flags['count'], 'count'),
+        argv: args.rest,
+        workload: String(args.flags['workload']),
+        seed: Number(args.flags['seed']),
+        ...(Number.isFinite(rate) ? { requestRate: positive(rate, 'request-rate') } : {}),
+        ...(maxConcurrency !== undefined ? { maxConcurrency: positiveInt(maxConcurrency, 'max-concurrency') } : {}),
+      });
+    } catch (err) {
+      if (err instanceof WorkloadSpecError || err instanceof NotAServeCommandError || err instanceof UnknownGpuError) throw new UsageError(err.message);
+      throw err;
+    }
+    if (args.flags['json']) {
+      stdout(`${JSON.stringify({ simulated: true, gpu: `${args.flags['count']}x ${args.flags['gpu']}`, command: args.rest, workload: args.flags['workload'], metrics: prediction.metrics ?? null, engine: prediction.engine ?? null, crash: prediction.crash ?? null }, null, 2)}\n`);
+      return prediction.crash ? 1 : 0;
+    }
+    if (prediction.crash) {
+      for (const line of prediction.crash.log.slice(-12)) log.info(line);
+      throw new CliError(`the engine would crash on this host (exit ${prediction.crash.exitCode}): ${prediction.crash.rootCause}`);
+    }
+    log.info(`simulated prediction for ${args.flags['count']}x ${args.flags['gpu']} (virtual time; ${args.flags['workload']}${String(args.flags['workload']).startsWith('sharegpt') ? ', synthetic ShareGPT-like lengths' : ''})`);
+    stdout(prediction.block!);
+  },
+};
+
+export const SIM_COMMANDS: CliCommand[] = [simPredict, simInstallShims, simShareGpt, simExec];

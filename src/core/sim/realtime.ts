@@ -1,0 +1,199 @@
+// Real-time driver of a scheduler: each planned step ends after its modelled duration divided by the speedup, then
+// its tokens are emitted. Steps are chained on their scheduled end times (not on when the timer actually fired), so
+// a late timer makes the next step start early rather than stretching the run; the difference between scheduled and
+// actual emission is recorded as scheduling lag.
+import { performance } from 'node:perf_hooks';
+import { createScheduler, type SimEngineConfig } from './config';
+import { Histogram, SGLANG_BUCKETS, VLLM_BUCKETS } from './prometheus';
+import { newRequest, SglangScheduler, type BatchScheduler, type PlannedStep, type SimRequest } from './scheduler';
+
+export interface TokenSink {
+  /** Called at the token's emission time; `index` counts from 0. */
+  token(index: number, finished: boolean): void;
+}
+
+export interface LiveRequest {
+  request: SimRequest;
+  sink: TokenSink;
+  arrivalV: number;
+  scheduledV?: number;
+  firstV?: number;
+  lastV?: number;
+}
+
+/** Engine-side statistics in simulated seconds, the raw material of each engine's /metrics. */
+export class EngineStats {
+  readonly ttft: Histogram;
+  readonly itl: Histogram;
+  readonly e2e: Histogram;
+  readonly queue: Histogram;
+  readonly prefill = new Histogram(VLLM_BUCKETS.request);
+  readonly decode = new Histogram(VLLM_BUCKETS.request);
+  readonly inference = new Histogram(VLLM_BUCKETS.request);
+  readonly iterationTokens = new Histogram(VLLM_BUCKETS.iterationTokens);
+  readonly finishedByReason = new Map<string, number>();
+  requestsReceived = 0;
+  aborted = 0;
+  /** Generated tokens per second over the last logging interval. */
+  genThroughput = 0;
+  constructor(engine: SimEngineConfig['engine']) {
+    const sglang = engine === 'sglang';
+    this.ttft = new Histogram(sglang ? SGLANG_BUCKETS.ttft : VLLM_BUCKETS.ttft);
+    this.itl = new Histogram(sglang ? SGLANG_BUCKETS.itl : VLLM_BUCKETS.itl);
+    this.e2e = new Histogram(sglang ? SGLANG_BUCKETS.e2e : VLLM_BUCKETS.request);
+    this.queue = new Histogram(sglang ? SGLANG_BUCKETS.queue : VLLM_BUCKETS.request);
+  }
+}
+
+const MAX_LAG_SAMPLES = 2_000_000;
+
+export class RealtimeEngine {
+  readonly scheduler: BatchScheduler;
+  readonly stats: EngineStats;
+  /** Milliseconds actual emission came after its scheduled time, one sample per step. */
+  readonly lagMs: number[] = [];
+  private readonly epoch = performance.now();
+  private readonly live = new Map<SimRequest, LiveRequest>();
+  private timer: NodeJS.Timeout | undefined;
+  private nextFreeWall = 0;
+  private nextId = 0;
+  private closed = false;
+  private busyWallMs = 0;
+  private lastLogV = 0;
+  private lastLogCounters = { prompt: 0, generation: 0 };
+  private decodeStepsSinceLog = 0;
+  private retractionsLogged = 0;
+
+  constructor(
+    readonly config: SimEngineConfig,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.scheduler = createScheduler(config);
+    this.stats = new EngineStats(config.engine);
+  }
+
+  /** Simulated seconds since the engine started. */
+  vnow(): number {
+    return ((performance.now() - this.epoch) / 1000) * this.config.speedup;
+  }
+
+  /** Wall milliseconds the engine spent inside steps (for nvidia-smi utilization). */
+  busyMs(): number {
+    return this.busyWallMs;
+  }
+
+  submit(promptLen: number, maxTokens: number, sink: TokenSink): LiveRequest {
+    const request = newRequest(this.nextId++, promptLen, maxTokens);
+    const live: LiveRequest = { request, sink, arrivalV: this.vnow() };
+    this.live.set(request, live);
+    this.stats.requestsReceived += 1;
+    this.scheduler.add(request);
+    this.kick();
+    return live;
+  }
+
+  abort(live: LiveRequest): void {
+    if (live.request.finished || live.request.aborted) return;
+    this.scheduler.abort(live.request);
+    this.live.delete(live.request);
+    this.stats.aborted += 1;
+    this.stats.finishedByReason.set('abort', (this.stats.finishedByReason.get('abort') ?? 0) + 1);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private kick(): void {
+    if (this.timer || this.closed) return;
+    const step = this.scheduler.plan();
+    if (!step) return;
+    const now = performance.now();
+    const start = Math.max(now, this.nextFreeWall);
+    const end = start + (step.duration * 1000) / this.config.speedup;
+    this.nextFreeWall = end;
+    this.busyWallMs += end - start;
+    const v = this.vnow();
+    for (const c of step.chunks) {
+      const live = this.live.get(c.request);
+      if (live && live.scheduledV === undefined) live.scheduledV = v;
+    }
+    this.timer = setTimeout(() => this.finish(step, end), Math.max(0, end - now));
+  }
+
+  private finish(step: PlannedStep, scheduledEnd: number): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    const lag = performance.now() - scheduledEnd;
+    if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, lag));
+    const tokens = step.shape.prefill.reduce((s, p) => s + p.q, 0) + step.shape.decodeCount;
+    this.stats.iterationTokens.observe(tokens);
+    // Emission is stamped with the scheduled end, the instant the modelled GPU finished the step.
+    const v = ((scheduledEnd - this.epoch) / 1000) * this.config.speedup;
+    for (const event of this.scheduler.commit(step)) {
+      const live = this.live.get(event.request);
+      if (!live) continue;
+      if (event.first) {
+        live.firstV = v;
+        this.stats.ttft.observe(v - live.arrivalV);
+        this.stats.queue.observe((live.scheduledV ?? v) - live.arrivalV);
+        this.stats.prefill.observe(v - (live.scheduledV ?? v));
+      } else if (live.lastV !== undefined) {
+        this.stats.itl.observe(v - live.lastV);
+      }
+      live.lastV = v;
+      if (event.finished) {
+        this.live.delete(event.request);
+        this.stats.e2e.observe(v - live.arrivalV);
+        this.stats.inference.observe(v - (live.scheduledV ?? live.arrivalV));
+        this.stats.decode.observe(v - (live.firstV ?? v));
+        this.stats.finishedByReason.set('length', (this.stats.finishedByReason.get('length') ?? 0) + 1);
+      }
+      live.sink.token(event.request.generated - 1, event.finished);
+    }
+    this.logProgress(step, v);
+    this.kick();
+  }
+
+  private logProgress(step: PlannedStep, v: number): void {
+    const s = this.scheduler;
+    const usage = s.kvUsed / s.kvCapacity;
+    if (this.config.engine === 'sglang') {
+      const sg = s as SglangScheduler;
+      if (step.kind === 'prefill') {
+        const newTokens = step.shape.prefill.reduce((a, p) => a + p.q, 0);
+        this.log(`Prefill batch. #new-seq: ${step.chunks.length}, #new-token: ${newTokens}, #cached-token: 0, token usage: ${usage.toFixed(2)}, #running-req: ${s.runningCount()}, #queue-req: ${s.waiting.length},`);
+      } else if (++this.decodeStepsSinceLog >= 40) {
+        this.decodeStepsSinceLog = 0;
+        this.updateThroughput(v);
+        this.log(`Decode batch. #running-req: ${s.runningCount()}, #token: ${s.kvUsed}, token usage: ${usage.toFixed(2)}, cuda graph: ${step.shape.decodeCount <= this.config.cudaGraphMaxBatch}, gen throughput (token/s): ${this.stats.genThroughput.toFixed(2)}, #queue-req: ${s.waiting.length},`);
+      }
+      if (sg.retractions > this.retractionsLogged) {
+        this.retractionsLogged = sg.retractions;
+        this.log('KV cache pool is full. Retract requests.');
+      }
+      return;
+    }
+    if (v - this.lastLogV >= 10) {
+      const dt = v - this.lastLogV;
+      const prompt = (s.counters.promptTokens - this.lastLogCounters.prompt) / dt;
+      const generation = (s.counters.generationTokens - this.lastLogCounters.generation) / dt;
+      this.stats.genThroughput = generation;
+      this.lastLogV = v;
+      this.lastLogCounters = { prompt: s.counters.promptTokens, generation: s.counters.generationTokens };
+      this.log(
+        `Engine 000: Avg prompt throughput: ${prompt.toFixed(1)} tokens/s, Avg generation throughput: ${generation.toFixed(1)} tokens/s, Running: ${s.runningCount()} reqs, Waiting: ${s.waiting.length} reqs, GPU KV cache usage: ${(usage * 100).toFixed(1)}%, Prefix cache hit rate: 0.0%`,
+      );
+    }
+  }
+
+  private updateThroughput(v: number): void {
+    const dt = v - this.lastLogV;
+    if (dt <= 0) return;
+    this.stats.genThroughput = (this.scheduler.counters.generationTokens - this.lastLogCounters.generation) / dt;
+    this.lastLogV = v;
+    this.lastLogCounters = { prompt: this.scheduler.counters.promptTokens, generation: this.scheduler.counters.generationTokens };
+  }
+}

@@ -431,19 +431,15 @@ class ReportWriter {
     return parts.join('\n\n');
   }
 
-  /** One command per workload, from the baseline's results (the same client ran every option). */
+  /** The bench command of each workload (the same client ran every option); workloads sharing a command share a line. */
   private benchCommands(workloadNames: string[]): Array<[string, string]> {
-    const seen = new Set<string>();
-    const out: Array<[string, string]> = [];
+    const byCommand = new Map<string, string[]>();
     const results = this.referencedResults();
     for (const name of workloadNames) {
       const command = results.find((r) => r.workload?.name === name && r.commands.bench)?.commands.bench;
-      if (command && !seen.has(command)) {
-        seen.add(command);
-        out.push([name, command]);
-      }
+      if (command) byCommand.set(command, [...(byCommand.get(command) ?? []), name]);
     }
-    return out;
+    return [...byCommand].map(([command, names]) => [names.join(', '), command]);
   }
 
   // ------------------------------------------------------------ Experiment results

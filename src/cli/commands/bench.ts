@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BenchmarkError, runBenchmark, type BenchmarkOptions, type RequestEvent } from '../../core/bench/client';
+import { BenchmarkError, runBenchmark, workloadFromOptions, type BenchmarkOptions, type RequestEvent } from '../../core/bench/client';
 import { DatasetError, parseRangeRatio, type DatasetSpec } from '../../core/bench/datasets';
 import { BLOCK_STYLES, type BlockStyle } from '../../core/bench/format';
 import { parseGoodput, parsePercentileMetrics, parsePercentiles } from '../../core/bench/metrics';
@@ -189,6 +189,7 @@ export const bench: CliCommand = {
 
     const printed = run.failedRequestsText + run.rawOutput;
     if (f['json']) {
+      const workload = workloadFromOptions(options);
       const result: BenchmarkResult = {
         schemaVersion: 1,
         id: randomUUID(),
@@ -196,6 +197,7 @@ export const bench: CliCommand = {
         status: run.status,
         metrics: run.metrics,
         rawOutput: run.rawOutput,
+        ...(workload ? { workload } : {}),
         runner: 'native',
         source: { kind: 'native' },
         commands: { bench: shellJoin(['serving-lab', 'bench', ...process.argv.slice(3)]) },

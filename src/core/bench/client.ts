@@ -382,6 +382,38 @@ function toEvent(index: number, o: RequestOutput): RequestEvent {
   };
 }
 
+/** The Workload these options run, for storing with the result (undefined when the schema cannot express it). */
+export function workloadFromOptions(options: BenchmarkOptions): Workload | undefined {
+  const d = options.dataset;
+  let dataset: Workload['dataset'];
+  let name: string;
+  if (d.kind === 'random') {
+    if (d.rangeRatio.input !== d.rangeRatio.output) return undefined;
+    dataset = { kind: 'random', inputLen: d.inputLen, outputLen: d.outputLen, rangeRatio: d.rangeRatio.input, prefixLen: d.prefixLen };
+    name = `random ${d.inputLen}/${d.outputLen}`;
+  } else if (d.kind === 'sharegpt') {
+    if (d.outputLen !== undefined) return undefined;
+    dataset = { kind: 'sharegpt', path: d.path };
+    name = 'ShareGPT';
+  } else {
+    dataset = { kind: 'replay', path: d.path };
+    name = `replay ${d.path}`;
+  }
+  return {
+    name,
+    dataset,
+    numPrompts: options.numPrompts,
+    requestRate: Number.isFinite(options.requestRate) ? options.requestRate : 'inf',
+    burstiness: options.burstiness,
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    seed: options.seed,
+    backend: options.backend,
+    endpoint: options.endpoint,
+    ...(options.ignoreEos ? { ignoreEos: true } : {}),
+    numWarmups: options.numWarmups,
+  };
+}
+
 /** The options a stored Workload stands for, for runners that benchmark a plan's workloads. */
 export function benchmarkOptionsFromWorkload(
   workload: Workload,

@@ -132,6 +132,7 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     const result = BenchmarkResult.parse(lines[3]);
     assert.equal(result.runner, 'native');
     assert.equal(result.metrics.completed, 3);
+    assert.deepEqual(result.workload?.dataset, { kind: 'random', inputLen: 10, outputLen: 2, rangeRatio: 0, prefixLen: 0 });
     assert.match(r.stderr, /Serving Benchmark Result/, 'the block goes to stderr');
   });
 

@@ -30,6 +30,8 @@ const flags: FlagSpec[] = [
   { name: 'random-output-len', type: 'number', default: 128, description: 'random: output tokens' },
   { name: 'random-range-ratio', type: 'string', default: '0.0', metavar: 'R', description: 'random: lengths vary in [len·(1−R), len·(1+R)]; or {"input":R,"output":R}' },
   { name: 'random-prefix-len', type: 'number', default: 0, description: 'random: tokens of a prefix shared by all prompts' },
+  { name: 'input-len', type: 'number', description: 'overrides --random-input-len (as in vLLM)' },
+  { name: 'output-len', type: 'number', description: 'overrides --random-output-len and --sharegpt-output-len (as in vLLM)' },
   { name: 'sharegpt-output-len', type: 'number', description: "sharegpt: fixed output tokens instead of the dataset's completion length" },
   { name: 'no-oversample', type: 'boolean', description: 'sharegpt: run fewer prompts rather than repeat when too few pass the filter' },
   { name: 'disable-shuffle', type: 'boolean', description: 'sharegpt: keep the file order' },
@@ -40,6 +42,9 @@ const flags: FlagSpec[] = [
   { name: 'seed', type: 'number', default: 0, description: 'seed for prompts and arrival times' },
   { name: 'num-warmups', type: 'number', default: 0, description: 'warmup requests before the measured run' },
   { name: 'ignore-eos', type: 'boolean', description: 'send ignore_eos (always on for random, as vLLM does)' },
+  { name: 'temperature', type: 'number', description: 'sampling temperature sent with each request (default: the server\'s)' },
+  { name: 'top-p', type: 'number', description: 'top_p sent with each request' },
+  { name: 'top-k', type: 'number', description: 'top_k sent with each request' },
   { name: 'percentile-metrics', type: 'string', default: 'ttft,tpot,itl', description: 'metrics with statistics: ttft,tpot,itl,e2el' },
   { name: 'metric-percentiles', type: 'string', default: '99', description: 'percentiles, e.g. 50,90,99' },
   { name: 'goodput', type: 'list', metavar: 'NAME:MS…', description: 'SLOs for goodput, e.g. ttft:2000 tpot:50 e2el:10000' },
@@ -76,7 +81,13 @@ function datasetFrom(f: Record<string, unknown>): DatasetSpec {
     }
     const prefixLen = f['randomPrefixLen'] as number;
     if (!Number.isInteger(prefixLen) || prefixLen < 0) throw new UsageError('bench: --random-prefix-len must be a non-negative integer');
-    return { kind: 'random', inputLen: positiveInt(f['randomInputLen'], 'random-input-len'), outputLen: positiveInt(f['randomOutputLen'], 'random-output-len'), rangeRatio, prefixLen };
+    return {
+      kind: 'random',
+      inputLen: positiveInt(f['inputLen'] ?? f['randomInputLen'], f['inputLen'] !== undefined ? 'input-len' : 'random-input-len'),
+      outputLen: positiveInt(f['outputLen'] ?? f['randomOutputLen'], f['outputLen'] !== undefined ? 'output-len' : 'random-output-len'),
+      rangeRatio,
+      prefixLen,
+    };
   }
   if (!path) {
     throw new UsageError(
@@ -86,7 +97,8 @@ function datasetFrom(f: Record<string, unknown>): DatasetSpec {
     );
   }
   if (name === 'sharegpt') {
-    const outputLen = f['sharegptOutputLen'] === undefined ? undefined : positiveInt(f['sharegptOutputLen'], 'sharegpt-output-len');
+    const fixed = f['outputLen'] ?? f['sharegptOutputLen'];
+    const outputLen = fixed === undefined ? undefined : positiveInt(fixed, f['outputLen'] !== undefined ? 'output-len' : 'sharegpt-output-len');
     return { kind: 'sharegpt', path, ...(outputLen !== undefined ? { outputLen } : {}), disableShuffle: Boolean(f['disableShuffle']), noOversample: Boolean(f['noOversample']) };
   }
   return { kind: 'replay', path };
@@ -146,6 +158,11 @@ export function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.Pr
     requestTimeoutS: positive('requestTimeout', 'request-timeout'),
     interruptGraceS: f['interruptGrace'] as number,
     keepGeneratedText: Boolean(f['saveDetailed']),
+    samplingParams: {
+      ...(f['temperature'] !== undefined ? { temperature: f['temperature'] as number } : {}),
+      ...(f['topP'] !== undefined ? { top_p: f['topP'] as number } : {}),
+      ...(f['topK'] !== undefined ? { top_k: f['topK'] as number } : {}),
+    },
     blockStyle: f['blockStyle'] as BlockStyle,
   };
 }

@@ -44,6 +44,8 @@ export interface BenchmarkOptions {
   requestTimeoutS: number;
   /** After Ctrl-C, how long in-flight requests may finish before they are cut. */
   interruptGraceS: number;
+  /** Sampling parameters merged into every request (temperature, top_p, top_k); none by default, as in vLLM. */
+  samplingParams?: Record<string, number>;
   /** Keep generated text per request (for --save-detailed). */
   keepGeneratedText?: boolean;
   /** Printed block labels. */
@@ -137,7 +139,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 function buildPayload(options: BenchmarkOptions, modelName: string, request: SampleRequest, ignoreEos: boolean): string {
-  const common = { stream: true, stream_options: { include_usage: true }, ...(ignoreEos ? { ignore_eos: true } : {}) };
+  const common = { stream: true, stream_options: { include_usage: true }, ...(ignoreEos ? { ignore_eos: true } : {}), ...options.samplingParams };
   if (options.backend === 'openai-chat') {
     return JSON.stringify({
       model: modelName,

@@ -124,15 +124,20 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     assert.ok(events.every((e) => e.success && e.output_len === 5));
   });
 
-  test('--events - keeps stdout to JSON lines; --json ends with the BenchmarkResult', () => {
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--port', String(server.port), '--num-prompts', '3', '--random-input-len', '10', '--random-output-len', '2', '--events', '-', '--json'], { encoding: 'utf8' });
+  test('--events - keeps stdout to JSON lines; --json ends with the BenchmarkResult', async () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'bench', '--port', String(server.port), '--num-prompts', '3', '--random-input-len', '99', '--input-len', '10', '--output-len', '2', '--temperature', '0', '--events', '-', '--json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 4);
     const result = BenchmarkResult.parse(lines[3]);
     assert.equal(result.runner, 'native');
     assert.equal(result.metrics.completed, 3);
-    assert.deepEqual(result.workload?.dataset, { kind: 'random', inputLen: 10, outputLen: 2, rangeRatio: 0, prefixLen: 0 });
+    assert.deepEqual(result.workload?.dataset, { kind: 'random', inputLen: 10, outputLen: 2, rangeRatio: 0, prefixLen: 0 }, '--input-len/--output-len override');
+    assert.equal(((await server.stats()).lastBody as { temperature?: number }).temperature, 0);
     assert.match(r.stderr, /Serving Benchmark Result/, 'the block goes to stderr');
   });
 

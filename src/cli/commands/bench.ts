@@ -172,7 +172,7 @@ export const bench: CliCommand = {
   summary: 'Benchmark an OpenAI-compatible server like `vllm bench serve` (same flags, same result block and JSON).',
   flags,
   positionals: [],
-  async run({ args, stdout, log, signal, cwd }) {
+  async run({ args, stdout, log, signal, cwd, interactive }) {
     const f = args.flags;
     const options = benchOptionsFromFlags(f);
     let metadata: Record<string, string> = {};
@@ -188,19 +188,27 @@ export const bench: CliCommand = {
       eventsFile = createWriteStream(resolve(cwd, eventsTarget));
       await new Promise<void>((resolve, reject) => eventsFile!.once('open', () => resolve()).once('error', (e) => reject(new CliError(`cannot write --events file ${eventsTarget}: ${e.message}`))));
     }
+    let finished = 0;
+    let failed = 0;
     const onRequest = (e: RequestEvent) => {
+      finished += 1;
+      if (!e.success) failed += 1;
+      if (!eventsTarget) return;
       const line = `${JSON.stringify(e)}\n`;
       if (eventsToStdout) stdout(line);
       else eventsFile?.write(line);
     };
+    // In a terminal, a progress line every 5 s stands in for vLLM's tqdm bar.
+    const progress = interactive ? setInterval(() => log.info(`progress: ${finished}/${options.numPrompts} requests finished, ${failed} failed`), 5000) : undefined;
     const started = new Date();
     let run;
     try {
-      run = await runBenchmark(options, { signal, log, ...(eventsTarget ? { onRequest } : {}) });
+      run = await runBenchmark(options, { signal, log, onRequest });
     } catch (err) {
       if (err instanceof BenchmarkError || err instanceof DatasetError) throw new CliError(err.message);
       throw err;
     } finally {
+      clearInterval(progress);
       if (eventsFile) await new Promise<void>((resolve) => eventsFile!.end(resolve));
     }
 

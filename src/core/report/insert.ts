@@ -6,13 +6,13 @@ import { writeFileAtomic } from '../results/store';
 
 export const REGION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** A marker problem; `line` is 1-based and names the offending marker. */
+/** A marker problem. `message` is "line N: reason"; `line` (1-based) and `reason` are there for callers that add the file name. */
 export class RegionMarkerError extends Error {
   constructor(
-    message: string,
+    readonly reason: string,
     readonly line: number,
   ) {
-    super(message);
+    super(`line ${line}: ${reason}`);
   }
 }
 
@@ -80,25 +80,25 @@ export function findRegions(text: string): Region[] {
     if (kind === 'begin') {
       if (open) {
         throw new RegionMarkerError(
-          `line ${line.number}: "${beginMarker(id)}" starts a region inside region "${open.id}" (begun on line ${open.line.number} and not ended); add "${endMarker(open.id)}" before line ${line.number}`,
+          `"${beginMarker(id)}" starts a region inside region "${open.id}" (begun on line ${open.line.number} and not ended); add "${endMarker(open.id)}" before line ${line.number}`,
           line.number,
         );
       }
       const earlier = regions.find((r) => r.id === id);
       if (earlier) {
         throw new RegionMarkerError(
-          `line ${line.number}: region "${id}" appears a second time (first on line ${earlier.begin.number}); remove one of the two regions`,
+          `region "${id}" appears a second time (first on line ${earlier.begin.number}); remove one of the two regions`,
           line.number,
         );
       }
       open = { id, line };
     } else {
       if (!open) {
-        throw new RegionMarkerError(`line ${line.number}: "${endMarker(id)}" has no matching "${beginMarker(id)}" above it; remove it or add the begin marker`, line.number);
+        throw new RegionMarkerError(`"${endMarker(id)}" has no matching "${beginMarker(id)}" above it; remove it or add the begin marker`, line.number);
       }
       if (open.id !== id) {
         throw new RegionMarkerError(
-          `line ${line.number}: "${endMarker(id)}" ends region "${id}", but the open region is "${open.id}" (begun on line ${open.line.number}); fix the marker's ID`,
+          `"${endMarker(id)}" ends region "${id}", but the open region is "${open.id}" (begun on line ${open.line.number}); fix the marker's ID`,
           line.number,
         );
       }
@@ -107,7 +107,7 @@ export function findRegions(text: string): Region[] {
     }
   }
   if (open) {
-    throw new RegionMarkerError(`line ${open.line.number}: "${beginMarker(open.id)}" is never ended; add "${endMarker(open.id)}" after the region`, open.line.number);
+    throw new RegionMarkerError(`"${beginMarker(open.id)}" is never ended; add "${endMarker(open.id)}" after the region`, open.line.number);
   }
   return regions;
 }
@@ -150,7 +150,7 @@ export async function insertRegionIntoFile(file: string, regionId: string, conte
   try {
     updated = insertRegion(text, regionId, content);
   } catch (err) {
-    if (err instanceof RegionMarkerError) throw new RegionFileError(`${file}:${err.message.replace(/^line /, '')}`);
+    if (err instanceof RegionMarkerError) throw new RegionFileError(`${file}:${err.line}: ${err.reason}`);
     throw err;
   }
   if (updated === text) return { changed: false };

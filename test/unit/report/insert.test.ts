@@ -64,7 +64,7 @@ test('unbalanced, duplicated, nested or mismatched markers are errors that name 
   for (const [doc, line, message] of cases) {
     assert.throws(
       () => insertRegion(doc, 'glm', 'x'),
-      (err: Error) => err instanceof RegionMarkerError && err.line === line && message.test(err.message),
+      (err: Error) => err instanceof RegionMarkerError && err.line === line && message.test(err.message) && err.message === `line ${line}: ${err.reason}`,
       doc,
     );
   }

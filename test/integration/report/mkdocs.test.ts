@@ -195,6 +195,22 @@ test('the markdown-it preview plugin renders the same page with the same structu
   assert.deepEqual(preview.headings, site.headings);
   assert.equal(preview.images.length, 1);
   assert.ok(preview.images[0]!.loaded);
+
+  // The preview styles match the plugin's markup: type colours on the accent border, a bold title bar.
+  const page = await browser.newPage();
+  try {
+    await page.goto(pathToFileURL(join(dir, 'docs/preview.html')).href);
+    const styles = (await page.evaluate(`(() => {
+      const style = (sel) => getComputedStyle(document.querySelector(sel));
+      return {
+        tip: style('details.tip').borderLeftColor, info: style('details.info').borderLeftColor, note: style('div.admonition.note').borderLeftColor,
+        title: style('div.admonition.note > .admonition-title').fontWeight, summary: style('details.tip > summary').fontWeight,
+      };
+    })()`)) as Record<string, string>;
+    assert.deepEqual(styles, { tip: 'rgb(0, 191, 165)', info: 'rgb(0, 184, 212)', note: 'rgb(68, 138, 255)', title: '600', summary: '600' });
+  } finally {
+    await page.close();
+  }
 });
 
 /** WCAG contrast ratio of two CSS rgb() colours. */

@@ -70,14 +70,22 @@ async function capacity(streams: number): Promise<void> {
   }
 }
 
-async function accuracy(streams: number): Promise<void> {
+/**
+ * `burst`: all requests at once (TTFT then includes the server working through 1000 simultaneous requests).
+ * `paced`: Poisson arrivals at the rate that keeps `streams` requests in flight, three rounds' worth.
+ */
+async function accuracy(streams: number, mode: 'burst' | 'paced'): Promise<void> {
   const ttft = 100;
   const itl = 20;
+  const outputLen = quick ? 50 : 100;
   const server = await startStreamServer(['--ttft-ms', String(ttft), '--itl-ms', String(itl)]);
   try {
-    // Warmups open the 1000 keep-alive connections first, so TTFT measures streaming, not a burst of TCP handshakes.
+    const perRequestS = (ttft + (outputLen - 1) * itl) / 1000;
+    const prompts = mode === 'burst' ? streams : streams * 3;
+    const rate = mode === 'burst' ? Infinity : streams / perRequestS;
+    // Warmups open the keep-alive connections first, so TTFT measures streaming, not a burst of TCP handshakes.
     const cpuBefore = process.cpuUsage();
-    const run = await runBenchmark({ ...options(server.baseUrl, streams, streams, quick ? 50 : 100), numWarmups: streams });
+    const run = await runBenchmark({ ...options(server.baseUrl, streams, prompts, outputLen), numWarmups: streams, requestRate: rate });
     const cpu = process.cpuUsage(cpuBefore);
     const s = await server.stats();
     const m = run.metrics;
@@ -86,7 +94,7 @@ async function accuracy(streams: number): Promise<void> {
     const meanTtft = m['mean_ttft_ms'] as number;
     const meanItl = m['mean_itl_ms'] as number;
     console.log(
-      `${streams} streams at TTFT ${ttft} ms / ITL ${itl} ms: ${m.completed} ok, ${m.failed} failed\n` +
+      `${streams} streams (${mode === 'burst' ? 'all sent at once' : `${f(rate)} req/s Poisson`}) at TTFT ${ttft} ms / ITL ${itl} ms: ${m.completed} ok, ${m.failed} failed, peak concurrency ${m.max_concurrent_requests}\n` +
         `  client mean TTFT ${f(meanTtft, 2)} ms (error ${f(meanTtft - ttft, 2)} ms vs configured; server-side it sent the first chunk after ${f(serverTtft, 2)} ms)\n` +
         `  client mean ITL  ${f(meanItl, 3)} ms (error ${f(meanItl - itl, 3)} ms vs configured, ${f(meanItl - serverItl, 3)} ms vs the server's actual gaps of ${f(serverItl, 3)} ms)\n` +
         `  client median ITL ${f(m['median_itl_ms'] as number, 3)} ms, P99 ITL ${f(m['p99_itl_ms'] as number, 2)} ms; mean TPOT ${f(m['mean_tpot_ms'] as number, 3)} ms\n` +
@@ -101,7 +109,8 @@ try {
   console.log(`client-capacity (node ${process.version}${quick ? ', --quick' : ''}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
   await capacity(256);
   await capacity(1000);
-  await accuracy(1000);
+  await accuracy(1000, 'burst');
+  await accuracy(1000, 'paced');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -521,15 +521,17 @@ export async function stopEngine(transport: Transport, host: HostSpec, runId: st
   const run = await readRun(transport, runDir, runId, host.name);
   const pgid = run.pgid ?? Number((await transport.exec(['cat', `${runDir}/pgid`])).stdout.trim());
   if (run.docker) await transport.exec(['docker', 'stop', '-t', String(grace), run.docker.container]);
-  const groupAlive = async () => pgid > 0 && (await transport.exec(['kill', '-0', `-${pgid}`])).exitCode === 0;
+  // The shell's own kill: /usr/bin/kill (procps) would read "-PGID" as an option.
+  const signalGroup = async (signal: string) => pgid > 0 && (await transport.exec(['sh', '-c', 'kill -s "$1" -- "-$2" 2>/dev/null', 'sh', signal, String(pgid)])).exitCode === 0;
+  const groupAlive = () => signalGroup('0');
   if (await groupAlive()) {
     options.log?.info(`${host.name}: stopping run ${runId} (SIGTERM to process group ${pgid})`);
-    await transport.exec(['kill', '-TERM', `-${pgid}`]);
+    await signalGroup('TERM');
     const deadline = Date.now() + grace * 1000;
     while ((await groupAlive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
     if (await groupAlive()) {
       options.log?.warn(`${host.name}: run ${runId} did not stop within ${grace} s: SIGKILL`);
-      await transport.exec(['kill', '-KILL', `-${pgid}`]);
+      await signalGroup('KILL');
       const killDeadline = Date.now() + 10_000;
       while ((await groupAlive()) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 200));
     }

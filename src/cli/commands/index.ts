@@ -1,10 +1,13 @@
 // Every CLI command, in the order `serving-lab --help` lists them.
 import type { CliCommand } from '../command';
 import { bench } from './bench';
+import { engineList, engineLogs, engineStart, engineStatusCommand, engineStop } from './engine';
+import { hostsCheck, hostsList } from './hosts';
 import { parse } from './parse';
 import { planSchema, planValidate } from './plan';
 import { report } from './report';
 import { resultsExport, resultsImport, resultsList, resultsShow } from './results';
 import { SIM_COMMANDS } from './sim';
+import { tune } from './tune';
 
-export const COMMANDS: CliCommand[] = [planValidate, planSchema, bench, parse, report, resultsList, resultsShow, resultsExport, resultsImport, ...SIM_COMMANDS];
+export const COMMANDS: CliCommand[] = [planValidate, planSchema, tune, bench, parse, report, resultsList, resultsShow, resultsExport, resultsImport, hostsList, hostsCheck, engineStart, engineList, engineStatusCommand, engineLogs, engineStop, ...SIM_COMMANDS];

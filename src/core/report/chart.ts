@@ -33,10 +33,10 @@ export function niceStep(max: number): number {
 }
 
 export function renderThroughputChart(input: ThroughputChartInput): string {
-  if (input.groups.length === 0) throw new Error('a throughput chart needs at least one workload');
-  const width = PLOT.left + PLOT.right + GROUP_WIDTH * input.groups.length;
+  const width = PLOT.left + PLOT.right + GROUP_WIDTH * Math.max(2, input.groups.length);
   const height = PLOT.top + PLOT.height + PLOT.bottom;
-  const max = Math.max(...input.groups.flatMap((g) => [g.baseline, g.optimized]));
+  // No comparison yet (a failed or interrupted run): an empty plot that says so, never a broken image.
+  const max = Math.max(0, ...input.groups.flatMap((g) => [g.baseline, g.optimized]));
   const step = niceStep(max * 1.12);
   const top = Math.max(step, Math.ceil((max * 1.12) / step) * step);
   const y = (value: number) => PLOT.top + PLOT.height - (value / top) * PLOT.height;
@@ -107,6 +107,9 @@ export function renderThroughputChart(input: ThroughputChartInput): string {
     );
     out.push(`<text x="${PLOT.left + i * GROUP_WIDTH + GROUP_WIDTH / 2}" y="${PLOT.top + PLOT.height + 22}" text-anchor="middle">${escapeXml(group.label)}</text>`);
   });
+  if (input.groups.length === 0) {
+    out.push(`<text class="muted" x="${width / 2}" y="${PLOT.top + PLOT.height / 2}" text-anchor="middle">No baseline vs optimized measurement yet</text>`);
+  }
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

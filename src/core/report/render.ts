@@ -159,6 +159,11 @@ class ReportWriter {
     return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
   }
 
+  private statusText(): string {
+    const texts: Record<Experiment['status'], string> = { running: 'is still running', completed: 'completed', interrupted: 'was interrupted', failed: 'failed' };
+    return texts[this.experiment.status];
+  }
+
   private get unit(): string {
     return OBJECTIVES[this.objective.metric].unit;
   }
@@ -270,7 +275,7 @@ class ReportWriter {
         admonition('???+', 'tip', 'Serving Command', codeFence('bash', recommendation.command)),
       );
     } else {
-      parts.push(`No configuration was recommended: the experiment is ${this.experiment.status}${this.experiment.error ? ` (${this.experiment.error})` : ''}.`);
+      parts.push(`No configuration was recommended: the experiment ${this.statusText()}${this.experiment.error ? ` (${this.experiment.error})` : ''}.`);
     }
     if (rows.length > 0) {
       parts.push('Comparison of benchmark results before and after optimization:', this.comparisonTable(rows));
@@ -549,7 +554,7 @@ class ReportWriter {
 
   private decisionSentence(view: StageView): string {
     const decision = view.stage.decision;
-    if (!decision) return `No decision was recorded for this stage (the experiment is ${this.experiment.status}).`;
+    if (!decision) return `No decision was recorded for this stage (the experiment ${this.statusText()}).`;
     if (view.after !== view.before) {
       const gain = view.gainPct === undefined ? '' : `: ${signedPercent(view.gainPct)} ${OBJECTIVES[this.objective.metric].name} over ${view.before.name}`;
       return `${view.after.name} carries forward${gain}${decision.withinNoise ? ', within run-to-run noise' : ''}.`;

@@ -62,10 +62,10 @@ test('an interrupted experiment still renders: no recommendation, the unrun opti
   delete last.decision;
   delete last.options[1]!.outcome;
   const { markdown, chartSvg } = renderReport({ experiment: exp, results, chartPath: CHART_LINK });
-  assert.match(markdown, /^No configuration was recommended: the experiment is interrupted\.$/m);
+  assert.match(markdown, /^No configuration was recommended: the experiment was interrupted\.$/m);
   assert.ok(!markdown.includes('???+ tip'));
   assert.match(markdown, /^Not run: the experiment ended before this option\.$/m);
-  assert.match(markdown, /^No decision was recorded for this stage \(the experiment is interrupted\)\.$/m);
+  assert.match(markdown, /^No decision was recorded for this stage \(the experiment was interrupted\)\.$/m);
   assert.ok(!markdown.includes('### Other Benchmark Cases'));
   // The primary workload is still compared: the baseline against the best configuration so far.
   assert.match(markdown, /^\| \*\*ShareGPT\*\* \| Total TPS: 3903\.44<br>Mean TPOT\(ms\): 104\.59 \| Total TPS: 6245\.77 /m);
@@ -93,4 +93,20 @@ test('names that look like markdown stay text, and a custom title replaces the g
   const { markdown } = renderReport({ experiment: exp, results, chartPath: CHART_LINK, title: 'GLM on A100: what we learned' });
   assert.match(markdown, /^# GLM on A100: what we learned\n/);
   assert.match(markdown, /^\\# fa3$/m);
+});
+
+test('a failed experiment (the baseline crashed) still renders, with an empty chart that says so', () => {
+  const { experiment, results } = loadFixture();
+  const exp: Experiment = structuredClone(experiment);
+  exp.status = 'failed';
+  exp.error = 'the baseline crashed (oom: torch.OutOfMemoryError: CUDA out of memory)';
+  exp.baseline.outcome = { kind: 'crashed', crash: { reason: 'oom', rootCause: 'torch.OutOfMemoryError: CUDA out of memory', logExcerpt: [] } };
+  exp.stages = [];
+  exp.generalization = [];
+  delete exp.recommendation;
+  const { markdown, chartSvg } = renderReport({ experiment: exp, results, chartPath: CHART_LINK });
+  assert.match(markdown, /^No configuration was recommended: the experiment failed \(the baseline crashed \(oom: torch\.OutOfMemoryError: CUDA out of memory\)\)\.$/m);
+  assert.ok(!markdown.includes('![')); // nothing to compare, so no image link
+  assert.ok(!markdown.includes('| Benchmark Case |'));
+  assert.match(chartSvg, /No baseline vs optimized measurement yet/);
 });

@@ -199,8 +199,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
         log,
       );
     }
-    const noTokens: TokenCounter = { kind: 'approximate', specialTokens: 0, count: async () => 0 };
-    const dataset = await loadDataset(options.dataset, options.numPrompts, options.seed, tokens ?? noTokens);
+    const dataset = await loadDataset(options.dataset, options.numPrompts, options.seed, tokens);
     notes.push(...dataset.notes);
     const ignoreEos = options.ignoreEos || options.dataset.kind === 'random';
     const bodies = dataset.requests.map((r) => buildPayload(options, modelName, r, ignoreEos));

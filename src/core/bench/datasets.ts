@@ -243,8 +243,9 @@ async function replayDataset(path: string, count: number): Promise<Dataset> {
   return { requests: requests.slice(0, count), exactLengths: true, notes };
 }
 
-export async function loadDataset(spec: DatasetSpec, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
-  if (spec.kind === 'random') return randomDataset(spec, count, seed, tokens);
-  if (spec.kind === 'sharegpt') return shareGptDataset(spec, count, seed, tokens);
-  return replayDataset(spec.path, count);
+/** `tokens` is needed for random and ShareGPT; replay files carry their own lengths. */
+export async function loadDataset(spec: DatasetSpec, count: number, seed: number, tokens?: TokenCounter): Promise<Dataset> {
+  if (spec.kind === 'replay') return replayDataset(spec.path, count);
+  if (!tokens) throw new DatasetError(`the ${spec.kind} dataset needs a token counter (the server's /tokenize or a calibrated estimate)`);
+  return spec.kind === 'random' ? randomDataset(spec, count, seed, tokens) : shareGptDataset(spec, count, seed, tokens);
 }

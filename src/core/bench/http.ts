@@ -133,10 +133,11 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
       }
     };
 
+    // A Content-Length body, as aiohttp sends it (Node would otherwise use chunked transfer encoding).
     const request = (req.url.protocol === 'https:' ? https : http).request(req.url, {
       method: 'POST',
       agent: req.agent,
-      headers: req.headers,
+      headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
     });
     const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no complete response within ${req.timeoutS} s (request timeout)`), { code: 'ETIMEDOUT' })), req.timeoutS * 1000);
     const onAbort = () => request.destroy(Object.assign(new Error('interrupted before the response completed'), { code: 'EINTERRUPTED' }));
@@ -199,7 +200,7 @@ export function requestJson(url: URL, body: unknown, options: { agent?: AnyAgent
     const request = (url.protocol === 'https:' ? https : http).request(url, {
       method: payload === undefined ? 'GET' : 'POST',
       ...(options.agent ? { agent: options.agent } : {}),
-      headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...options.headers },
       timeout: (options.timeoutS ?? 60) * 1000,
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -86,11 +86,11 @@ test('replay files: JSONL lines, cycled to --num-prompts, positioned errors', as
   try {
     const file = join(dir, 'r.jsonl');
     writeFileSync(file, '{"prompt":"a b","prompt_len":2,"output_len":3}\n\n{"prompt":"c","prompt_len":1,"output_len":1}\n');
-    const data = await loadDataset({ kind: 'replay', path: file }, 5, 0, wordTokenizer());
+    const data = await loadDataset({ kind: 'replay', path: file }, 5, 0);
     assert.deepEqual(data.requests.map((r) => r.prompt), ['a b', 'c', 'a b', 'c', 'a b']);
     assert.match(data.notes[0]!, /has 2 requests; --num-prompts 5 cycles/);
     writeFileSync(file, '{"prompt":"a","prompt_len":1,"output_len":1}\n{"prompt":"b"}\n');
-    await assert.rejects(loadDataset({ kind: 'replay', path: file }, 1, 0, wordTokenizer()), /r\.jsonl:2: expected \{"prompt"/);
+    await assert.rejects(loadDataset({ kind: 'replay', path: file }, 1, 0), /r\.jsonl:2: expected \{"prompt"/);
     await assert.rejects(loadDataset({ kind: 'sharegpt', path: join(dir, 'missing.json') }, 1, 0, wordTokenizer()), /does not exist; download ShareGPT_V3/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -70,6 +70,9 @@ function workspace(name) {
   return dir;
 }
 
+// The simulated host runs its engines this many times faster than real time, so launches and benchmarks take seconds.
+const settings = { 'servingLab.simulatedHostSpeedup': 50 };
+
 const totals = { passed: 0, failed: 0 };
 const servers = [];
 function cleanup() {
@@ -91,7 +94,7 @@ try {
     const extensionsDir = join(runDir, 'ext-ui');
     installVsix({ tools, runDir, vsix: join(repo, 'serving-lab.vsix'), extensionsDir, env });
     const ws = workspace('ws-ui');
-    const server = await startCodeServer({ tools, runDir, name: 'ui', extensionsDir, workspace: ws, env, extraArgs: ['--disable-workspace-trust'] });
+    const server = await startCodeServer({ tools, runDir, name: 'ui', extensionsDir, workspace: ws, env, settings, extraArgs: ['--disable-workspace-trust'] });
     servers.push(server);
     say(`stage 1: UI tests on the packaged .vsix (code-server ${server.url})`);
     const r = await runUiTests({ csUrl: server.url, workspace: ws, screenshots, say });
@@ -106,7 +109,7 @@ try {
     mkdirSync(extensionsDir, { recursive: true });
     const ws = workspace('ws-ext');
     const server = await startCodeServer({
-      tools, runDir, name: 'ext', extensionsDir, workspace: ws, env: { ...env, SERVING_LAB_E2E_SCREENSHOTS: screenshots },
+      tools, runDir, name: 'ext', extensionsDir, workspace: ws, env, settings,
       extraArgs: ['--disable-workspace-trust', '--vscode-option', 'enable-smoke-test-driver'],
     });
     servers.push(server);

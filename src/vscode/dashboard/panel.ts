@@ -1,0 +1,225 @@
+// The dashboard's extension side. It owns all state (the webview only renders), keeps it bounded, sends sample
+// batches at the configured refresh rate while the panel is visible, and re-sends a full snapshot whenever the page
+// says it is ready (first load, or re-shown after being hidden: the page is not retained while hidden).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  MAX_LOG_LINES,
+  MAX_SAMPLES,
+  parseFromWebview,
+  PROTOCOL_VERSION,
+  type Comparison,
+  type DashboardState,
+  type LiveRun,
+  type LiveSample,
+  type RunProgress,
+  type ToWebview,
+} from '../../shared/protocol';
+import { baseDir } from '../config';
+import { dashboardHtml } from './html';
+
+export interface DashboardHooks {
+  /** The Stop button: abort the run (benchmark and engine). */
+  stop(runId: string): void;
+  refreshMs(): number;
+  log: vscode.LogOutputChannel;
+}
+
+function pushBounded<T>(target: T[], items: readonly T[], max: number): void {
+  target.push(...items);
+  if (target.length > max) target.splice(0, target.length - max);
+}
+
+export class Dashboard implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private state: DashboardState = { run: null, comparison: null };
+  private pendingSamples: LiveSample[] = [];
+  private pendingLog: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private ready = false;
+  private readonly rendered = new vscode.EventEmitter<Record<string, number>>();
+  /** What the page last reported as drawn (points per chart); tests and the status of the page. */
+  lastRendered: Record<string, number> | undefined;
+  readonly onDidRender = this.rendered.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly hooks: DashboardHooks,
+  ) {}
+
+  get current(): DashboardState {
+    return this.state;
+  }
+
+  show(preserveFocus = false): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, preserveFocus);
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const panel = vscode.window.createWebviewPanel('servingLab.dashboard', 'Serving Lab Dashboard', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, {
+      enableScripts: true,
+      localResourceRoots: [media],
+      // Not retained while hidden: the page asks for a snapshot when it is shown again, which is cheaper than keeping
+      // an hour of chart data alive in a hidden page.
+      retainContextWhenHidden: false,
+    });
+    panel.iconPath = vscode.Uri.joinPath(media, 'serving-lab.svg');
+    panel.webview.html = dashboardHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'dashboard.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'dashboard.css')).toString(),
+    });
+    panel.webview.onDidReceiveMessage((data: unknown) => this.receive(data));
+    panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.ready = false;
+    });
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.ready = false;
+      this.stopFlushing();
+    });
+    this.panel = panel;
+    this.ready = false;
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  startRun(run: Pick<LiveRun, 'id' | 'title' | 'host' | 'command'>): void {
+    this.state = {
+      ...this.state,
+      run: { ...run, startedAt: new Date().toISOString(), progress: { phase: 'launching', label: 'launching the engine' }, samples: [], log: [], summary: [] },
+    };
+    this.pendingSamples = [];
+    this.pendingLog = [];
+    this.sendSnapshot();
+  }
+
+  addSamples(runId: string, samples: readonly LiveSample[]): void {
+    const run = this.runOf(runId);
+    if (!run || samples.length === 0) return;
+    pushBounded(run.samples, samples, MAX_SAMPLES);
+    pushBounded(this.pendingSamples, samples, MAX_SAMPLES);
+    this.scheduleFlush();
+  }
+
+  addLog(runId: string, lines: readonly string[]): void {
+    const run = this.runOf(runId);
+    if (!run || lines.length === 0) return;
+    pushBounded(run.log, lines, MAX_LOG_LINES);
+    pushBounded(this.pendingLog, lines, MAX_LOG_LINES);
+    this.scheduleFlush();
+  }
+
+  setProgress(runId: string, progress: RunProgress, summary?: LiveRun['summary']): void {
+    const run = this.runOf(runId);
+    if (!run) return;
+    run.progress = progress;
+    if (summary) run.summary = summary;
+    this.flush();
+    this.post({ v: PROTOCOL_VERSION, type: 'progress', runId, progress, summary });
+  }
+
+  updateCommand(runId: string, command: string): void {
+    const run = this.runOf(runId);
+    if (!run || run.command === command) return;
+    run.command = command;
+    this.sendSnapshot();
+  }
+
+  showComparison(comparison: Comparison): void {
+    this.state = { ...this.state, comparison };
+    this.sendSnapshot();
+  }
+
+  private runOf(runId: string): LiveRun | undefined {
+    return this.state.run?.id === runId ? this.state.run : undefined;
+  }
+
+  private receive(data: unknown): void {
+    const parsed = parseFromWebview(data);
+    if (!parsed.ok) {
+      this.hooks.log.warn(`dashboard: ${parsed.error}`);
+      this.post({ v: PROTOCOL_VERSION, type: 'error', message: `The extension could not read a message from this page (${parsed.error}). Close and reopen the dashboard.` });
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendSnapshot();
+        break;
+      case 'stop':
+        this.hooks.stop(message.runId);
+        break;
+      case 'exportChart':
+        void this.exportChart(message.chart, message.pngDataUrl);
+        break;
+      case 'rendered':
+        this.lastRendered = message.charts;
+        this.rendered.fire(message.charts);
+        break;
+    }
+  }
+
+  private async exportChart(chart: string, dataUrl: string): Promise<void> {
+    const assets = path.join(baseDir(), 'docs', 'assets');
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const file = path.join(assets, `serving-lab-${chart}-${stamp}.png`);
+    try {
+      await vscode.workspace.fs.createDirectory(vscode.Uri.file(assets));
+      await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+      const shown = path.relative(baseDir(), file);
+      this.post({ v: PROTOCOL_VERSION, type: 'exported', chart, path: shown });
+      this.hooks.log.info(`dashboard: saved the ${chart} chart to ${file}`);
+      void vscode.window.showInformationMessage(`Serving Lab: saved the ${chart} chart to ${shown}.`);
+    } catch (err) {
+      const message = `Could not save the chart to ${file}: ${(err as Error).message}. Check that the folder is writable.`;
+      this.post({ v: PROTOCOL_VERSION, type: 'error', message });
+      void vscode.window.showErrorMessage(`Serving Lab: ${message}`);
+    }
+  }
+
+  private sendSnapshot(): void {
+    this.pendingSamples = [];
+    this.pendingLog = [];
+    this.post({ v: PROTOCOL_VERSION, type: 'snapshot', state: this.state });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, this.hooks.refreshMs());
+  }
+
+  private stopFlushing(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  private flush(): void {
+    this.stopFlushing();
+    const runId = this.state.run?.id;
+    if (!runId) return;
+    if (this.pendingSamples.length) this.post({ v: PROTOCOL_VERSION, type: 'samples', runId, samples: this.pendingSamples });
+    if (this.pendingLog.length) this.post({ v: PROTOCOL_VERSION, type: 'log', runId, lines: this.pendingLog });
+    this.pendingSamples = [];
+    this.pendingLog = [];
+  }
+
+  /** Posts only to a visible, ready page: a hidden page gets the whole state as a snapshot when it is shown again. */
+  private post(message: ToWebview): void {
+    if (!this.panel || !this.ready || !this.panel.visible) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.stopFlushing();
+    this.panel?.dispose();
+    this.rendered.dispose();
+  }
+}

@@ -136,6 +136,21 @@ test('every number in the page is traceable to a stored result: values are store
   assert.ok(percents.length >= 15, `found only ${percents.length} percentages`);
   for (const v of values) assert.ok(stored.has(v), `${v} in the page is not a stored metric`);
   for (const p of percents) assert.ok(changes.has(p), `${p} in the page is not the change between two stored values of one metric`);
+
+  // Setup facts: the dataset list comes from the stored workloads, the hardware line from the host's GPU inventory.
+  const section = (from: string, to: string) => markdown.slice(markdown.indexOf(from), markdown.indexOf(to));
+  const workloadNumbers = new Set(
+    referenced.flatMap((r) => {
+      const w = r.workload!;
+      return [w.numPrompts, w.seed, ...(w.dataset.kind === 'random' ? [w.dataset.inputLen, w.dataset.outputLen] : [])].map(String);
+    }),
+  );
+  const datasetText = section('### Benchmark Dataset', '### Benchmark Script').replace(/^\d+\. /gm, '');
+  const datasetNumbers = [...datasetText.matchAll(/(?<![\w.])\d+(?![\w.])/g)].map((m) => m[0]);
+  for (const n of datasetNumbers) assert.ok(workloadNumbers.has(n), `${n} in the dataset list is not a stored workload parameter`);
+  assert.ok(datasetNumbers.includes('32000') && datasetNumbers.includes('1000'));
+  const gpus = experiment.host.gpus;
+  assert.match(section('### Hardware', '### Engine Version'), new RegExp(`^${gpus.length} × ${gpus[0]!.name} GPUs \\(${gpus[0]!.memoryTotalMiB / 1024} GB each\\)`, 'm'));
 });
 
 test('the numbers come from the results, not from the experiment summary: changing a stored result changes the page', () => {

@@ -127,7 +127,7 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
   test('--events - keeps stdout to JSON lines; --json ends with the BenchmarkResult', async () => {
     const r = spawnSync(
       process.execPath,
-      [CLI, 'bench', '--port', String(server.port), '--num-prompts', '3', '--random-input-len', '99', '--input-len', '10', '--output-len', '2', '--temperature', '0', '--events', '-', '--json'],
+      [CLI, 'bench', '--port', String(server.port), '--num-prompts', '3', '--random-input-len', '99', '--input-len', '10', '--output-len', '2', '--temperature', '0', '--events', '-', '--json', '--block-style', 'v0.11'],
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -138,7 +138,9 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     assert.equal(result.metrics.completed, 3);
     assert.deepEqual(result.workload?.dataset, { kind: 'random', inputLen: 10, outputLen: 2, rangeRatio: 0, prefixLen: 0 }, '--input-len/--output-len override');
     assert.equal(((await server.stats()).lastBody as { temperature?: number }).temperature, 0);
-    assert.match(r.stderr, /Serving Benchmark Result/, 'the block goes to stderr');
+    const [block] = parseBenchmarkOutput(r.stderr);
+    assert.equal(block!.blockStyle, 'v0.11', 'the block goes to stderr, with vLLM 0.11 labels');
+    assert.match(r.stderr, /^Total Token throughput \(tok\/s\): /m);
   });
 
   test('Ctrl-C stops sending, cuts in-flight requests after the grace period and still writes the result marked interrupted', async () => {

@@ -98,6 +98,7 @@ function mkdocsBuild(): void {
     ].join('\n'),
   );
   const build = spawnSync('mkdocs', ['build', '--strict'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  assert.ifError(build.error && new Error(`cannot run mkdocs (${build.error.message}); install the Debian packages mkdocs, mkdocs-material and python3-pymdownx (.ci/run does)`));
   assert.equal(build.status, 0, `mkdocs build --strict failed:\n${build.stdout}\n${build.stderr}`);
   assert.doesNotMatch(build.stderr, /^WARNING/m, build.stderr);
 }

@@ -31,6 +31,7 @@ test('a tuning run of the reference plan, then `serving-lab report latest`, give
 
     writeFileSync(join(dir, 'mkdocs.yml'), 'site_name: tuned\ntheme:\n  name: material\n  font: false\nplugins: []\nmarkdown_extensions:\n  - admonition\n  - pymdownx.details\n  - pymdownx.superfences\n  - tables\n');
     const build = spawnSync('mkdocs', ['build', '--strict'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.ifError(build.error && new Error(`cannot run mkdocs (${build.error.message}); install the Debian packages mkdocs, mkdocs-material and python3-pymdownx (.ci/run does)`));
     assert.equal(build.status, 0, `${build.stdout}\n${build.stderr}`);
     assert.doesNotMatch(build.stderr, /^WARNING/m);
 

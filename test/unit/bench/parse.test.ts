@@ -188,3 +188,16 @@ test('text that is not a result is rejected with a message naming what was expec
   assert.throws(() => parseBenchmarkOutput('============ Serving Benchmark Result ============\nFoo: 1\n==================================================\n'), /no "Successful requests:" line/);
   assert.throws(() => parseBenchmarkOutput('   \n'), /the input is empty/);
 });
+
+test('an older vLLM block without the Peak lines, with a Speculative Decoding section', () => {
+  const [p] = parseBenchmarkOutput(read(join(FIXTURES, 'vllm-2024-specdecode.txt')));
+  assert.equal(p!.source.kind, 'vllm-text');
+  assert.equal(p!.metrics.completed, 200);
+  assert.equal(p!.metrics.total_token_throughput, 2024.69);
+  assert.equal(p!.metrics.max_output_tokens_per_s, undefined);
+  assert.equal(p!.metrics['spec_decode_acceptance_rate'], 61.5);
+  assert.equal(p!.metrics['spec_decode_acceptance_length'], 2.85);
+  assert.equal(p!.metrics['spec_decode_accepted_tokens'], 2214);
+  assert.equal(p!.metrics['spec_decode_position_1_acceptance_rate'], 60.2);
+  assert.deepEqual(p!.notes.filter((n) => n.startsWith('ignored')), [], 'every line understood');
+});

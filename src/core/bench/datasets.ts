@@ -120,21 +120,28 @@ async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, cou
     const take = (offset: number, n: number) => Array.from({ length: n }, (_, j) => pool[(offset + j) % pool.length]!);
     const prefix = take(rng.int(0, pool.length - 1), spec.prefixLen);
     const offsets = inputs.map(() => rng.int(0, pool.length - 1));
-    const requests = await mapLimit(inputs, 16, async (len, i) => {
+    const made = await mapLimit(inputs, 16, async (len, i) => {
       const target = spec.prefixLen + len;
       // Decode → re-encode until the text is exactly `target` tokens (at most 10 rounds, as vLLM's fix-up loop).
       let ids = prefix.concat(take(offsets[i]! + i, len));
       let prompt = await decode(ids);
-      for (let round = 0; round < 10; round++) {
+      let exact = false;
+      for (let round = 0; round < 10 && !exact; round++) {
         const again = await encode(prompt);
-        if (again.length === target) break;
-        ids = again.length > target ? again.slice(0, target) : again.concat(take(offsets[i]! + i + again.length, target - again.length));
-        prompt = await decode(ids);
+        if (again.length === target) exact = true;
+        else {
+          ids = again.length > target ? again.slice(0, target) : again.concat(take(offsets[i]! + i + again.length, target - again.length));
+          prompt = await decode(ids);
+        }
       }
-      return { prompt, promptLen: target + tokens.specialTokens, expectedOutputLen: outputs[i]! };
+      return { request: { prompt, promptLen: target + tokens.specialTokens, expectedOutputLen: outputs[i]! }, exact };
     });
-    const exact = (await mapLimit(requests, 16, async (r) => (await encode(r.prompt)).length + tokens.specialTokens === r.promptLen)).every(Boolean);
-    return { requests, exactLengths: exact, notes: exact ? [] : ['some random prompts could not be made exactly their target length with the server tokenizer (decode/encode does not round-trip)'] };
+    const inexact = made.filter((m) => !m.exact).length;
+    return {
+      requests: made.map((m) => m.request),
+      exactLengths: inexact === 0,
+      notes: inexact === 0 ? [] : [`${inexact} random prompt(s) could not be made exactly their target length with the server tokenizer (decode/encode does not round-trip)`],
+    };
   }
   const ratio = await tokens.count(wordText(new SeededRandom(seed + 1), 400)).then((n) => Math.max(0.05, (n - tokens.specialTokens) / 400));
   const prefix = wordText(rng, Math.round(spec.prefixLen / ratio));

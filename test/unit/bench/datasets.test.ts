@@ -8,7 +8,7 @@ import { arrivalTimes, SeededRandom } from '../../../src/core/bench/random';
 import { defaultResultFileName, parseMetadata, pythonFloat } from '../../../src/core/bench/saveResult';
 
 /** A whitespace tokenizer with one BOS, standing in for a server's /tokenize (no network in unit tests). */
-function wordTokenizer(): TokenCounter {
+function wordTokenizer(): TokenCounter & { decode: NonNullable<TokenCounter['decode']> } {
   const vocab: string[] = [];
   const ids = new Map<string, number>();
   const encode = async (text: string) =>
@@ -79,6 +79,13 @@ test("random prompts hit their token lengths exactly with the server's tokenizer
   const again = await loadDataset(spec, 50, 3, wordTokenizer());
   assert.deepEqual(again.requests, data.requests, 'seeded');
   await assert.rejects(loadDataset({ ...spec, inputLen: 1, prefixLen: 0, rangeRatio: { input: 0, output: 0 } }, 1, 0, tokens), DatasetError);
+  // A tokenizer whose decode always adds a word never round-trips: the result must not claim exact lengths.
+  const lossy = wordTokenizer();
+  const decode = lossy.decode!;
+  lossy.decode = async (ids) => `${await decode(ids)} extra`;
+  const approx = await loadDataset(spec, 3, 3, lossy);
+  assert.equal(approx.exactLengths, false);
+  assert.match(approx.notes[0]!, /3 random prompt\(s\) could not be made exactly their target length/);
 });
 
 test('replay files: JSONL lines, cycled to --num-prompts, positioned errors', async () => {

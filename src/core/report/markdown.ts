@@ -1,5 +1,7 @@
 // Markdown building blocks for mkdocs-material pages (research/vscode-ecosystem.md C.11): admonitions whose bodies
 // are indented exactly four spaces, code fences that cannot be closed by their content, and pipe tables.
+import { splitShellWords } from '../remote/shellWords';
+import { shellJoin, shellQuote } from '../remote/transport';
 
 export type AdmonitionMarker = '!!!' | '???' | '???+';
 
@@ -64,4 +66,34 @@ export function relativeChangePct(from: number, to: number): number {
 export function highlight(text: string, tone: 'better' | 'worse'): string {
   const background = tone === 'better' ? 'lightgreen' : 'lightsalmon';
   return `<span style="background-color:${background};color:black;">${text}</span>`;
+}
+
+const WRAP_AT = 80;
+
+/**
+ * A long command broken over lines with `\` continuations, flags kept with their values, as the reference writes its
+ * serving command. Only a command in shellJoin's canonical quoting is wrapped, so every word stays byte for byte
+ * and pasting the block runs exactly the stored command; anything else is returned as it is.
+ */
+export function wrapCommand(command: string): string {
+  if (command.length <= WRAP_AT || command.includes('\n')) return command;
+  let words: string[];
+  try {
+    words = splitShellWords(command);
+  } catch {
+    return command;
+  }
+  if (shellJoin(words) !== command) return command;
+  const segments: string[] = [];
+  for (const word of words) {
+    if (segments.length === 0 || /^--?[A-Za-z]/.test(word)) segments.push(shellQuote(word));
+    else segments[segments.length - 1] += ` ${shellQuote(word)}`;
+  }
+  const lines: string[] = [];
+  for (const segment of segments) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 1 + segment.length <= WRAP_AT) lines[lines.length - 1] = `${last} ${segment}`;
+    else lines.push(segment);
+  }
+  return lines.map((line, i) => (i === 0 ? line : `    ${line}`)).join(' \\\n');
 }

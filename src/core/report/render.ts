@@ -17,7 +17,7 @@ import {
   type Workload,
 } from '../plan/schema';
 import { renderThroughputChart } from './chart';
-import { admonition, codeFence, fixed2, highlight, relativeChangePct, signedPercent, table } from './markdown';
+import { admonition, codeFence, fixed2, highlight, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
 
 export interface ReportInput {
   experiment: Experiment;
@@ -272,7 +272,7 @@ class ReportWriter {
     if (recommendation) {
       parts.push(
         `Recommended configuration for optimizing ${OBJECTIVES[this.objective.metric].title.toLowerCase()} of ${modelShortName(this.experiment.plan.model)}${gpu ? ` on ${gpuFamily(gpu.name)} GPUs` : ''}:`,
-        admonition('???+', 'tip', 'Serving Command', codeFence('bash', recommendation.command)),
+        admonition('???+', 'tip', 'Serving Command', codeFence('bash', wrapCommand(recommendation.command))),
       );
     } else {
       parts.push(`No configuration was recommended: the experiment ${this.statusText()}${this.experiment.error ? ` (${this.experiment.error})` : ''}.`);

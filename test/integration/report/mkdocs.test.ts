@@ -142,7 +142,7 @@ test('mkdocs-material builds the page in --strict mode: open tip, closed result 
     open: true,
     cls: 'tip',
     summary: 'Serving Command',
-    code: 'python3 -m sglang.launch_server --model-path zai-org/GLM-4.5-Air --tp-size 4 --ep-size 4 --tool-call-parser glm --reasoning-parser glm45',
+    code: 'python3 -m sglang.launch_server --model-path zai-org/GLM-4.5-Air --tp-size 4 \\\n    --ep-size 4 --tool-call-parser glm --reasoning-parser glm45',
   });
   const closed = site.details.filter((d) => !d.open);
   assert.equal(closed.length, 22);

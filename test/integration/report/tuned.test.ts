@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseServeCommand } from '../../../src/core/engines/index';
 import { loadPlanFile } from '../../../src/core/plan/load';
+import { splitShellWords } from '../../../src/core/remote/shellWords';
 import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { FakeBackend } from '../../unit/tune/fakeBackend';
@@ -27,7 +28,9 @@ test('a tuning run of the reference plan, then `serving-lab report latest`, give
     assert.equal(report.status, 0, report.stderr);
     const markdown = readFileSync(join(dir, 'docs/index.md'), 'utf8');
     assert.match(markdown, new RegExp(`^!\\[[^\\]]+\\]\\(${experiment.id}-throughput\\.svg\\)$`, 'm'));
-    assert.ok(markdown.includes(`???+ tip "Serving Command"\n    \`\`\`bash\n    ${experiment.recommendation!.command}\n    \`\`\``));
+    const tip = /\?\?\?\+ tip "Serving Command"\n {4}```bash\n([\s\S]*?)\n {4}```/.exec(markdown)?.[1] ?? assert.fail('no serving command');
+    // Wrapped over lines like the reference, the same words as the command the runner recommends.
+    assert.deepEqual(splitShellWords(tip.replace(/^ {4}/gm, '').replace(/ \\\n/g, ' ')), splitShellWords(experiment.recommendation!.command));
 
     writeFileSync(join(dir, 'mkdocs.yml'), 'site_name: tuned\ntheme:\n  name: material\n  font: false\nplugins: []\nmarkdown_extensions:\n  - admonition\n  - pymdownx.details\n  - pymdownx.superfences\n  - tables\n');
     const build = spawnSync('mkdocs', ['build', '--strict'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });

@@ -121,7 +121,7 @@ function modelShortName(model: string): string {
 
 /** Leading characters that would turn a one-line paragraph into a heading, list or quote. */
 function paragraph(text: string): string {
-  return text.replace(/^([#>+*=-]|\d+[.)])/, '\\$1');
+  return text.replace(/^[#>+*=-]/, '\\$&').replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
 export function renderReport(input: ReportInput): RenderedReport {

@@ -2,6 +2,8 @@
 // interrupted run, a simulated host. Each starts from the reference fixture and changes what the case needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import MarkdownIt from 'markdown-it';
+import { admonitionPlugin } from '../../../src/core/report/markdownIt';
 import { renderReport } from '../../../src/core/report/render';
 import type { BenchmarkResult, Experiment, OptionRecord } from '../../../src/core/plan/schema';
 import { CHART_LINK, loadFixture } from './fixture';
@@ -90,9 +92,13 @@ test('names that look like markdown stay text, and a custom title replaces the g
   const { experiment, results } = loadFixture();
   const exp: Experiment = structuredClone(experiment);
   option(exp, 'Attention backend', 'fa3').name = '# fa3';
+  option(exp, 'Attention backend', 'triton').name = '2. triton';
   const { markdown } = renderReport({ experiment: exp, results, chartPath: CHART_LINK, title: 'GLM on A100: what we learned' });
   assert.match(markdown, /^# GLM on A100: what we learned\n/);
   assert.match(markdown, /^\\# fa3$/m);
+  assert.match(markdown, /^2\\\. triton$/m);
+  const html = admonitionPlugin(new MarkdownIt({ html: true })).render(markdown);
+  assert.ok(html.includes('<p># fa3</p>') && html.includes('<p>2. triton</p>'));
 });
 
 test('a failed experiment (the baseline crashed) still renders, with an empty chart that says so', () => {

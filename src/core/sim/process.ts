@@ -115,6 +115,12 @@ export async function runSimEngine(plan: LaunchPlan, io: EngineIo): Promise<numb
         write(event.stream, event.render ? event.render(new Date()) : event.text);
         break;
       case 'exit':
+        // A crash after the port was bound (vLLM binds early): the socket goes with the process.
+        engine?.close();
+        if (server) {
+          server.closeAllConnections();
+          server.close();
+        }
         removeClaim();
         return event.code;
       case 'bind': {

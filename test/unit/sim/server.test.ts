@@ -1,0 +1,99 @@
+// The simulated HTTP API in-process, at a high speedup: errors in the engines' shapes, non-streaming responses,
+// SGLang /metrics only with --enable-metrics, and nvidia-smi output formats.
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { planLaunch } from '../../../src/core/sim/frontends';
+import { resolveGpu } from '../../../src/core/sim/hardware';
+import { nvidiaSmi } from '../../../src/core/sim/nvidiaSmi';
+import { RealtimeEngine } from '../../../src/core/sim/realtime';
+import { createSimServer } from '../../../src/core/sim/server';
+
+const host = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1000 };
+const servers: http.Server[] = [];
+const engines: RealtimeEngine[] = [];
+
+async function serve(engine: 'vllm' | 'sglang', args: string[]): Promise<string> {
+  const config = planLaunch(engine, args, host).config!;
+  const rt = new RealtimeEngine(config);
+  const server = createSimServer(config, rt, { ready: true });
+  servers.push(server);
+  engines.push(rt);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+after(() => {
+  for (const e of engines) e.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+test('vLLM: non-streaming chat returns the full message with usage; errors follow the OpenAI error shape', async () => {
+  const base = await serve('vllm', ['zai-org/GLM-4.5-Air', '-tp', '4', '--max-model-len', '4096']);
+  const res = await post(`${base}/v1/chat/completions`, { model: 'zai-org/GLM-4.5-Air', messages: [{ role: 'user', content: 'hi' }], max_tokens: 12 });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { object: string; choices: Array<{ message: { role: string; content: string }; finish_reason: string }>; usage: { completion_tokens: number } };
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(body.choices[0]!.message.role, 'assistant');
+  assert.equal(body.choices[0]!.finish_reason, 'length');
+  assert.equal(body.usage.completion_tokens, 12);
+
+  const wrongModel = await post(`${base}/v1/chat/completions`, { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(wrongModel.status, 404);
+  assert.match(((await wrongModel.json()) as { error: { message: string } }).error.message, /The model `gpt-4` does not exist/);
+
+  const tooLong = await post(`${base}/v1/completions`, { model: 'zai-org/GLM-4.5-Air', prompt: 'word '.repeat(10), max_tokens: 5000 });
+  assert.equal(tooLong.status, 400);
+  assert.match(((await tooLong.json()) as { error: { message: string } }).error.message, /maximum context length is 4096 tokens/);
+
+  assert.equal((await fetch(`${base}/nope`)).status, 404);
+  assert.equal((await post(`${base}/detokenize`, { tokens: [-1] })).status, 400);
+});
+
+test('SGLang: /metrics is 404 without --enable-metrics; /health_generate and /get_server_info answer', async () => {
+  const base = await serve('sglang', ['--model-path', 'zai-org/GLM-4.5-Air', '--tp', '4']);
+  assert.equal((await fetch(`${base}/metrics`)).status, 404);
+  assert.equal((await fetch(`${base}/health_generate`)).status, 200);
+  const info = (await (await fetch(`${base}/get_server_info`)).json()) as { max_total_num_tokens: number; simulated: boolean };
+  assert.ok(info.max_total_num_tokens > 300_000);
+  assert.equal(info.simulated, true);
+});
+
+test('vLLM /metrics counts match the requests served', async () => {
+  const base = await serve('vllm', ['zai-org/GLM-4.5-Air', '-tp', '4', '--served-model-name', 'air']);
+  await Promise.all([3, 4, 5].map((n) => post(`${base}/v1/completions`, { model: 'air', prompt: 'count to ten', max_tokens: n }).then((r) => r.json())));
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.match(text, /vllm:generation_tokens_total\{engine="0",model_name="air"\} 12\.0/);
+  assert.match(text, /vllm:request_success_total\{engine="0",finished_reason="length",model_name="air"\} 3\.0/);
+  assert.match(text, /vllm:time_to_first_token_seconds_count\{engine="0",model_name="air"\} 3\.0/);
+  assert.match(text, /vllm:inter_token_latency_seconds_count\{engine="0",model_name="air"\} 9\.0/);
+  assert.match(text, /vllm:num_requests_running\{engine="0",model_name="air"\} 0\.0/);
+});
+
+test('nvidia-smi: CSV with and without units/header, -L, compute apps, and memory of live claims only', () => {
+  const state = mkdtempSync(join(tmpdir(), 'smi-'));
+  try {
+    mkdirSync(join(state, 'engines'));
+    writeFileSync(join(state, 'engines', `${process.pid}.json`), JSON.stringify({ pid: process.pid, engine: 'vllm', processName: 'VLLM::Worker', gpuIndices: [0, 1], memoryUsedMiB: 70000, utilization: 85, updatedAt: Date.now() }));
+    writeFileSync(join(state, 'engines', '999999.json'), JSON.stringify({ pid: 999999, engine: 'vllm', processName: 'dead', gpuIndices: [2], memoryUsedMiB: 70000, utilization: 0, updatedAt: 0 }));
+    const gpu = resolveGpu('A100-SXM4-80GB');
+    const csv = nvidiaSmi(['--query-gpu=index,memory.used,utilization.gpu', '--format=csv,noheader,nounits'], gpu, 4, state);
+    assert.equal(csv, '0, 70004, 85\n1, 70004, 85\n2, 4, 0\n3, 4, 0\n');
+    assert.equal(nvidiaSmi(['--query-gpu=name,memory.total', '--format=csv'], gpu, 2, state), 'name, memory.total [MiB]\nNVIDIA A100-SXM4-80GB, 81920 MiB\nNVIDIA A100-SXM4-80GB, 81920 MiB\n');
+    assert.match(nvidiaSmi(['-L'], gpu, 4, state), /^GPU 0: NVIDIA A100-SXM4-80GB \(UUID: GPU-/);
+    assert.equal(nvidiaSmi(['--query-compute-apps=pid,used_memory', '--format=csv,noheader'], gpu, 4, state), `${process.pid}, 70000 MiB\n${process.pid}, 70000 MiB\n`);
+    assert.match(nvidiaSmi([], gpu, 4, state), /70004MiB \/ 81920MiB/);
+    assert.throws(() => nvidiaSmi(['--query-gpu=bogus', '--format=csv'], gpu, 4, state), /"bogus" is not a valid field/);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+});

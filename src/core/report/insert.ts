@@ -1,7 +1,7 @@
 // Managed regions: the report lives between `<!-- serving-lab:begin ID -->` and `<!-- serving-lab:end ID -->` in a
 // user's document. Inserting replaces that region (or appends one) and leaves every other byte as it was, so
 // inserting the same content twice changes nothing, and re-inserting after a new run updates only the region.
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { writeFileAtomic } from '../results/store';
 
 export const REGION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -121,6 +121,9 @@ export function insertRegion(text: string, regionId: string, content: string): s
   if (!REGION_ID_PATTERN.test(regionId)) {
     throw new Error(`region ID "${regionId}" must start with a letter or digit and contain only letters, digits, ".", "_" and "-"`);
   }
+  if (splitLines(content).some((line) => MARKER.test(line.text))) {
+    throw new Error('the content to insert contains serving-lab region markers itself; remove them, or the next insertion could not tell the regions apart');
+  }
   const region = findRegions(text).find((r) => r.id === regionId);
   const eol = region?.begin.eol || /\r\n|\n|\r/.exec(text)?.[0] || '\n';
   // A blank line on each side keeps the markers separate HTML blocks in every markdown parser.
@@ -140,9 +143,11 @@ export class RegionFileError extends Error {}
  * A missing file is created with just the region. Marker errors leave the file untouched.
  */
 export async function insertRegionIntoFile(file: string, regionId: string, content: string): Promise<{ changed: boolean }> {
+  // Write through a symlink to its target: renaming over the link would replace it with a plain file.
+  const target = await realpath(file).catch(() => file);
   let text = '';
   try {
-    text = await readFile(file, 'utf8');
+    text = await readFile(target, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -154,6 +159,6 @@ export async function insertRegionIntoFile(file: string, regionId: string, conte
     throw err;
   }
   if (updated === text) return { changed: false };
-  await writeFileAtomic(file, updated);
+  await writeFileAtomic(target, updated);
   return { changed: true };
 }

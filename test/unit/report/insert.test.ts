@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRegions, insertRegion, insertRegionIntoFile, RegionFileError, RegionMarkerError } from '../../../src/core/report/insert';
@@ -69,6 +69,7 @@ test('unbalanced, duplicated, nested or mismatched markers are errors that name 
     );
   }
   assert.throws(() => insertRegion(DOC, 'bad id', 'x'), /region ID "bad id" must start with a letter or digit/);
+  assert.throws(() => insertRegion(DOC, 'glm', `a\n${END}\n`), /the content to insert contains serving-lab region markers itself/);
 });
 
 test('files: atomic write, unchanged file not rewritten, bad markers leave the file untouched with FILE:LINE in the error', async () => {
@@ -92,6 +93,14 @@ test('files: atomic write, unchanged file not rewritten, bad markers leave the f
     await assert.rejects(insertRegionIntoFile(broken, 'glm', 'x'), (err: Error) => err instanceof RegionFileError && err.message.startsWith(`${broken}:2: `));
     assert.equal(readFileSync(broken, 'utf8'), brokenText);
     assert.equal(statSync(broken).mtimeMs, brokenMtime);
+
+    // Through a symlink: the target is updated and the link stays a link.
+    const target = join(dir, 'target.md');
+    writeFileSync(target, DOC);
+    symlinkSync('target.md', join(dir, 'link.md'));
+    assert.deepEqual(await insertRegionIntoFile(join(dir, 'link.md'), 'glm', 'via link'), { changed: true });
+    assert.ok(lstatSync(join(dir, 'link.md')).isSymbolicLink());
+    assert.match(readFileSync(target, 'utf8'), /via link/);
 
     const fresh = join(dir, 'new.md');
     assert.deepEqual(await insertRegionIntoFile(fresh, 'glm', 'x'), { changed: true });

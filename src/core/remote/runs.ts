@@ -189,8 +189,11 @@ async function readRun(transport: Transport, runDir: string, id: string, hostNam
   let text: string;
   try {
     text = await transport.readFile(`${runDir}/run.json`);
-  } catch {
-    throw new EngineRunError(`no engine run "${id}" on ${hostName} (looked for ${runDir}/run.json): see \`serving-lab engine list --host ${hostName}\``);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new EngineRunError(`no engine run "${id}" on ${hostName} (looked for ${runDir}/run.json): see \`serving-lab engine list --host ${hostName}\``);
+    }
+    throw new EngineRunError(`cannot read run ${id} on ${hostName}: ${(err as Error).message}`);
   }
   return EngineRun.parse(JSON.parse(text));
 }
@@ -412,7 +415,9 @@ export async function engineStatus(transport: Transport, host: HostSpec, runId: 
   const runDir = runDirOf(await workDirOf(transport, host), runId);
   const run = await readRun(transport, runDir, runId, host.name);
   if (run.status.state !== 'starting' && run.status.state !== 'ready') return run;
-  const p = await probe(transport, runDir, Number.MAX_SAFE_INTEGER);
+  let p = await probe(transport, runDir, Number.MAX_SAFE_INTEGER);
+  // One retry: a probe sent just as the connection dropped comes back empty; the transport reconnects.
+  p ??= await probe(transport, runDir, Number.MAX_SAFE_INTEGER);
   if (!p) throw new EngineRunError(`${host.name}: cannot read the state of run ${runId} (connection trouble); try again`);
   return refresh(transport, host, run, p.liveness);
 }

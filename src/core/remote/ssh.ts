@@ -87,6 +87,31 @@ export class SshTransport implements Transport {
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const line = remoteCommandLine(argv, options);
+    return this.retryOnDrop(() => this.execOnce(line, argv, options));
+  }
+
+  /**
+   * Runs an operation; when it fails because the connection just died (the drop is not yet noticed when the request
+   * is sent), drops the connection and tries once more on a fresh one. "No such file" and other answers from the
+   * host are not retried.
+   */
+  private async retryOnDrop<T>(op: () => Promise<T>): Promise<T> {
+    const connection = this.connection;
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT' || this.closed || err instanceof SshSetupError) throw err;
+      if (this.connection === connection) {
+        connection?.end();
+        this.connection = undefined;
+        this.sftpSession = undefined;
+      }
+      this.log.debug(`${this.description}: retrying on a new connection after: ${(err as Error).message}`);
+      return op();
+    }
+  }
+
+  private async execOnce(line: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
     const client = await this.client(options.signal);
     return new Promise((resolve, reject) => {
       client.exec(line, (err, stream: ClientChannel) => {
@@ -158,17 +183,27 @@ export class SshTransport implements Transport {
   }
 
   async upload(localPath: string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
-    const sftp = await this.sftp();
     const path = sftpPath(remotePath);
-    await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+    await this.retryOnDrop(async () => {
+      const sftp = await this.sftp();
+      await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+    });
   }
 
   async download(remotePath: string, localPath: string): Promise<void> {
-    const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => sftp.fastGet(sftpPath(remotePath), localPath, (err) => (err ? reject(new Error(`${this.description}: cannot download ${remotePath}: ${err.message}`)) : resolve())));
+    await this.retryOnDrop(async () => {
+      const sftp = await this.sftp();
+      await new Promise<void>((resolve, reject) =>
+        sftp.fastGet(sftpPath(remotePath), localPath, (err) => (err ? reject(Object.assign(new Error(`${this.description}: cannot download ${remotePath}: ${err.message}`), { code: (err as { code?: number }).code === 2 ? 'ENOENT' : undefined })) : resolve())),
+      );
+    });
   }
 
-  async readFile(remotePath: string): Promise<string> {
+  readFile(remotePath: string): Promise<string> {
+    return this.retryOnDrop(() => this.readFileOnce(remotePath));
+  }
+
+  private async readFileOnce(remotePath: string): Promise<string> {
     const sftp = await this.sftp();
     return new Promise((resolve, reject) =>
       sftp.readFile(sftpPath(remotePath), { encoding: 'utf8' }, (err, data) => {
@@ -181,13 +216,16 @@ export class SshTransport implements Transport {
   }
 
   async writeFile(remotePath: string, content: string, options: { mode?: number } = {}): Promise<void> {
-    const sftp = await this.sftp();
     const path = sftpPath(remotePath);
-    await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+    await this.retryOnDrop(async () => {
+      const sftp = await this.sftp();
+      await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+    });
   }
 
   async openTcp(port: number, host = '127.0.0.1'): Promise<Duplex> {
     const client = await this.client();
+    // No retry: a refused port is the common answer (engine not up yet) and says nothing about the connection.
     return new Promise((resolve, reject) =>
       client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(Object.assign(new Error(`${this.description}: cannot reach ${host}:${port} on the host: ${err.message}`), { code: 'ECONNREFUSED' })) : resolve(stream))),
     );

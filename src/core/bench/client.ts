@@ -285,7 +285,11 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
           const outcome = await send(bodies[index]!, clock, cutInflight.signal);
           gate.release();
           outcomes[index] = outcome;
-          if (hooks.onRequest) hooks.onRequest(toEvent(index, toRequestOutput(outcome, dataset.requests[index]!)));
+          try {
+            hooks.onRequest?.(toEvent(index, toRequestOutput(outcome, dataset.requests[index]!)));
+          } catch (err) {
+            log.warn(`a request listener failed: ${(err as Error).message}`);
+          }
         })(),
       );
     }

@@ -180,8 +180,9 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
         else if (!sawDone && ttft >= 0) finish(`the stream ended after ${itl.length + 1} chunk(s) without "data: [DONE]"; the server stopped mid-stream`);
         else finish();
       });
-      res.on('aborted', () => finish(`the server closed the connection mid-stream after ${itl.length + (ttft >= 0 ? 1 : 0)} chunk(s)`));
-      res.on('error', (err: NodeJS.ErrnoException) => finish(describeNetworkError(err, itl.length + (ttft >= 0 ? 1 : 0))));
+      // A connection that drops after `data: [DONE]` lost nothing.
+      res.on('aborted', () => finish(sawDone ? undefined : `the server closed the connection mid-stream after ${itl.length + (ttft >= 0 ? 1 : 0)} chunk(s)`));
+      res.on('error', (err: NodeJS.ErrnoException) => finish(sawDone ? undefined : describeNetworkError(err, itl.length + (ttft >= 0 ? 1 : 0))));
     });
     request.end(req.body);
   });

@@ -74,10 +74,23 @@ function scheduleRedraw(): void {
   });
 }
 
-/** Tells the extension what was drawn; at most every two seconds so long runs do not flood the channel. */
+let trailingReport: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Tells the extension what was drawn; at most every two seconds so long runs do not flood the channel, with a
+ * trailing report so the last batch of a run is always reported.
+ */
 function reportRendered(force = false): void {
   const now = Date.now();
-  if (!force && now - lastRenderedReport < 2000) return;
+  if (!force && now - lastRenderedReport < 2000) {
+    trailingReport ??= setTimeout(() => {
+      trailingReport = undefined;
+      reportRendered(true);
+    }, 2000 - (now - lastRenderedReport));
+    return;
+  }
+  clearTimeout(trailingReport);
+  trailingReport = undefined;
   lastRenderedReport = now;
   const charts: Record<string, number> = { comparison: comparisonChart.pointCount() };
   for (const [id, chart] of Object.entries(live)) charts[id] = chart.pointCount();

@@ -42,6 +42,9 @@ export const RunProgress = z.strictObject({
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 
+/** The final metrics once the benchmark finished: label → formatted value. */
+export const SummaryRows = z.array(z.strictObject({ label: z.string(), value: z.string() }));
+
 export const LiveRun = z.strictObject({
   id: z.string().min(1),
   title: z.string(),
@@ -52,8 +55,7 @@ export const LiveRun = z.strictObject({
   progress: RunProgress,
   samples: z.array(LiveSample).max(MAX_SAMPLES),
   log: z.array(z.string()).max(MAX_LOG_LINES),
-  /** The final metrics once the benchmark finished: label → formatted value. */
-  summary: z.array(z.strictObject({ label: z.string(), value: z.string() })).default([]),
+  summary: SummaryRows,
 });
 export type LiveRun = z.infer<typeof LiveRun>;
 
@@ -89,7 +91,7 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.strictObject({ v, type: z.literal('snapshot'), state: DashboardState }),
   z.strictObject({ v, type: z.literal('samples'), runId: z.string(), samples: z.array(LiveSample).max(MAX_SAMPLES) }),
   z.strictObject({ v, type: z.literal('log'), runId: z.string(), lines: z.array(z.string()).max(MAX_LOG_LINES) }),
-  z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: LiveRun.shape.summary.optional() }),
+  z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: SummaryRows.optional() }),
   z.strictObject({ v, type: z.literal('exported'), chart: z.string(), path: z.string() }),
   z.strictObject({ v, type: z.literal('error'), message: z.string() }),
 ]);

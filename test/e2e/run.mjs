@@ -97,7 +97,7 @@ try {
     const server = await startCodeServer({ tools, runDir, name: 'ui', extensionsDir, workspace: ws, env, settings, extraArgs: ['--disable-workspace-trust'] });
     servers.push(server);
     say(`stage 1: UI tests on the packaged .vsix (code-server ${server.url})`);
-    const r = await runUiTests({ csUrl: server.url, workspace: ws, screenshots, say });
+    const r = await runUiTests({ csUrl: server.url, workspace: ws, screenshots, say, marker: `SERVING_LAB_E2E_RUN=${marker}` });
     totals.passed += r.passed;
     totals.failed += r.failed;
     server.stop();

@@ -2,12 +2,27 @@
 // Debian chromium. Each step is one test; a failing step saves a screenshot and the later steps still run when they
 // do not depend on it.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from './codeServer.mjs';
 
-export async function runUiTests({ csUrl, workspace, screenshots, say }) {
+/** Simulated engine processes (`… serve zai-org/GLM-4.5-Air …`) of this test run still alive on this machine. */
+function engineProcesses(marker) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('serve') && argv.some((a) => a.includes('GLM-4.5-Air')) && readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker)) found.push(`${pid}: ${argv.join(' ')}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+export async function runUiTests({ csUrl, workspace, screenshots, say, marker }) {
   const profile = mkdtempSync(join(tmpdir(), 'sl-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -47,17 +62,71 @@ export async function runUiTests({ csUrl, workspace, screenshots, say }) {
   }, { needsWorkbench: false });
   if (failed) broken = true;
 
-  await step('the Serving Lab container shows the Results view with its welcome content', async () => {
+  await step('the Serving Lab container shows the Hosts and Results views with their welcome content', async () => {
     await ui.openContainer();
-    // A container with one visible view shows that view's title in the side bar header, not a pane header.
-    await page.locator('.sidebar .composite.title', { hasText: /Results/i }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.pane-header', { hasText: 'Hosts' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.pane-header', { hasText: 'Results' }).first().waitFor({ timeout: 15_000 });
     await page.locator('.welcome-view-content', { hasText: 'No benchmark results yet' }).first().waitFor({ timeout: 15_000 });
-    await shot('results-welcome');
+    await ui.treeRow('sim').waitFor({ timeout: 15_000 });
+    await shot('views-welcome');
   });
 
-  await step('the command palette lists Serving Lab commands', async () => {
-    await ui.openPalette('Serving Lab: Benchmark GLM config');
-    await page.keyboard.press('Escape');
+  await step('"Benchmark GLM config" from the palette runs on the simulated host and the Results tree shows the result', async () => {
+    await ui.runCommand('Serving Lab: Benchmark GLM config');
+    await ui.pick('Benchmark GLM config (1/3)', 'sim');
+    await ui.pick('Benchmark GLM config (2/3)', "vLLM, TP4 (the study's baseline)");
+    await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
+    await ui.type('random:256:32:60');
+    await page.locator('.notifications-toasts', { hasText: 'completed' }).first().waitFor({ timeout: 180_000 });
+    await ui.treeRow('random 256/32 ×60').first().waitFor({ timeout: 20_000 });
+    // The experiment row: completed, with the objective metric as its description.
+    await ui.treeRow(/GLM-4\.5-Air, TP4 — random 256\/32 ×60.*tok\/s total/).first().waitFor({ timeout: 20_000 });
+    await shot('results-after-benchmark');
+  });
+
+  await step('the dashboard charts drew the live data', async () => {
+    await page.locator('.tab', { hasText: 'Serving Lab Dashboard' }).first().click();
+    const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const throughput = inner.locator('#chart-throughput');
+    await throughput.waitFor({ timeout: 20_000 });
+    const points = Number(await throughput.getAttribute('data-points'));
+    assert.ok(points > 0, `throughput chart has ${points} points`);
+    assert.match(await inner.locator('#phase').textContent(), /completed/);
+    assert.match(await inner.locator('#summary').textContent(), /Successful requests\s*60/);
+    // Pixels of the chart's first series colour (the theme's --vscode-charts-blue) prove a line was drawn.
+    const drawn = await throughput.evaluate((canvas) => {
+      const blue = getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim();
+      const probe = document.createElement('canvas').getContext('2d');
+      probe.fillStyle = blue;
+      probe.fillRect(0, 0, 1, 1);
+      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) < 30 && Math.abs(data[i + 1] - g) < 30 && Math.abs(data[i + 2] - b) < 30) n++;
+      return n;
+    });
+    assert.ok(drawn > 100, `only ${drawn} pixels of the throughput line were drawn`);
+    await shot('dashboard');
+    await throughput.screenshot({ path: join(screenshots, 'dashboard-throughput-chart.png') });
+  });
+
+  await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {
+    await ui.runCommand('Serving Lab: Benchmark GLM config');
+    await ui.pick('Benchmark GLM config (1/3)', 'sim');
+    await ui.pick('Benchmark GLM config (2/3)', 'Last used');
+    await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
+    await ui.type('random:4000:2000:3000');
+    await ui.openContainer();
+    const host = ui.treeRow('sim').first();
+    if ((await host.getAttribute('aria-expanded')) !== 'true') await host.click();
+    const engine = page.locator('.monaco-list-row', { hasText: /vllm vllm-.*ready/ }).first();
+    await engine.waitFor({ timeout: 120_000 });
+    await engine.hover();
+    await engine.locator('.action-label[aria-label="Stop Engine"]').click();
+    await page.locator('.notifications-toasts', { hasText: /was stopped|is stopped/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-list-row', { hasText: /vllm vllm-.*stopped/ }).first().waitFor({ timeout: 30_000 });
+    await shot('hosts-engine-stopped');
+    assert.deepEqual(engineProcesses(marker), [], 'no simulated engine process is left running');
   });
 
   await context.close();
@@ -93,5 +162,26 @@ class Workbench {
   async runCommand(label) {
     await this.openPalette(label);
     await this.page.keyboard.press('Enter');
+  }
+
+  /** In an open quick pick titled `title`, filters by `text` and accepts the first match. */
+  async pick(title, text) {
+    const widget = this.page.locator('.quick-input-widget', { hasText: title });
+    await widget.waitFor({ state: 'visible', timeout: 20_000 });
+    await widget.locator('input').fill(text);
+    await widget.locator('.monaco-list-row', { hasText: text }).first().waitFor({ timeout: 10_000 });
+    await widget.locator('input').press('Enter');
+  }
+
+  /** Types into an open input box and accepts. */
+  async type(text) {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(text);
+    await input.press('Enter');
+  }
+
+  treeRow(text) {
+    return this.page.locator('.sidebar .monaco-list-row', { hasText: text });
   }
 }

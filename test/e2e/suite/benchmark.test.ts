@@ -33,6 +33,8 @@ suite('Benchmark GLM config on the simulated host', () => {
     const roots = await resultsTree.getChildren();
     const node = roots.find((n) => n.kind === 'experiment' && n.experiment.id === experiment.id);
     assert.ok(node, `experiment ${experiment.id} in the Results tree`);
+    const experimentItem = await resultsTree.getTreeItem(node);
+    assert.match(String(experimentItem.description), /^sim · \d+\.\d\d tok\/s total$/);
     const children = await resultsTree.getChildren(node);
     const resultNode = children.find((n): n is Extract<ResultsNode, { kind: 'result' }> => n.kind === 'result' && n.resultId === result.id);
     assert.ok(resultNode, 'the result under its experiment');

@@ -197,6 +197,10 @@ test('Stop and Export post valid messages; an invalid message shows an error ins
   await deliver({ v: 1, type: 'progress', runId: 'run-1', progress: { phase: 'completed', label: 'done' }, summary: [{ label: 'Total token throughput (tok/s)', value: '3903.44' }] });
   await page.locator('#summary', { hasText: '3903.44' }).waitFor({ timeout: 5000 });
   assert.equal(await page.locator('#stop').getAttribute('disabled'), '');
+  // A later progress message without a summary keeps the one shown.
+  await deliver({ v: 1, type: 'progress', runId: 'run-1', progress: { phase: 'completed', label: 'completed; the result is saved' } });
+  await page.locator('#progress-label', { hasText: 'the result is saved' }).waitFor({ timeout: 5000 });
+  assert.match((await page.locator('#summary').textContent()) ?? '', /3903\.44/);
   await page.close();
 });
 

@@ -1,6 +1,7 @@
 // Prompts for a benchmark, following vLLM's dataset rules (research/bench-tools.md §3.3). Token counts are the
 // server's: with its /tokenize and /detokenize, random prompts hit their lengths exactly; without them, lengths
 // come from a tokens-per-word ratio calibrated on the server's reported prompt_tokens, and the result says so.
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { SeededRandom } from './random';
 
@@ -158,24 +159,108 @@ async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, cou
 
 // ---------------------------------------------------------------- ShareGPT
 
-interface ShareGptEntry {
-  conversations?: Array<{ value?: unknown }>;
+/**
+ * Calls `onElement` with each element of the top-level JSON array in `path`, reading the file in chunks. The real
+ * ShareGPT file is ~670 MB, more than the longest string V8 can hold, so it cannot be read and parsed whole.
+ */
+export async function forEachJsonArrayElement(path: string, onElement: (value: unknown, index: number) => void): Promise<void> {
+  const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  let ended = false;
+  let index = 0;
+  let pending: Buffer[] = [];
+  let elementStart = -1;
+  const fail = (what: string) => new DatasetError(`${path} is not a ShareGPT file: ${what}; expected a JSON list of {"conversations": [{"value": …}, …]} entries`);
+  const emit = (bytes: Buffer) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw fail(`entry ${index + 1} is not valid JSON (${(err as Error).message})`);
+    }
+    onElement(value, index++);
+  };
+  let first = true;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    elementStart = pending.length > 0 ? 0 : -1;
+    const bom = first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+    first = false;
+    for (let i = bom; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (!started) {
+        if (c === OPEN_BRACKET) started = true;
+        else if (c > 0x20) throw fail('it does not start with "["');
+        continue;
+      }
+      if (ended) {
+        if (c > 0x20) throw fail('there is text after the closing "]"');
+        continue;
+      }
+      if (c === QUOTE) {
+        inString = true;
+        if (depth === 0) throw fail(`entry ${index + 1} is not an object`);
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (depth === 0) {
+          if (c === OPEN_BRACKET) throw fail(`entry ${index + 1} is not an object`);
+          elementStart = i;
+        }
+        depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 0) {
+          if (c === CLOSE_BRACKET) ended = true;
+          else throw fail('unbalanced "}"');
+          continue;
+        }
+        depth--;
+        if (depth === 0) {
+          const tail = chunk.subarray(elementStart, i + 1);
+          emit(pending.length > 0 ? Buffer.concat([...pending, tail]) : tail);
+          pending = [];
+          elementStart = -1;
+        }
+      } else if (depth === 0 && c !== COMMA && c > 0x20) {
+        throw fail(`entry ${index + 1} is not an object`);
+      }
+    }
+    if (depth > 0) pending.push(elementStart >= 0 ? chunk.subarray(elementStart) : chunk);
+  }
+  if (!started) throw fail('it is empty');
+  if (!ended) throw fail('it ends before the closing "]"');
+}
+
+interface ShareGptPair {
+  prompt: string;
+  completion: string;
 }
 
 async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
-  let raw: unknown;
+  // Only the first two turns of each entry are kept: the whole file would not fit in memory as objects.
+  const entries: ShareGptPair[] = [];
   try {
-    raw = JSON.parse(await readFile(spec.path, 'utf8'));
+    await forEachJsonArrayElement(spec.path, (value) => {
+      const turns = (value as { conversations?: unknown } | null)?.conversations;
+      if (!Array.isArray(turns) || turns.length < 2) return;
+      const text = (turn: unknown) => String((turn as { value?: unknown } | null)?.value ?? '');
+      entries.push({ prompt: text(turns[0]), completion: text(turns[1]) });
+    });
   } catch (err) {
+    if (err instanceof DatasetError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new DatasetError(
       e.code === 'ENOENT'
         ? `ShareGPT file ${spec.path} does not exist; download ShareGPT_V3_unfiltered_cleaned_split.json or make a synthetic one with \`serving-lab sim sharegpt --out FILE\``
-        : `cannot read ShareGPT file ${spec.path}: ${e.message}; expected a JSON list of {"conversations": [{"value": …}, …]}`,
+        : `cannot read ShareGPT file ${spec.path}: ${e.message}`,
     );
   }
-  if (!Array.isArray(raw)) throw new DatasetError(`${spec.path} is not a ShareGPT file: expected a JSON list of {"conversations": […]} entries`);
-  const entries = (raw as ShareGptEntry[]).filter((e) => e && Array.isArray(e.conversations) && e.conversations.length >= 2);
   if (entries.length === 0) throw new DatasetError(`${spec.path} has no entry with at least two "conversations" turns`);
   if (!spec.disableShuffle) new SeededRandom(seed).shuffle(entries);
 
@@ -183,9 +268,7 @@ async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>,
   const batch = 64;
   for (let from = 0; from < entries.length && kept.length < count; from += batch) {
     const slice = entries.slice(from, from + batch);
-    const counted = await mapLimit(slice, 16, async (e) => {
-      const prompt = String(e.conversations![0]!.value ?? '');
-      const completion = String(e.conversations![1]!.value ?? '');
+    const counted = await mapLimit(slice, 16, async ({ prompt, completion }) => {
       const promptLen = await tokens.count(prompt);
       const outputLen = spec.outputLen ?? (await tokens.count(completion));
       return { prompt, promptLen, expectedOutputLen: outputLen };

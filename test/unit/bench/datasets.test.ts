@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetError, loadDataset, parseRangeRatio, type TokenCounter } from '../../../src/core/bench/datasets';
+import { DatasetError, forEachJsonArrayElement, loadDataset, parseRangeRatio, type TokenCounter } from '../../../src/core/bench/datasets';
 import { arrivalTimes, SeededRandom } from '../../../src/core/bench/random';
 import { defaultResultFileName, parseMetadata, pythonFloat } from '../../../src/core/bench/saveResult';
 
@@ -111,4 +111,32 @@ test("result file names and metadata as vLLM writes them", () => {
   assert.equal(pythonFloat(2.5), '2.5');
   assert.deepEqual(parseMetadata(['a=b', 'c=d=e']), { a: 'b', c: 'd=e' });
   assert.throws(() => parseMetadata(['novalue']), /expected KEY=VALUE/);
+});
+
+test('the streaming JSON-array reader gives the same entries as JSON.parse, across 1 MB read boundaries', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sharegpt-'));
+  try {
+    const entries = [
+      { id: 'a', conversations: [{ from: 'human', value: 'quotes " and \\ backslash } ] { [' }, { from: 'gpt', value: 'ünïcødé €' }] },
+      { id: 'big', conversations: [{ value: 'x'.repeat(1_500_000) + '"}]' }, { value: 'y' }] },
+      { id: 'nested', conversations: [{ value: 'p', extra: [[1, 2], { k: [] }] }, { value: 'q' }] },
+    ];
+    const file = join(dir, 's.json');
+    writeFileSync(file, `\ufeff  ${JSON.stringify(entries, null, 1)}\n`);
+    const seen: unknown[] = [];
+    await forEachJsonArrayElement(file, (v) => seen.push(v));
+    assert.deepEqual(seen, entries);
+    for (const [text, problem] of [
+      ['{"a": 1}', /does not start with "\["/],
+      ['[{"a": 1}, 5]', /entry 2 is not an object/],
+      ['[{"a": 1}', /ends before the closing "\]"/],
+      ['[{"a": tru}]', /entry 1 is not valid JSON/],
+      ['[] x', /text after the closing/],
+    ] as const) {
+      writeFileSync(file, text);
+      await assert.rejects(forEachJsonArrayElement(file, () => {}), problem, text);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

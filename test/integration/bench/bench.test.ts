@@ -80,6 +80,18 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     assert.equal(reparsed!.metrics.completed, 20);
   });
 
+  test('--backend openai sends completions requests the way vLLM does', async () => {
+    const run = await runBenchmark(baseOptions(server.baseUrl, { backend: 'openai', endpoint: '/v1/completions', numPrompts: 3 }));
+    assert.equal(run.metrics.completed, 3);
+    assert.equal(run.metrics.total_output_tokens, 30);
+    const body = (await server.stats()).lastBody!;
+    assert.equal(typeof body['prompt'], 'string');
+    assert.equal(body['max_tokens'], 10);
+    assert.equal(body['repetition_penalty'], 1);
+    assert.equal(body['logprobs'], null);
+    assert.equal('messages' in body, false);
+  });
+
   test('a finite request rate spreads sends over about N/rate seconds', async () => {
     const run = await runBenchmark(baseOptions(server.baseUrl, { numPrompts: 12, requestRate: 40, dataset: { kind: 'random', inputLen: 8, outputLen: 2, rangeRatio: { input: 0.5, output: 0 }, prefixLen: 4 } }));
     const starts = run.outputs.map((o) => o.startTime);

@@ -50,7 +50,7 @@ const MAX_LAG_SAMPLES = 2_000_000;
 export class RealtimeEngine {
   readonly scheduler: BatchScheduler;
   readonly stats: EngineStats;
-  /** Milliseconds actual emission came after its scheduled time, one sample per step. */
+  /** Milliseconds the step's tokens were all written after the step's scheduled end, one sample per step. */
   readonly lagMs: number[] = [];
   private readonly epoch = performance.now();
   private readonly live = new Map<SimRequest, LiveRequest>();
@@ -126,8 +126,6 @@ export class RealtimeEngine {
   private finish(step: PlannedStep, scheduledEnd: number): void {
     this.timer = undefined;
     if (this.closed) return;
-    const lag = performance.now() - scheduledEnd;
-    if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, lag));
     const tokens = step.shape.prefill.reduce((s, p) => s + p.q, 0) + step.shape.decodeCount;
     this.stats.iterationTokens.observe(tokens);
     // Emission is stamped with the scheduled end, the instant the modelled GPU finished the step.
@@ -153,6 +151,8 @@ export class RealtimeEngine {
       }
       live.sink.token(event.request.generated - 1, event.finished);
     }
+    // Lag is taken after the last token of the step was written: an upper bound for every token in it.
+    if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, performance.now() - scheduledEnd));
     this.logProgress(step, v);
     this.kick();
   }

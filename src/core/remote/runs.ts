@@ -525,7 +525,15 @@ export async function stopEngine(transport: Transport, host: HostSpec, runId: st
   const runDir = runDirOf(await workDirOf(transport, host), runId);
   const run = await readRun(transport, runDir, runId, host.name);
   const pgid = run.pgid ?? Number((await transport.exec(['cat', `${runDir}/pgid`])).stdout.trim());
-  if (run.docker) await transport.exec(['docker', 'stop', '-t', String(grace), run.docker.container]);
+  if (run.docker) {
+    await transport.exec(['docker', 'stop', '-t', String(grace), run.docker.container]);
+    const running = await transport.exec(['docker', 'inspect', '-f', '{{.State.Running}}', run.docker.container]);
+    if (running.stdout.trim() === 'true') {
+      await transport.exec(['docker', 'kill', run.docker.container]);
+      const still = await transport.exec(['docker', 'inspect', '-f', '{{.State.Running}}', run.docker.container]);
+      if (still.stdout.trim() === 'true') throw new EngineRunError(`${host.name}: container ${run.docker.container} of run ${runId} is still running after docker stop and docker kill; check \`docker ps\` on the host`);
+    }
+  }
   // The shell's own kill: /usr/bin/kill (procps) would read "-PGID" as an option.
   const signalGroup = async (signal: string) => pgid > 0 && (await transport.exec(['sh', '-c', 'kill -s "$1" -- "-$2" 2>/dev/null', 'sh', signal, String(pgid)])).exitCode === 0;
   const groupAlive = () => signalGroup('0');

@@ -9,7 +9,7 @@ import { parseGpuCsv } from '../../../src/core/remote/check';
 test('sim and sim:GPU:COUNT are built-in hosts', () => {
   const sim = simHostSpec('sim')!;
   assert.deepEqual(sim.transport, { kind: 'sim', gpu: 'A100-SXM4-80GB', count: 4, speedup: 1 });
-  assert.deepEqual(simHostSpec('sim:H100-SXM5-80GB:8')!.transport, { kind: 'sim', gpu: 'H100-SXM5-80GB', count: 8, speedup: 1 });
+  assert.deepEqual(simHostSpec('sim:H100-SXM-80GB:8')!.transport, { kind: 'sim', gpu: 'H100-SXM-80GB', count: 8, speedup: 1 });
   assert.equal(simHostSpec('simon'), undefined);
 });
 

@@ -33,8 +33,17 @@ export const simExec: CliCommand = {
   flags: [...gpuFlags, speedupFlag, { name: 'state-dir', type: 'string', metavar: 'DIR', description: 'where simulated engines record the GPUs they hold (read by nvidia-smi)' }],
   positionals: [],
   usageTail: ' -- PROGRAM [ARGS…]',
-  async run({ args, signal }) {
+  async run({ args }) {
     const [program, ...rest] = args.rest;
+    // An engine reacts to SIGTERM/SIGINT the way uvicorn does (shut down; a second signal exits at once), without
+    // the CLI's own "interrupted" notice, which no real engine prints.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const onSignal = () => (controller.signal.aborted ? process.exit(1) : controller.abort());
+    for (const name of ['SIGTERM', 'SIGINT'] as const) {
+      process.removeAllListeners(name);
+      process.on(name, onSignal);
+    }
     if (!program || !(SIM_PROGRAMS as readonly string[]).includes(program)) {
       throw new UsageError(`sim exec: expected -- PROGRAM with PROGRAM one of ${SIM_PROGRAMS.join(', ')} (got ${program ?? 'nothing'})`);
     }

@@ -96,6 +96,10 @@ export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
   if (cfg.engine === 'sglang') {
     activationGiBPerGpu = 0;
     kvGiBPerGpu = cfg.gpu.usableGiB * cfg.memoryFraction - weightsGiBPerGpu;
+  } else if (cfg.engine === 'trtllm') {
+    // TRT-LLM gives the KV cache a fraction of the memory still free after weights and runtime buffers.
+    activationGiBPerGpu = 2;
+    kvGiBPerGpu = (cfg.gpu.usableGiB - weightsGiBPerGpu - activationGiBPerGpu) * cfg.memoryFraction;
   } else {
     // vLLM profiles a dummy forward of max_num_batched_tokens; the peak grows with the token budget.
     activationGiBPerGpu = 1.2 + 0.0007 * cfg.tokenBudget;

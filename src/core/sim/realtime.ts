@@ -176,7 +176,7 @@ export class RealtimeEngine {
       }
       return;
     }
-    if (v - this.lastLogV >= 10) {
+    if (this.config.engine === 'vllm' && v - this.lastLogV >= 10) {
       const dt = v - this.lastLogV;
       const prompt = (s.counters.promptTokens - this.lastLogCounters.prompt) / dt;
       const generation = (s.counters.generationTokens - this.lastLogCounters.generation) / dt;

@@ -188,6 +188,7 @@ test('simulated vLLM from `vllm serve zai-org/GLM-4.5-Air -tp 4`: ready, streams
   process.kill(-engine.child.pid!, 'SIGTERM');
   assert.equal(await engine.exit, 0);
   assert.match(engine.output(), /Application shutdown complete\./);
+  assert.doesNotMatch(engine.output(), /interrupted/, 'no serving-lab notices in an engine log');
   await waitFor('process group gone', () => !groupAlive(engine.child.pid!), 5000);
   assert.ok(nvidiaUsedMiB().every((mib) => mib < 100), 'memory is released after shutdown');
 });
@@ -215,6 +216,13 @@ test('simulated SGLang from its real command line: fired-up line, reasoning stre
   assert.match(metrics, /sglang:generation_tokens_total\{model_name="zai-org\/GLM-4\.5-Air"\} 6\.0/);
   assert.match(metrics, /sglang:num_running_reqs\{engine_type="unified",model_name="zai-org\/GLM-4\.5-Air",pp_rank="0",tp_rank="0"\}/);
   assert.equal((await fetch(`${base}/flush_cache`, { method: 'POST' })).status, 200);
+
+  // SGLang's own client through the python3 shim: its flags are translated for the native client, and with no
+  // ShareGPT file on this host the synthetic ShareGPT-like file stands in (and says so).
+  const bench = spawnSync('python3', ['-m', 'sglang.bench_serving', '--backend', 'sglang-oai-chat', '--port', String(port), '--dataset-name', 'sharegpt', '--num-prompts', '12', '--disable-tqdm'], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(bench.status, 0, bench.stderr);
+  assert.match(bench.stderr, /using the synthetic ShareGPT-like file/);
+  assert.match(bench.stdout, /Successful requests:\s+12\s/);
 
   process.kill(-engine.child.pid!, 'SIGTERM');
   assert.equal(await engine.exit, 0);

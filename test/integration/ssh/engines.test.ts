@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineStatus, followLogs, listEngineRuns, startEngine, stopEngine } from '../../../src/core/remote/runs';
-import { httpRequest } from '../../../src/core/remote/http';
+import { get } from 'node:http';
+import { httpRequest, tunnelAgent } from '../../../src/core/remote/http';
 import type { EngineRun } from '../../../src/core/plan/schema';
 import type { HostCheck } from '../../../src/core/remote/check';
 import { CLI_PATH, startSimSshHost, type SimSshHost } from '../support/simSshHost';
@@ -70,6 +71,18 @@ for (const engine of ['vllm', 'sglang'] as const) {
     assert.ok(leftovers(run).length > 0, 'the engine runs before stop');
     const health = await httpRequest(t, { port: run.port, path: '/health' });
     assert.equal(health.status, 200);
+    // The keep-alive agent the native benchmark uses: two requests through the SSH tunnel.
+    const agent = tunnelAgent(t);
+    for (let i = 0; i < 2; i++) {
+      const models = await new Promise<string>((resolve, reject) =>
+        get({ agent, host: '127.0.0.1', port: run.port, path: '/v1/models' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+        }).on('error', reject),
+      );
+      assert.match(models, /GLM-4\.5-Air/);
+    }
+    agent.destroy();
     const stopped = await stopEngine(t, sim.host, run.id, { graceS: 10 });
     assert.equal(stopped.status.state, 'stopped');
     assert.deepEqual(leftovers(run), []);

@@ -296,6 +296,7 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
     gpuIndices: gpuIndices(worldSize, env),
   };
   const memory = memoryPlan(config);
+  if (dp > 1) api.log(`[sim] data parallel size ${dp}: the simulator models one engine replica; throughput is not multiplied by ${dp}.`, 'WARNING');
   api.log(`[scheduler.py:205] Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`);
   if (enforceEager) api.log('[__init__.py:3795] Cudagraph is disabled under eager mode', 'WARNING');
   // vLLM binds the API socket before the engine starts (research/engines.md §2).
@@ -615,6 +616,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
     gpuIndices: gpuIndices(worldSize, env),
   };
   const memory = memoryPlan(config);
+  if (dp > 1) log.log(`[sim] data parallel size ${dp}: the simulator models one engine replica; throughput is not multiplied by ${dp}.`, '', 'stderr');
   config.maxRunning = (v['max_running_requests'] as number | undefined) ?? Math.min(Math.floor(memory.kvCapacityTokens / 2), 2048);
   const bindFailure = [`[${sglangStamp(new Date())}] ERROR:    [Errno 98] error while attempting to bind on address ('${hostName}', ${port}): address already in use`];
   log.wait(3).log(`Init torch distributed begin.`, tag, 'stderr');

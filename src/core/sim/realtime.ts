@@ -106,12 +106,13 @@ export class RealtimeEngine {
     this.timer = undefined;
   }
 
-  private kick(): void {
+  /** Plans the next step; `continuing` chains it to the previous step's scheduled end rather than to now. */
+  private kick(continuing = false): void {
     if (this.timer || this.closed) return;
     const step = this.scheduler.plan();
     if (!step) return;
     const now = performance.now();
-    const start = Math.max(now, this.nextFreeWall);
+    const start = continuing ? this.nextFreeWall : Math.max(now, this.nextFreeWall);
     const end = start + (step.duration * 1000) / this.config.speedup;
     this.nextFreeWall = end;
     this.busyWallMs += end - start;
@@ -154,7 +155,7 @@ export class RealtimeEngine {
     // Lag is taken after the last token of the step was written: an upper bound for every token in it.
     if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, performance.now() - scheduledEnd));
     this.logProgress(step, v);
-    this.kick();
+    this.kick(true);
   }
 
   private logProgress(step: PlannedStep, v: number): void {

@@ -97,3 +97,28 @@ test('nvidia-smi: CSV with and without units/header, -L, compute apps, and memor
     rmSync(state, { recursive: true, force: true });
   }
 });
+
+test('real time: tokens leave at the modelled times divided by the speedup', async () => {
+  const speedup = 4;
+  const config = planLaunch('vllm', ['zai-org/GLM-4.5-Air', '-tp', '4'], { ...host, speedup }).config!;
+  const rt = new RealtimeEngine(config);
+  engines.push(rt);
+  const { simulateRequests } = await import('../../../src/core/sim/predict');
+  const virtual = simulateRequests(config, [{ input: 500, output: 12 }], [0]).outputs[0]!;
+  const times: number[] = [];
+  const t0 = performance.now();
+  await new Promise<void>((resolve) =>
+    rt.submit(500, 12, {
+      token(_i, finished) {
+        times.push(performance.now() - t0);
+        if (finished) resolve();
+      },
+    }),
+  );
+  assert.equal(times.length, 12);
+  const wallLatencyS = times.at(-1)! / 1000;
+  const expected = virtual.latency / speedup;
+  assert.ok(Math.abs(wallLatencyS / expected - 1) < 0.25, `wall ${wallLatencyS.toFixed(3)} s vs modelled ${expected.toFixed(3)} s`);
+  assert.ok(times[0]! / 1000 > (virtual.ttft / speedup) * 0.8, 'the first token is not early');
+  assert.ok(rt.lagMs.length >= 12);
+});

@@ -104,6 +104,8 @@ export interface RunExperimentOptions {
 }
 
 const BASELINE = 'Baseline';
+/** Launch attempts when the engine's port was taken by someone else in the meantime. */
+const PORT_RETRIES = 3;
 const GENERALIZATION = 'Generalization';
 const RECOMMENDED = 'Recommended';
 
@@ -450,12 +452,18 @@ class ExperimentRunner {
   private async launch(record: OptionRecord): Promise<LaunchOutcome> {
     this.observer.engine?.({ state: 'launching', option: record.name, command: record.command });
     this.log(`launching ${record.name}: ${record.command}`);
-    const outcome = await this.backend.launch(record.variant, { signal: this.signal, onLog: (line) => this.observer.log?.(line, 'engine') });
-    const runId = outcome.ok ? outcome.session.runId : outcome.runId;
-    if (runId) {
-      record.engineRunId = runId;
-      this.experiment.engineRunIds.push(runId);
-      await this.save();
+    let outcome: LaunchOutcome;
+    for (let attempt = 1; ; attempt++) {
+      outcome = await this.backend.launch(record.variant, { signal: this.signal, onLog: (line) => this.observer.log?.(line, 'engine') });
+      const runId = outcome.ok ? outcome.session.runId : outcome.runId;
+      if (runId) {
+        record.engineRunId = runId;
+        this.experiment.engineRunIds.push(runId);
+        await this.save();
+      }
+      // Another process took the free port between the pick and the bind: not the variant's fault, so try again.
+      if (outcome.ok || outcome.crash.reason !== 'port-in-use' || attempt >= PORT_RETRIES) break;
+      this.log(`${record.name}: ${outcome.crash.rootCause}; launching again on another port`);
     }
     if (!outcome.ok) {
       this.checkAbort();

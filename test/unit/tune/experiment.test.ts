@@ -180,3 +180,12 @@ test('a crashed baseline fails the experiment with the root cause and what to do
   const { experiments } = await store.listExperiments();
   assert.equal(experiments[0]!.status, 'failed');
 });
+
+test('a port taken between pick and bind is retried, not recorded as the variant crashing', async () => {
+  const base = await referencePlan();
+  const plan = TuningPlan.parse({ ...base, stages: [], workloads: { primary: 'sharegpt' } });
+  const backend = new FakeBackend({ portBusy: 2 });
+  const x = await runExperiment({ plan, backend, store: tempStore(), signal: new AbortController().signal, parseCommand: parseServeCommand });
+  assert.equal(x.baseline.outcome!.kind, 'measured');
+  assert.equal(backend.launches.length, 3);
+});

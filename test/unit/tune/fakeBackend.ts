@@ -30,6 +30,8 @@ export interface FakeOptions {
   beforeBenchmark?: (index: number, request: BenchmarkRequest) => void;
   extraMetrics?: (v: EngineVariant) => Record<string, number>;
   resetWorks?: boolean;
+  /** Launches that fail with port-in-use before the launch succeeds. */
+  portBusy?: number;
   leftovers?: string[];
 }
 
@@ -61,6 +63,10 @@ export class FakeBackend implements TuneBackend {
     const command = this.launchCommand(variant);
     const runId = `run-${this.nextRun++}`;
     this.launches.push(command);
+    if ((this.options.portBusy ?? 0) > 0) {
+      this.options.portBusy!--;
+      return { ok: false, crash: { reason: 'port-in-use', rootCause: 'port 8000 is already in use', logExcerpt: [] }, runId, command };
+    }
     const crash = referenceCrash(variant);
     if (crash) return { ok: false, crash, runId, command };
     this.running.add(runId);

@@ -1,0 +1,212 @@
+// `serving-lab tune PLAN`: run a tuning plan on a host (or predict it with --dry-run), with a progress line on a
+// terminal and plain lines elsewhere. Ctrl-C stops the benchmark and the engine and keeps what was measured.
+import { resolve } from 'node:path';
+import { parseServeCommand } from '../../core/engines/index';
+import { formatProblem, loadPlanFile } from '../../core/plan/load';
+import type { Experiment, HostFacts, TuningPlan } from '../../core/plan/schema';
+import { openMemoryStore } from '../../core/results/memory';
+import { findGpu, GPUS } from '../../core/sim/hardware';
+import { openResultsStore, StoreError } from '../../core/results/store';
+import { ExperimentError, runExperiment } from '../../core/tune/experiment';
+import { commandRenderer, hostSpecFor, openHostBackend, type HostBackendOptions } from '../../core/tune/hostBackend';
+import type { LiveSample, RunObserver, RunPosition } from '../../core/tune/observer';
+import { PredictingBackend } from '../../core/tune/predict';
+import { CliError } from '../args';
+import { jsonFlag, type CliCommand, type CommandContext } from '../command';
+import { describeExperiment, resultsDirFlag } from './results';
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** The CLI's RunObserver: one redrawn status line on a terminal; plain, timestamp-free lines in CI and logs. */
+export function progressObserver(write: (text: string) => void, interactive: boolean): RunObserver & { close(): void } {
+  let position: RunPosition | undefined;
+  let sample: LiveSample | undefined;
+  let eta = '';
+  let runs = '';
+  let drawn = false;
+  let lastPlainSample = 0;
+  const status = () => {
+    if (!position) return '';
+    const stage = position.stageIndex < 0 ? 'baseline' : position.stageIndex >= position.stageCount ? 'generalization' : `stage ${position.stageIndex + 1}/${position.stageCount} ${position.stage}`;
+    const live = sample
+      ? ` · ${sample.totalTokS !== undefined ? `${sample.totalTokS.toFixed(0)} tok/s` : '… tok/s'}${sample.running !== undefined ? ` · run ${sample.running}` : ''}${sample.waiting !== undefined ? ` wait ${sample.waiting}` : ''}${sample.kvUsage !== undefined ? ` · KV ${(sample.kvUsage * 100).toFixed(0)}%` : ''}`
+      : '';
+    const repeat = position.repeats > 1 ? ` · repeat ${position.repeat}/${position.repeats}` : '';
+    return `[${stage}] ${position.option} · ${position.workload}${repeat}${live}${runs}${eta}`;
+  };
+  const clear = () => {
+    if (interactive && drawn) write('\r\x1b[2K');
+    drawn = false;
+  };
+  const redraw = () => {
+    if (!interactive) return;
+    const cols = process.stderr.columns ?? 120;
+    const line = status();
+    write(`\r\x1b[2K${line.length > cols - 1 ? `${line.slice(0, cols - 2)}…` : line}`);
+    drawn = line !== '';
+  };
+  const say = (line: string) => {
+    clear();
+    write(`${line}\n`);
+    redraw();
+  };
+  return {
+    experimentStarted(x, info) {
+      say(`${info.resumed ? 'resuming' : 'starting'} experiment ${x.id}: ${x.plan.name} on ${x.host.name}${x.host.simulated ? ' (simulated)' : ''}${info.resumed ? ` — ${info.runsDone} runs already done` : ''}`);
+    },
+    engine(event) {
+      if (event.state === 'launching') say(`launch  ${event.option}: ${event.command}`);
+      else if (event.state === 'ready') say(`ready   ${event.option} after ${duration(event.startupS)}`);
+      else if (event.state === 'crashed') say(`crash   ${event.option} (${event.crash.reason}): ${event.crash.rootCause}`);
+    },
+    point(p) {
+      position = p;
+      sample = undefined;
+      if (!interactive) say(`bench   ${p.option} · ${p.workload}${p.repeats > 1 ? ` · repeat ${p.repeat}/${p.repeats}` : ''}`);
+      else redraw();
+    },
+    sample(s) {
+      sample = s;
+      if (interactive) redraw();
+      else if (s.t - lastPlainSample >= 10_000 && s.totalTokS !== undefined) {
+        lastPlainSample = s.t;
+        say(`        live ${s.totalTokS.toFixed(0)} tok/s${s.running !== undefined ? `, ${s.running} running` : ''}${s.waiting !== undefined ? `, ${s.waiting} waiting` : ''}${s.kvUsage !== undefined ? `, KV ${(s.kvUsage * 100).toFixed(0)}%` : ''}`);
+      }
+    },
+    resultSaved(r) {
+      const m = r.metrics;
+      const tpot = m['mean_tpot_ms'];
+      say(`result  ${r.option} · ${r.workload?.name ?? ''}: ${m.total_token_throughput.toFixed(2)} tok/s total${typeof tpot === 'number' ? `, mean TPOT ${tpot.toFixed(2)} ms` : ''}${r.status === 'interrupted' ? ' (interrupted)' : ''} → ${r.id}`);
+    },
+    decision(stage, d) {
+      say(`decide  ${stage}: ${d.why}`);
+    },
+    eta(e) {
+      runs = ` · ${e.runsDone}/${e.runsTotal} runs`;
+      eta = e.remainingS !== undefined ? ` · ETA ${duration(e.remainingS)}` : '';
+      redraw();
+    },
+    log(line, source) {
+      if (source === 'tune' && /stopped engine run|skipped/.test(line)) say(`note    ${line}`);
+    },
+    close() {
+      clear();
+    },
+  };
+}
+
+function summaryLines(x: Experiment): string {
+  return describeExperiment(x);
+}
+
+async function loadPlan(file: string): Promise<TuningPlan> {
+  const loaded = await loadPlanFile(file);
+  if (!loaded.ok) throw new CliError(`the plan has problems:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  return loaded.plan;
+}
+
+export const tune: CliCommand = {
+  path: ['tune'],
+  summary: 'Run a tuning plan: launch each engine variant on the host, benchmark it, keep every result, and recommend a configuration.',
+  flags: [
+    { name: 'host', type: 'string', metavar: 'NAME', description: "host to run on: sim, sim:GPU:COUNT, a hosts-file entry or an ssh alias (default: the plan's host)" },
+    { name: 'dry-run', type: 'boolean', description: 'print every launch and benchmark command and a time estimate (from the simulator model); run nothing' },
+    { name: 'resume', type: 'string', metavar: 'ID', description: 'continue an interrupted experiment without re-running finished points' },
+    resultsDirFlag,
+    { name: 'speedup', type: 'number', metavar: 'K', description: "simulated hosts: run engines K× faster than real time (default: the plan's simulator.speedup, else 1)" },
+    { name: 'hosts-file', type: 'string', metavar: 'FILE', description: 'hosts file (default: ./serving-lab.hosts.yaml)' },
+    jsonFlag,
+  ],
+  positionals: [{ name: 'plan', description: 'a *.plan.yaml or *.plan.json file' }],
+  async run(ctx: CommandContext) {
+    const planPath = resolve(ctx.cwd, ctx.args.positionals[0]!);
+    const plan = await loadPlan(planPath);
+    const flags = ctx.args.flags;
+    const hostName = typeof flags['host'] === 'string' ? flags['host'] : plan.host;
+    const speedupFlag = typeof flags['speedup'] === 'number' ? flags['speedup'] : undefined;
+    if (speedupFlag !== undefined && !(speedupFlag > 0)) throw new CliError('--speedup must be a positive number');
+    const backendOptions: HostBackendOptions = {
+      hostName,
+      cwd: ctx.cwd,
+      ...(typeof flags['hostsFile'] === 'string' ? { hostsFile: resolve(ctx.cwd, flags['hostsFile']) } : {}),
+      speedup: speedupFlag ?? plan.simulator?.speedup,
+      goodput: typeof plan.objective === 'object' ? plan.objective.slo : undefined,
+      runner: plan.runner,
+      log: ctx.log,
+    };
+    const json = Boolean(flags['json']);
+
+    if (flags['dryRun']) {
+      const host = hostSpecFor(backendOptions);
+      const runner = plan.runner;
+      let facts: HostFacts;
+      let model: { gpu: string; count: number; speedup: number };
+      if (host.transport.kind === 'sim') {
+        const t = host.transport;
+        facts = { name: host.name, gpus: Array.from({ length: t.count }, (_, index) => ({ index, name: t.gpu, memoryTotalMiB: 0 })), engineVersions: {}, simulated: true };
+        model = { gpu: t.gpu, count: t.count, speedup: t.speedup };
+      } else {
+        // A real host: read its GPUs, then model them with the simulator (only GPUs the simulator knows).
+        const connected = await openHostBackend(backendOptions, ctx.signal);
+        try {
+          facts = await connected.facts(ctx.signal);
+        } finally {
+          await connected.close();
+        }
+        const gpuName = facts.gpus[0]?.name ?? '';
+        const gpu = findGpu(gpuName) ?? GPUS.find((g) => g.smiName === gpuName);
+        if (!gpu) throw new CliError(`--dry-run: the simulator has no model of "${gpuName || "this host's GPUs"}" to estimate times with; known GPUs: ${GPUS.map((g) => g.id).join(', ')}`);
+        ctx.log.warn(`the time estimate models ${facts.gpus.length}× ${gpu.id} with the simulator; real engines differ`);
+        model = { gpu: gpu.id, count: facts.gpus.length, speedup: 1 };
+      }
+      const backend = new PredictingBackend(commandRenderer(host, runner, backendOptions.goodput), { facts, ...model });
+      const x = await runExperiment({ plan, planPath, backend, store: openMemoryStore(), signal: ctx.signal, parseCommand: parseServeCommand });
+      if (json) {
+        ctx.stdout(`${JSON.stringify({ steps: backend.steps, estimatedSeconds: backend.totalSeconds, predicted: x }, null, 2)}\n`);
+        return 0;
+      }
+      for (const step of backend.steps) ctx.stdout(`${step.kind === 'benchmark' ? '    ' : ''}${step.command}\n`);
+      ctx.stdout(`\n# ${backend.steps.filter((s) => s.kind !== 'benchmark').length} launches, ${backend.steps.filter((s) => s.kind === 'benchmark').length} benchmark runs; estimated ${duration(backend.totalSeconds)} on ${hostName}${model.speedup !== 1 ? ` at speedup ${model.speedup}×` : ''} (engine start-up, benchmarks and stops; the client's own set-up not included)\n`);
+      ctx.stdout(`# predicted recommendation: ${x.recommendation?.command ?? '(none)'}\n`);
+      return 0;
+    }
+
+    const store = openResultsStore(resolve(ctx.cwd, String(flags['results'])));
+    const progress = progressObserver((text) => process.stderr.write(text), ctx.interactive);
+    const backend = await openHostBackend(backendOptions, ctx.signal);
+    let experiment: Experiment;
+    try {
+      experiment = await runExperiment({
+        plan,
+        planPath,
+        backend,
+        store,
+        observer: progress,
+        signal: ctx.signal,
+        ...(typeof flags['resume'] === 'string' ? { resumeId: flags['resume'] } : {}),
+        parseCommand: parseServeCommand,
+        notes: backend.notes,
+      });
+    } catch (err) {
+      if (err instanceof ExperimentError || err instanceof StoreError) throw new CliError(err.message);
+      throw err;
+    } finally {
+      progress.close();
+      await backend.close();
+    }
+    if (json) ctx.stdout(`${JSON.stringify(experiment, null, 2)}\n`);
+    else ctx.stdout(summaryLines(experiment));
+    if (experiment.status === 'interrupted') {
+      ctx.log.warn(`interrupted; what was measured is saved. Continue with: serving-lab tune ${ctx.args.positionals[0]} --resume ${experiment.id}${hostName !== plan.host ? ` --host ${hostName}` : ''}`);
+      return 1;
+    }
+    ctx.log.info(`experiment ${experiment.id} ${experiment.status}; results in ${store.root} (\`serving-lab results show ${experiment.id}\`)`);
+    return 0;
+  },
+};

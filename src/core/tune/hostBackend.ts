@@ -1,0 +1,466 @@
+// The TuneBackend for a real host (or the simulated one, which behaves like one): engines launched detached through
+// the hosts module, benchmarks run by the plan's runner on the host, results read back from the client's own result
+// file, and the engine's /metrics scraped about once a second while a benchmark runs.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchmarkOptionsFromWorkload, runBenchmark } from '../bench/client';
+import { formatResultBlock } from '../bench/format';
+import { parseBenchmarkOutput, type ParsedBenchmark } from '../bench/parse';
+import { ADAPTERS, commandLineOf, renderVariant } from '../engines/index';
+import { silentLogger, type Logger } from '../logger';
+import type { EngineVariant, HostFacts, HostSpec, Objective, Runner, Workload } from '../plan/schema';
+import { checkHost } from '../remote/check';
+import { connect } from '../remote/connect';
+import { resolveHost } from '../remote/hosts';
+import { httpRequest } from '../remote/http';
+import { listEngineRuns, startEngine, stopEngine, workDirOf } from '../remote/runs';
+import { shellJoin, type Transport } from '../remote/transport';
+import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from '../sim/sharegpt';
+import { defaultCliPath } from '../sim/shims';
+import { requestSample, startTelemetry } from '../telemetry/live';
+import { METRICS_PATH } from '../telemetry/prometheus';
+import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './experiment';
+import type { CommandRenderer } from './predict';
+import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
+import { variantKey } from './search';
+import { metricsToSimulatedClock, requestToSimulatedClock, sampleToSimulatedClock, simulatedClockNote } from './simulatedClock';
+
+export interface HostBackendOptions {
+  hostName: string;
+  cwd: string;
+  hostsFile?: string;
+  /** Simulated hosts: how many times faster than real time the engines run. */
+  speedup?: number;
+  goodput?: NonNullable<Extract<Objective, object>['slo']>;
+  /** The runner from the plan. */
+  runner?: Runner;
+  /** This CLI's own bundle, uploaded for the native runner (and run by the simulator's shims). */
+  cliPath?: string;
+  log?: Logger;
+}
+
+/** Seconds the engine gets to exit on SIGTERM before SIGKILL. */
+const STOP_GRACE_S = 30;
+/** A GPU counts as released below this much used memory. */
+const GPU_IDLE_MIB = 1024;
+
+/** Strips what the runner adds at launch (bind address, port, SGLang's --enable-metrics) from a displayed command. */
+function userArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--host' || w === '--port') {
+      i++;
+      continue;
+    }
+    if (w === '--enable-metrics') continue;
+    out.push(w);
+  }
+  return out;
+}
+
+export function hostSpecFor(options: HostBackendOptions): HostSpec {
+  const spec = resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}) });
+  if (spec.transport.kind === 'sim' && options.speedup !== undefined) return { ...spec, transport: { ...spec.transport, speedup: options.speedup } };
+  return spec;
+}
+
+/** Renders commands for a host without connecting (dry runs). */
+export function commandRenderer(host: HostSpec, runner: Runner, goodput?: HostBackendOptions['goodput']): CommandRenderer {
+  const target = (variant: EngineVariant): BenchTarget => ({
+    model: variant.model,
+    ...(variant.servedModelName ? { servedModelName: variant.servedModelName } : {}),
+    port: ADAPTERS[variant.engine].defaultPort,
+    sharegptPath: `${host.workDir}/datasets/${SYNTHETIC_SHAREGPT_FILE}`,
+    resultDir: `${host.workDir}/bench`,
+    resultFile: 'RESULT.json',
+    ...(goodput ? { goodput } : {}),
+  });
+  return {
+    runner,
+    launchCommand(variant) {
+      const rendered = renderVariant(variant, { port: ADAPTERS[variant.engine].defaultPort, install: host.engines[variant.engine] });
+      return commandLineOf(userArgv(rendered.argv), rendered.env);
+    },
+    benchCommand(variant, workload) {
+      return shellJoin(benchArgv(runner, workload, target(variant), host, ['node', `${host.workDir}/serving-lab-cli.js`]).argv);
+    },
+  };
+}
+
+function benchArgv(runner: Runner, w: Workload, t: BenchTarget, host: HostSpec, nodeCli: readonly string[]): { argv: string[]; notes: string[] } {
+  if (runner === 'sglang-bench') return sglangBenchArgv(w, t, host.engines.sglang?.command ?? 'python3');
+  if (runner === 'native') return { argv: nativeBenchArgv(w, t, nodeCli), notes: [] };
+  return { argv: vllmBenchArgv(w, t, host.engines.vllm?.command ?? 'vllm'), notes: [] };
+}
+
+export interface ConnectedHostBackend extends TuneBackend {
+  /** Facts every result of this host carries (e.g. simulated at speedup K). */
+  readonly notes: string[];
+  close(): Promise<void>;
+}
+
+export async function openHostBackend(options: HostBackendOptions, signal: AbortSignal): Promise<ConnectedHostBackend> {
+  const host = hostSpecFor(options);
+  const log = options.log ?? silentLogger;
+  const transport = await connect(host, { log, signal, ...(options.cliPath ? { simCliPath: options.cliPath } : {}) });
+  return new HostBackend(transport, host, options);
+}
+
+class HostBackend implements ConnectedHostBackend {
+  readonly runner: Runner;
+  readonly notes: string[] = [];
+  private readonly log: Logger;
+  private readonly renderer: CommandRenderer;
+  private readonly ports = new Map<string, number>();
+  /** Speedup of each simulated engine run (from its /v1/models), to convert results to the simulated clock. */
+  private readonly speedups = new Map<string, number>();
+  private hostFacts: HostFacts | undefined;
+  private datasetPath: Promise<string> | undefined;
+  private nativeCli: Promise<string[] | undefined> | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly host: HostSpec,
+    private readonly options: HostBackendOptions,
+  ) {
+    this.runner = options.runner ?? 'vllm-bench';
+    this.log = options.log ?? silentLogger;
+    this.renderer = commandRenderer(host, this.runner, options.goodput);
+    if (host.transport.kind === 'sim') {
+      this.notes.push(`simulated host (${host.transport.count}× ${host.transport.gpu}) at speedup ${host.transport.speedup}×: numbers come from the simulator's model, not from GPUs`);
+    }
+  }
+
+  async facts(signal: AbortSignal): Promise<HostFacts> {
+    if (!this.hostFacts) {
+      if (signal.aborted) throw signal.reason;
+      const check = await checkHost(this.transport, this.host);
+      for (const problem of check.problems) this.log.warn(`${this.host.name}: ${problem}`);
+      this.hostFacts = { name: check.name, gpus: check.gpus, engineVersions: check.engineVersions, simulated: check.simulated, ...(check.driverVersion ? { driverVersion: check.driverVersion } : {}), ...(check.cudaVersion ? { cudaVersion: check.cudaVersion } : {}) };
+    }
+    return this.hostFacts;
+  }
+
+  launchCommand(variant: EngineVariant): string {
+    return this.renderer.launchCommand(variant);
+  }
+
+  benchCommand(variant: EngineVariant, workload: Workload): string {
+    return this.renderer.benchCommand(variant, workload);
+  }
+
+  async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
+    const run = await startEngine(this.transport, this.host, variant, {
+      signal: options.signal,
+      onLog: options.onLog,
+      log: this.log,
+      ...(this.hostFacts?.engineVersions[variant.engine] ? { engineVersion: this.hostFacts.engineVersions[variant.engine] } : {}),
+    });
+    const command = commandLineOf(run.argv, run.env);
+    if (run.status.state === 'crashed') return { ok: false, crash: run.status.crash, runId: run.id, command };
+    if (run.status.state !== 'ready') return { ok: false, crash: { reason: 'unknown', rootCause: `the engine ended in state ${run.status.state} before it was ready`, logExcerpt: [] }, runId: run.id, command };
+    this.ports.set(run.id, run.port);
+    this.speedups.set(run.id, await this.simulatedSpeedup(run.port, options.signal));
+    return { ok: true, session: { runId: run.id, command, variant }, startupS: run.timings.startupSeconds ?? 0 };
+  }
+
+  /** A simulated engine says so in /v1/models, with its speedup; real engines give 1. */
+  private async simulatedSpeedup(port: number, signal: AbortSignal): Promise<number> {
+    try {
+      const res = await httpRequest(this.transport, { port, path: '/v1/models', timeoutMs: 10_000, signal });
+      const model = (JSON.parse(res.body) as { data?: Array<{ simulated?: unknown; speedup?: unknown }> }).data?.[0];
+      return model?.simulated === true && typeof model.speedup === 'number' && model.speedup > 0 ? model.speedup : 1;
+    } catch {
+      return 1;
+    }
+  }
+
+  private port(session: EngineSession): number {
+    const port = this.ports.get(session.runId);
+    if (port === undefined) throw new Error(`no port known for engine run ${session.runId}`);
+    return port;
+  }
+
+  async warmup(session: EngineSession, signal: AbortSignal): Promise<void> {
+    const body = JSON.stringify({ model: session.variant.servedModelName ?? session.variant.model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1 });
+    try {
+      const res = await httpRequest(this.transport, { port: this.port(session), path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 300_000, signal });
+      if (res.status !== 200) this.log.warn(`warmup request answered HTTP ${res.status}; benchmarking anyway`);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.log.warn(`warmup request failed (${(err as Error).message}); benchmarking anyway`);
+    }
+  }
+
+  async resetPrefixCache(session: EngineSession, signal: AbortSignal): Promise<boolean> {
+    const path = session.variant.engine === 'vllm' ? '/reset_prefix_cache' : session.variant.engine === 'sglang' ? '/flush_cache' : undefined;
+    if (!path) return false;
+    try {
+      const res = await httpRequest(this.transport, { port: this.port(session), path, method: 'POST', timeoutMs: 30_000, signal });
+      return res.status === 200;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return false;
+    }
+  }
+
+  /** The ShareGPT file on the host: the workload's own, or the synthetic one uploaded once. */
+  private async sharegptOnHost(): Promise<string> {
+    this.datasetPath ??= (async () => {
+      const dir = `${await workDirOf(this.transport, this.host)}/datasets`;
+      const path = `${dir}/${SYNTHETIC_SHAREGPT_FILE}`;
+      const exists = await this.transport.exec(['test', '-s', path]);
+      if (exists.exitCode !== 0) {
+        const local = await mkdtemp(join(tmpdir(), 'serving-lab-sharegpt-'));
+        try {
+          await writeSyntheticShareGpt(join(local, SYNTHETIC_SHAREGPT_FILE), { count: 4000, seed: 0 });
+          await this.transport.exec(['mkdir', '-p', dir]);
+          await this.transport.upload(join(local, SYNTHETIC_SHAREGPT_FILE), path);
+        } finally {
+          await rm(local, { recursive: true, force: true });
+        }
+      }
+      return path;
+    })();
+    return this.datasetPath;
+  }
+
+  /** `node <bundle>` on the host when it has Node ≥ 18 (the bundle uploaded once), else undefined. */
+  private async nativeOnHost(): Promise<string[] | undefined> {
+    this.nativeCli ??= (async () => {
+      const version = await this.transport.exec(['node', '--version']).catch(() => undefined);
+      const major = Number(/^v(\d+)/.exec(version?.stdout.trim() ?? '')?.[1]);
+      if (!(major >= 18)) return undefined;
+      const path = `${await workDirOf(this.transport, this.host)}/serving-lab-cli.js`;
+      await this.transport.upload(this.options.cliPath ?? defaultCliPath(), path, { mode: 0o755 });
+      return ['node', path];
+    })();
+    return this.nativeCli;
+  }
+
+  async benchmark(original: BenchmarkRequest): Promise<BenchmarkOutcome> {
+    const speedup = this.speedups.get(original.session.runId) ?? 1;
+    const request: BenchmarkRequest = {
+      ...original,
+      onSample: (s) => original.onSample(sampleToSimulatedClock(s, speedup)),
+      onRequest: (r) => original.onRequest(requestToSimulatedClock(r, speedup)),
+    };
+    const outcome = await this.measure(request);
+    if (speedup === 1) return outcome;
+    return { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
+  }
+
+  private toSimulatedClock(outcome: BenchmarkOutcome, workload: Workload, speedup: number): Pick<BenchmarkOutcome, 'metrics' | 'rawOutput' | 'notes'> {
+    const metrics = metricsToSimulatedClock(outcome.metrics, speedup);
+    let shape: ParsedBenchmark | undefined;
+    try {
+      shape = outcome.rawOutput ? parseBenchmarkOutput(outcome.rawOutput).at(-1) : undefined;
+    } catch {
+      shape = undefined;
+    }
+    const rawOutput = formatResultBlock(metrics, {
+      percentileMetrics: shape?.percentileMetrics ?? ['ttft', 'tpot', 'itl', 'e2el'],
+      percentiles: shape?.percentiles ?? [99],
+      goodput: shape?.goodput ?? false,
+      ...(shape?.blockStyle ? { style: shape.blockStyle } : {}),
+      ...(workload.maxConcurrency !== undefined ? { maxConcurrency: workload.maxConcurrency } : {}),
+    });
+    return { metrics, rawOutput, notes: [...outcome.notes, simulatedClockNote(speedup)] };
+  }
+
+  private async measure(request: BenchmarkRequest): Promise<BenchmarkOutcome> {
+    const { session, workload } = request;
+    const port = this.port(session);
+    const startedAt = new Date().toISOString();
+    const telemetry = startTelemetry({
+      engine: session.variant.engine,
+      fetchMetrics: async (signal) => {
+        const res = await httpRequest(this.transport, { port, path: METRICS_PATH[session.variant.engine], timeoutMs: 5000, signal });
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        return res.body;
+      },
+      onSample: request.onSample,
+      onProblem: (message) => request.onLog(message),
+    });
+    try {
+      const d = workload.dataset;
+      const needsSharegpt = d.kind === 'sharegpt' && d.path === undefined;
+      if (this.runner === 'native' && !(await this.nativeOnHost())) return await this.benchmarkThroughTunnel(request, port, startedAt);
+      const workDir = await workDirOf(this.transport, this.host);
+      const target: BenchTarget = {
+        model: session.variant.model,
+        ...(session.variant.servedModelName ? { servedModelName: session.variant.servedModelName } : {}),
+        port,
+        ...(needsSharegpt ? { sharegptPath: await this.sharegptOnHost() } : {}),
+        resultDir: `${workDir}/bench`,
+        resultFile: `${request.position.experimentId}-${randomBytes(4).toString('hex')}.json`,
+        ...(this.options.goodput ? { goodput: this.options.goodput } : {}),
+      };
+      const { argv, notes } = benchArgv(this.runner, workload, target, this.host, (await this.nativeOnHost()) ?? []);
+      await this.transport.exec(['mkdir', '-p', target.resultDir]);
+      return await this.runClient(request, argv, target, notes, startedAt);
+    } finally {
+      await telemetry.stop();
+    }
+  }
+
+  /** Runs the client on the host; Ctrl-C sends it SIGINT (so the native client still writes its partial result). */
+  private async runClient(request: BenchmarkRequest, argv: string[], target: BenchTarget, notes: string[], startedAt: string): Promise<BenchmarkOutcome> {
+    const pidFile = `${target.resultDir}/${target.resultFile}.pid`;
+    let stdout = '';
+    let partial = '';
+    const onStdout = (chunk: string) => {
+      stdout += chunk;
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (this.runner === 'native' && line.startsWith('{')) {
+          try {
+            const e = JSON.parse(line) as { start: number; ttft: number; itls: number[]; latency: number; prompt_len: number; output_len: number; success: boolean };
+            request.onRequest(requestSample({ success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start }, Date.parse(startedAt)));
+            continue;
+          } catch {
+            // not an event line: fall through to the log
+          }
+        }
+        request.onLog(line);
+      }
+    };
+    const onAbort = () => {
+      void this.transport.exec(['sh', '-c', 'kill -INT "$(cat "$1")" 2>/dev/null', 'sh', pidFile]);
+    };
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    let result;
+    try {
+      // `exec` keeps the pid, so the pid file names the client itself.
+      result = await this.transport.exec(['sh', '-c', 'echo $$ > "$0"; exec "$@"', pidFile, ...argv], { onStdout, onStderr: (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => request.onLog(l)) });
+    } finally {
+      request.signal.removeEventListener('abort', onAbort);
+    }
+    const interrupted = request.signal.aborted;
+    const resultPath = `${target.resultDir}/${target.resultFile}`;
+    let parsed: ParsedBenchmark | undefined;
+    try {
+      parsed = parseBenchmarkOutput(await this.transport.readFile(resultPath), resultPath).at(-1);
+    } catch {
+      parsed = undefined;
+    }
+    // The block exactly as the client printed it, when it printed one (stdout for vllm/sglang, stderr with --events).
+    let printed: ParsedBenchmark | undefined;
+    try {
+      printed = parseBenchmarkOutput(stdout + result.stderr).at(-1);
+    } catch {
+      printed = undefined;
+    }
+    await this.transport.exec(['rm', '-f', pidFile]);
+    const best = parsed ?? printed;
+    if (!best) {
+      if (interrupted) throw new Error('interrupted before the benchmark client reported anything');
+      const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+      throw new Error(`the benchmark client exited with ${result.exitCode ?? result.signal} and no result: ${tail || '(no output)'}`);
+    }
+    const sourceKind = this.runner === 'native' ? 'native' : best.source.kind;
+    return {
+      metrics: best.metrics,
+      rawOutput: printed?.rawOutput ?? best.rawOutput,
+      benchCommand: shellJoin(argv),
+      sourceKind,
+      interrupted,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      notes: [...notes, ...(parsed ? [] : ['read from the printed block: the client wrote no result file'])],
+    };
+  }
+
+  /** The native client on this machine, reaching the engine through a forwarded port (the host has no Node ≥ 18). */
+  private async benchmarkThroughTunnel(request: BenchmarkRequest, port: number, startedAt: string): Promise<BenchmarkOutcome> {
+    const server: Server = createServer((socket) => {
+      this.transport.openTcp(port).then(
+        (remote) => {
+          socket.pipe(remote).pipe(socket);
+          remote.on('error', () => socket.destroy());
+          socket.on('error', () => remote.destroy());
+        },
+        () => socket.destroy(),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const localPort = typeof address === 'object' && address ? address.port : 0;
+    const local = await mkdtemp(join(tmpdir(), 'serving-lab-native-'));
+    try {
+      const sharegptPath = join(local, SYNTHETIC_SHAREGPT_FILE);
+      await writeSyntheticShareGpt(sharegptPath, { count: 4000, seed: 0 });
+      const options = benchmarkOptionsFromWorkload(request.workload, {
+        baseUrl: `http://127.0.0.1:${localPort}`,
+        model: request.session.variant.model,
+        ...(request.session.variant.servedModelName ? { servedModelName: request.session.variant.servedModelName } : {}),
+        sharegptPath,
+      });
+      const started = Date.parse(startedAt);
+      const run = await runBenchmark(options, {
+        signal: request.signal,
+        log: this.log,
+        onRequest: (e) => request.onRequest(requestSample({ success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start }, started)),
+      });
+      return {
+        metrics: run.metrics,
+        rawOutput: run.rawOutput,
+        benchCommand: `serving-lab bench (on this machine, through a tunnel to ${this.host.name}:${port})`,
+        sourceKind: 'native',
+        interrupted: run.status === 'interrupted',
+        startedAt,
+        endedAt: new Date().toISOString(),
+        notes: ['measured from this machine through an SSH tunnel (the host has no Node ≥ 18): latencies include the tunnel', ...run.notes],
+      };
+    } finally {
+      server.close();
+      await rm(local, { recursive: true, force: true });
+    }
+  }
+
+  async stop(session: EngineSession): Promise<void> {
+    await stopEngine(this.transport, this.host, session.runId, { graceS: STOP_GRACE_S, log: this.log });
+    this.ports.delete(session.runId);
+    this.speedups.delete(session.runId);
+    await this.waitGpuReleased();
+  }
+
+  /** Waits (up to a minute) until every GPU's used memory is back near zero, so the next launch gets all of it. */
+  private async waitGpuReleased(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await this.transport.exec(['nvidia-smi', '--query-gpu=memory.used', '--format=csv,noheader,nounits']).catch(() => undefined);
+      if (!r || r.exitCode !== 0) return; // no nvidia-smi: nothing to confirm
+      const used = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.trim()));
+      if (used.every((mib) => !(mib > GPU_IDLE_MIB))) return;
+      if (Date.now() > deadline) {
+        this.log.warn(`GPU memory still in use after the engine stopped (${used.join(', ')} MiB): another process holds it; the next launch may run out of memory`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  async stopLeftovers(runIds: readonly string[], match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]> {
+    const stopped: string[] = [];
+    const keys = new Set(match.variants.map(variantKey));
+    for (const run of await listEngineRuns(this.transport, this.host)) {
+      if (run.status.state !== 'starting' && run.status.state !== 'ready') continue;
+      const ours = runIds.includes(run.id) || (run.timings.launchedAt >= match.since && run.variant !== undefined && keys.has(variantKey(run.variant)));
+      if (!ours) continue;
+      await stopEngine(this.transport, this.host, run.id, { graceS: STOP_GRACE_S, log: this.log });
+      stopped.push(run.id);
+    }
+    if (stopped.length > 0) await this.waitGpuReleased();
+    return stopped;
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}

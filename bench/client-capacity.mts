@@ -95,7 +95,7 @@ async function accuracy(streams: number, mode: 'burst' | 'paced'): Promise<void>
     const meanItl = m['mean_itl_ms'] as number;
     console.log(
       `${streams} streams (${mode === 'burst' ? 'all sent at once' : `${f(rate)} req/s Poisson`}) at TTFT ${ttft} ms / ITL ${itl} ms: ${m.completed} ok, ${m.failed} failed, peak concurrency ${m.max_concurrent_requests}\n` +
-        `  client mean TTFT ${f(meanTtft, 2)} ms (error ${f(meanTtft - ttft, 2)} ms vs configured; server-side it sent the first chunk after ${f(serverTtft, 2)} ms)\n` +
+        `  client mean TTFT ${f(meanTtft, 2)} ms (error ${f(meanTtft - ttft, 2)} ms vs configured; the server sent the first chunk ${f(serverTtft, 2)} ms after it received the request)\n` +
         `  client mean ITL  ${f(meanItl, 3)} ms (error ${f(meanItl - itl, 3)} ms vs configured, ${f(meanItl - serverItl, 3)} ms vs the server's actual gaps of ${f(serverItl, 3)} ms)\n` +
         `  client median ITL ${f(m['median_itl_ms'] as number, 3)} ms, P99 ITL ${f(m['p99_itl_ms'] as number, 2)} ms; mean TPOT ${f(m['mean_tpot_ms'] as number, 3)} ms\n` +
         `  client CPU ${f((cpu.user + cpu.system) / 1e6, 2)} s for warmups + run (${f(m.duration, 2)} s measured)`,

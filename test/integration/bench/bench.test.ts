@@ -50,15 +50,19 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     assert.equal(m.failed, 0);
     assert.equal(m.total_input_tokens, 20 * 50, 'server /tokenize makes prompts exactly 50 tokens (BOS included)');
     assert.equal(m.total_output_tokens, 20 * 10, 'output tokens from the usage chunk');
-    // Loopback adds well under a millisecond; the margin is for a shared, loaded 2-core machine.
+    // Against the configured delays: timers never fire early; the upper margin is for a shared, loaded 2-core machine.
     const within = (key: string, expected: number, slack: number) =>
       assert.ok((m[key] as number) >= expected - 1 && (m[key] as number) <= expected + slack, `${key} = ${m[key]} ms, expected ≈ ${expected}`);
-    within('mean_ttft_ms', 100, 25);
-    within('median_ttft_ms', 100, 25);
-    within('mean_tpot_ms', 20, 5);
-    within('mean_itl_ms', 20, 5);
-    within('median_itl_ms', 20, 5);
-    within('mean_e2el_ms', 100 + 9 * 20, 40);
+    within('mean_ttft_ms', 100, 60);
+    within('median_ttft_ms', 100, 60);
+    within('mean_tpot_ms', 20, 10);
+    within('mean_itl_ms', 20, 10);
+    within('median_itl_ms', 20, 10);
+    within('mean_e2el_ms', 100 + 9 * 20, 120);
+    // Against what the server actually sent (it stamps its writes), the client is much closer.
+    const sent = await server.stats();
+    const serverItl = sent.itlSumMs / sent.itlCount;
+    assert.ok(Math.abs((m['mean_itl_ms'] as number) - serverItl) < 2, `client mean ITL ${m['mean_itl_ms']} ms vs the server's ${serverItl} ms`);
     assert.ok(m.max_concurrent_requests! <= 5 && m.max_concurrent_requests! >= 4, `peak concurrency ${m.max_concurrent_requests}`);
     const stats = await server.stats();
     assert.equal(stats.maxInflight <= 5, true, `server saw ${stats.maxInflight} streams at once`);

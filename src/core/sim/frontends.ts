@@ -848,6 +848,7 @@ export interface PlanOptions {
  */
 export function planLaunch(engine: SimEngineKind, argv: readonly string[], host: SimHost, options: PlanOptions = {}): LaunchPlan {
   const env = options.env ?? {};
+  if (argv.includes('--help') || argv.includes('-h')) return helpPlan(engine);
   if (engine === 'vllm') return vllmPlan(argv, host, env);
   if (engine === 'sglang') return sglangPlan(argv, host, env);
   return trtllmPlan(argv, host, env, options.readFile ?? (() => undefined));
@@ -865,4 +866,17 @@ export function splitServeCommand(argv: readonly string[]): { engine: SimEngineK
   throw new NotAServeCommandError(
     `"${argv.join(' ')}" is not an engine serve command; expected \`vllm serve MODEL …\`, \`python3 -m sglang.launch_server --model-path MODEL …\` or \`trtllm-serve MODEL …\``,
   );
+}
+
+/** `--help`: the engine's usage and the options the simulated engine accepts, exit 0. */
+function helpPlan(engine: SimEngineKind): LaunchPlan {
+  const specs = engine === 'vllm' ? VLLM_SERVE_OPTIONS : engine === 'sglang' ? SGLANG_OPTIONS : TRTLLM_OPTIONS;
+  const usage = engine === 'vllm' ? VLLM_USAGE : engine === 'sglang' ? SGLANG_USAGE : 'Usage: trtllm-serve serve [OPTIONS] MODEL';
+  const lines = [usage, '', engine === 'trtllm' ? 'Options:' : 'options:', '  -h, --help            show this help message and exit'];
+  for (const spec of specs) {
+    const choices = spec.choices ? ` {${spec.choices.join(',')}}` : spec.kind === 'flag' ? '' : ` ${spec.dest.toUpperCase()}`;
+    lines.push(`  ${spec.names.join(', ')}${choices}`);
+  }
+  const events: LaunchEvent[] = [...lines.map((text) => ({ at: 0, kind: 'log' as const, stream: 'stdout' as const, text })), { at: 0, kind: 'exit', code: 0 }];
+  return { engine, events, bindFailure: [] };
 }

@@ -92,3 +92,11 @@ test('splitServeCommand recognises the three serve command lines and rejects oth
   assert.deepEqual(splitServeCommand(['trtllm-serve', 'm']), { engine: 'trtllm', args: ['m'] });
   assert.throws(() => splitServeCommand(['python3', 'server.py']), /not an engine serve command/);
 });
+
+test('--help prints the engine usage and its options, exit 0', () => {
+  const help = planLaunch('sglang', ['--help'], A100);
+  assert.equal(exitCode(help), 0);
+  assert.match(logText(help), /^usage: launch_server\.py/);
+  assert.match(logText(help), /--attention-backend \{triton,/);
+  assert.match(logText(planLaunch('vllm', ['-h'], A100)), /--max-num-batched-tokens MAX_NUM_BATCHED_TOKENS/);
+});

@@ -112,8 +112,9 @@ size=$(wc -c < "$dir/engine.log" 2>/dev/null || echo 0); size=$((size+0))
 echo "size $size"
 if [ "$size" -gt "$off" ]; then tail -c +$((off+1)) "$dir/engine.log" | head -c $((size-off)); fi`;
 
-/** The LISTEN ports of the host (IPv4 and IPv6), from /proc/net. */
-const LISTENING = `cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk 'NR>0 && $4=="0A" {split($2,a,":"); print a[2]}'`;
+/** The host's ephemeral port range ("range LOW HIGH"), then "STATE HEXPORT" for every TCP socket (IPv4 and IPv6). */
+const PORTS = `awk '{print "range", $1, $2}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$2 ~ /:/ {split($2,a,":"); print $4, a[2]}'`;
 
 /** Prints every run.json under <workDir>/runs, each followed by a line with the run's liveness. */
 const LIST = `for f in "$1"/runs/*/run.json; do
@@ -159,19 +160,44 @@ async function probe(transport: Transport, runDir: string, offset: number, signa
   return { liveness: parseLiveness(r.stdout.slice(0, first)), size, text: r.stdout.slice(second + 1) };
 }
 
-export async function listeningPorts(transport: Transport): Promise<Set<number>> {
-  const r = await transport.exec(['sh', '-c', LISTENING]);
-  return new Set(r.stdout.split('\n').filter(Boolean).map((hex) => parseInt(hex, 16)));
+interface PortUse {
+  listening: Set<number>;
+  /** Local ports of every TCP socket (connections included: a port held by one cannot be bound). */
+  used: Set<number>;
+  ephemeral: [number, number];
 }
 
-/** A port nobody listens on at the host, from a range engines do not use by default. */
-export async function pickFreePort(transport: Transport): Promise<number> {
-  const busy = await listeningPorts(transport);
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    if (!busy.has(port)) return port;
+async function portUse(transport: Transport): Promise<PortUse> {
+  const r = await transport.exec(['sh', '-c', PORTS]);
+  const use: PortUse = { listening: new Set(), used: new Set(), ephemeral: [32768, 60999] };
+  for (const line of r.stdout.split('\n')) {
+    const [a, b, c] = line.trim().split(/\s+/);
+    if (a === 'range') use.ephemeral = [Number(b), Number(c)];
+    else if (a && b) {
+      const port = parseInt(b, 16);
+      use.used.add(port);
+      if (a === '0A') use.listening.add(port);
+    }
   }
-  throw new EngineRunError(`${transport.description}: found no free port between 20000 and 40000`);
+  return use;
+}
+
+export async function listeningPorts(transport: Transport): Promise<Set<number>> {
+  return (await portUse(transport)).listening;
+}
+
+/**
+ * A port no socket uses on the host, below the kernel's ephemeral range (outgoing connections take ports from that
+ * range at any moment, so a port picked there can be taken before the engine binds it).
+ */
+export async function pickFreePort(transport: Transport): Promise<number> {
+  const { used, ephemeral } = await portUse(transport);
+  const [low, high] = ephemeral[0] > 12000 ? [10000, ephemeral[0] - 1] : [ephemeral[1] + 1, 65535];
+  for (let i = 0; i < 500; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (!used.has(port)) return port;
+  }
+  throw new EngineRunError(`${transport.description}: found no free port between ${low} and ${high}`);
 }
 
 async function healthy(transport: Transport, engine: EngineName, port: number): Promise<boolean> {

@@ -20,7 +20,7 @@ export interface SimOptions {
 }
 
 /** Where the sim host's shims are installed. */
-export function simBinDir(host: HostSpec): string {
+function simBinDir(host: HostSpec): string {
   return join(expandHome(host.workDir), 'bin');
 }
 

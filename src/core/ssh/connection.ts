@@ -179,8 +179,3 @@ export async function openSshConnection(host: ResolvedSshHost, options: SshConne
     throw err;
   }
 }
-
-export async function connectSsh(alias: string, options: SshConnectOptions & { resolve?: ResolveOptions }): Promise<{ host: ResolvedSshHost; connection: SshConnection }> {
-  const host = await resolveSshHost(alias, options.resolve);
-  return { host, connection: await openSshConnection(host, options) };
-}

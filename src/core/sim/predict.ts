@@ -134,13 +134,13 @@ function crashLog(plan: LaunchPlan): string[] {
 /** Predicts what a benchmark of `argv` on the simulated host would print. */
 export function predictBenchmark(options: PredictOptions): Prediction {
   const gpu = resolveGpu(options.gpu);
+  const workload = typeof options.workload === 'string' ? parseWorkloadSpec(options.workload) : options.workload;
   const { engine, args } = splitServeCommand(options.argv);
   const plan = planLaunch(engine, args, { gpu, count: options.count, speedup: 1 }, { env: options.env ?? {} });
   if (plan.crash || !plan.config) {
     return { crash: { rootCause: plan.crash?.rootCause ?? 'the engine did not start', exitCode: plan.crash?.exitCode ?? 1, log: crashLog(plan) } };
   }
   const config = plan.config;
-  const workload = typeof options.workload === 'string' ? parseWorkloadSpec(options.workload) : options.workload;
   const seed = options.seed ?? 0;
   const requests = workloadRequests(workload, seed);
   const sendTimes = arrivalTimes(requests.length, options.requestRate ?? Infinity, options.burstiness ?? 1, seed);

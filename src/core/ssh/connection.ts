@@ -1,9 +1,12 @@
 // One authenticated SSH connection (ssh2), hop by hop through ProxyJump with `forwardOut`, every hop's host key
 // verified against known_hosts and Serving Lab's trust file before authentication.
+import { spawn } from 'node:child_process';
+import { homedir, userInfo } from 'node:os';
+import { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Logger } from '../logger';
 import { planAuthentication } from './auth';
-import { parseJumpHop, resolveSshHost, type ResolvedSshHost, type ResolveOptions } from './config';
+import { expandTokens, parseJumpHop, resolveSshHost, type ResolvedSshHost, type ResolveOptions } from './config';
 import { addTrustedKey, fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, knownHostId, readKnownHostsFiles, verifyHostKey } from './knownHosts';
 import { SshSetupError, type CredentialProvider, type HostKeyPrompter } from './types';
 
@@ -148,12 +151,47 @@ function forward(client: Client, host: string, port: number): Promise<ClientChan
   );
 }
 
+/**
+ * ProxyCommand as OpenSSH runs it: `sh -c` with %h, %p, %r, %n expanded, its stdin/stdout carrying the SSH stream.
+ * The command comes from the user's own ssh config, the same trust ssh itself gives it.
+ */
+function spawnProxyCommand(host: ResolvedSshHost, log: Logger): { stream: Duplex; stop(): void } {
+  const command = expandTokens(host.proxyCommand!, { home: homedir(), localUser: userInfo().username, hostName: host.hostName, alias: host.alias, port: host.port, user: host.user });
+  log.debug(`ssh ${host.alias}: ProxyCommand ${command}`);
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  child.once('exit', (code) => {
+    if (code) log.warn(`ssh ${host.alias}: ProxyCommand exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+  });
+  return {
+    stream,
+    stop() {
+      if (child.exitCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGTERM'); // the shell and what it started (ssh -W, nc, …)
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
 /** Resolves and opens the jump chain (hop 1 directly, each next hop through the previous), then the target. */
 export async function openSshConnection(host: ResolvedSshHost, options: SshConnectOptions): Promise<SshConnection> {
-  if (host.proxyCommand && host.proxyJump.length === 0) {
-    throw new SshSetupError(`${host.alias} uses ProxyCommand, which Serving Lab does not run: express the route with ProxyJump instead`);
-  }
   const hops: Client[] = [];
+  if (host.proxyCommand && host.proxyJump.length === 0) {
+    const proxy = spawnProxyCommand(host, options.log);
+    try {
+      const client = await connectOne(host, options, proxy.stream as unknown as ClientChannel);
+      client.once('close', proxy.stop);
+      return { client, hops, end: () => (client.end(), proxy.stop()) };
+    } catch (err) {
+      proxy.stop();
+      throw err;
+    }
+  }
   try {
     let via: Client | undefined;
     for (const spec of host.proxyJump) {

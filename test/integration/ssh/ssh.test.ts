@@ -71,6 +71,12 @@ before(async () => {
       `  IdentityFile ${target.keys.plain.path}`,
       '  ProxyJump bastion',
       ...common,
+      'Host proxied',
+      '  HostName 127.0.0.1',
+      `  Port ${target.port}`,
+      `  IdentityFile ${target.keys.plain.path}`,
+      `  ProxyCommand ssh -F ${join(dir, 'config')} -o BatchMode=yes -W %h:%p bastion`,
+      ...common,
       'Host stranger',
       '  HostName 127.0.0.1',
       `  Port ${target.port}`,
@@ -159,6 +165,14 @@ describe('authentication', () => {
     await t.close();
     assert.equal((jump.log().match(/Accepted publickey/g) ?? []).length, before + 1);
   });
+});
+
+test('ProxyCommand: the SSH stream runs through the command (here OpenSSH\'s own ssh -W via the jump host)', async () => {
+  const before = (jump.log().match(/Accepted publickey/g) ?? []).length;
+  const t = await connect(host('proxied'), opts());
+  assert.equal((await t.exec(['echo', 'proxied-ok'])).stdout.trim(), 'proxied-ok');
+  await t.close();
+  assert.equal((jump.log().match(/Accepted publickey/g) ?? []).length, before + 1);
 });
 
 describe('host keys', () => {

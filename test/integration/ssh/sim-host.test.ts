@@ -65,3 +65,16 @@ test('engine start → status → stop on the simulated host; the shims are writ
   assert.ok(!ps.includes(run.pgid!), 'no process of the run is left');
   assert.match(readFileSync(run.logPath, 'utf8'), /vLLM API server version 0\.11\.0/);
 });
+
+test('engine start --variant FILE renders the variant (SGLang flags) and the run records it', () => {
+  writeFileSync(join(dir, 'variant.yaml'), 'engine: sglang\nmodel: zai-org/GLM-4.5-Air\nparallel: { tp: 8, ep: 8 }\nbatching: { chunkedPrefillSize: 8192 }\n');
+  const start = cli(['engine', 'start', '--host', 'fastsim', '--quiet', '--json', '--timeout', '60', '--variant', join(dir, 'variant.yaml')]);
+  assert.equal(start.status, 0, start.stderr);
+  const run = JSON.parse(start.stdout) as EngineRun;
+  assert.equal(run.status.state, 'ready');
+  assert.deepEqual(run.argv.slice(0, 3), ['python3', '-m', 'sglang.launch_server']);
+  assert.ok(run.argv.join(' ').includes('--tp-size 8 --ep-size 8 --chunked-prefill-size 8192 --enable-metrics'));
+  assert.equal(run.variant?.parallel.ep, 8);
+  const stop = cli(['engine', 'stop', run.id]);
+  assert.equal(stop.status, 0, stop.stderr);
+});

@@ -46,6 +46,21 @@ async function withHost<T>(ctx: CommandContext, name: string, work: (h: Awaited<
   }
 }
 
+async function readVariantFile(file: string): Promise<EngineVariant> {
+  let data: unknown;
+  try {
+    data = parseYaml(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read the variant file ${file}: ${(err as Error).message}`);
+  }
+  const parsed = EngineVariant.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CliError(`${file}: ${issue.path.join('.') || 'variant'}: ${issue.message} (a variant has engine, model, parallel, batching, …; see \`serving-lab plan schema\`)`);
+  }
+  return parsed.data;
+}
+
 export const engineStart: CliCommand = {
   path: ['engine', 'start'],
   summary: 'Start an engine detached on a host and wait until it is ready; prints the run id (the engine keeps running).',
@@ -67,13 +82,7 @@ export const engineStart: CliCommand = {
       throw new UsageError('engine start: give the engine command after --, e.g. `serving-lab engine start --host sim -- vllm serve zai-org/GLM-4.5-Air -tp 4`, or --variant FILE (one of the two)');
     }
     let what: EngineVariant | string[] = rest;
-    if (variantFile) {
-      const parsed = EngineVariant.safeParse(parseYaml(await readFile(variantFile, 'utf8').catch(() => {
-        throw new CliError(`cannot read ${variantFile}`);
-      })));
-      if (!parsed.success) throw new CliError(`${variantFile}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-      what = parsed.data;
-    }
+    if (variantFile) what = await readVariantFile(variantFile);
     return withHost(ctx, flags['host'] as string, async ({ host, transport }) => {
       const run = await startEngine(transport, host, what, {
         port: flags['port'] as number | undefined,

@@ -296,7 +296,6 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
     gpuIndices: gpuIndices(worldSize, env),
   };
   const memory = memoryPlan(config);
-  if (dp > 1) api.log(`[sim] data parallel size ${dp}: the simulator models one engine replica; throughput is not multiplied by ${dp}.`, 'WARNING');
   api.log(`[scheduler.py:205] Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`);
   if (enforceEager) api.log('[__init__.py:3795] Cudagraph is disabled under eager mode', 'WARNING');
   // vLLM binds the API socket before the engine starts (research/engines.md §2).
@@ -489,7 +488,8 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
   }
   const tp = (v['tp_size'] as number | undefined) ?? 1;
   const pp = (v['pp_size'] as number | undefined) ?? 1;
-  const dp = (v['dp_size'] as number | undefined) ?? 1;
+  // With DP attention the dp ranks share the TP group's GPUs (one engine); without it each is a full replica.
+  const dp = v['enable_dp_attention'] === true ? 1 : ((v['dp_size'] as number | undefined) ?? 1);
   const ep = (v['ep_size'] as number | undefined) ?? 1;
   const model = findModel(modelArg);
   if (!model) {
@@ -616,7 +616,6 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
     gpuIndices: gpuIndices(worldSize, env),
   };
   const memory = memoryPlan(config);
-  if (dp > 1) log.log(`[sim] data parallel size ${dp}: the simulator models one engine replica; throughput is not multiplied by ${dp}.`, '', 'stderr');
   config.maxRunning = (v['max_running_requests'] as number | undefined) ?? Math.min(Math.floor(memory.kvCapacityTokens / 2), 2048);
   const bindFailure = [`[${sglangStamp(new Date())}] ERROR:    [Errno 98] error while attempting to bind on address ('${hostName}', ${port}): address already in use`];
   log.wait(3).log(`Init torch distributed begin.`, tag, 'stderr');

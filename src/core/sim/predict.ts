@@ -8,7 +8,7 @@ import type { BenchmarkMetrics } from '../plan/schema';
 import { createScheduler, type SimEngineConfig } from './config';
 import { planLaunch, splitServeCommand, type LaunchPlan } from './frontends';
 import { resolveGpu } from './hardware';
-import { newRequest, type SimRequest } from './scheduler';
+import { newRequest, type PlannedStep, type SimRequest } from './scheduler';
 import { syntheticShareGptRequests } from './sharegpt';
 
 export type SimWorkload = { kind: 'sharegpt'; count: number } | { kind: 'random'; input: number; output: number; count: number };
@@ -68,7 +68,9 @@ export function simulateRequests(
   sendTimes: readonly number[],
   maxConcurrency = Infinity,
 ): { outputs: RequestOutput[]; steps: number; preemptions: number; kvCapacityTokens: number } {
-  const scheduler = createScheduler(config);
+  // One scheduler per data-parallel replica, each with its own chain of steps; a new request goes to the replica
+  // with the fewest queued and running requests (vLLM's DP coordinator does the same).
+  const lanes = Array.from({ length: Math.max(1, config.dp) }, () => ({ scheduler: createScheduler(config), step: undefined as PlannedStep | undefined, end: 0 }));
   const n = requests.length;
   const start = new Array<number>(n).fill(0);
   const tokenTimes: number[][] = requests.map(() => []);
@@ -82,19 +84,31 @@ export function simulateRequests(
       const i = nextToSend++;
       start[i] = Math.max(t, sendTimes[i]!);
       if (rejected[i]) continue;
-      scheduler.add(sims[i]!);
+      let lane = lanes[0]!;
+      for (const l of lanes) if (l.scheduler.waiting.length + l.scheduler.running.length < lane.scheduler.waiting.length + lane.scheduler.running.length) lane = l;
+      lane.scheduler.add(sims[i]!);
       inflight += 1;
     }
-    const step = scheduler.plan();
-    if (!step) {
+    for (const lane of lanes) {
+      if (lane.step) continue;
+      lane.step = lane.scheduler.plan();
+      if (lane.step) lane.end = t + lane.step.duration;
+    }
+    let next = Infinity;
+    for (const lane of lanes) if (lane.step) next = Math.min(next, lane.end);
+    if (next === Infinity) {
       if (nextToSend >= n) break;
       t = Math.max(t, sendTimes[nextToSend]!);
       continue;
     }
-    t += step.duration;
-    for (const event of scheduler.commit(step)) {
-      tokenTimes[event.request.id]!.push(t);
-      if (event.finished) inflight -= 1;
+    t = next;
+    for (const lane of lanes) {
+      if (!lane.step || lane.end !== t) continue;
+      for (const event of lane.scheduler.commit(lane.step)) {
+        tokenTimes[event.request.id]!.push(t);
+        if (event.finished) inflight -= 1;
+      }
+      lane.step = undefined;
     }
   }
   const outputs: RequestOutput[] = requests.map((r, i) => {
@@ -124,7 +138,8 @@ export function simulateRequests(
       chunkTimes: times,
     };
   });
-  return { outputs, steps: scheduler.counters.steps, preemptions: scheduler.counters.preemptions, kvCapacityTokens: scheduler.kvCapacity };
+  const sum = (f: (s: (typeof lanes)[number]['scheduler']) => number) => lanes.reduce((a, l) => a + f(l.scheduler), 0);
+  return { outputs, steps: sum((s) => s.counters.steps), preemptions: sum((s) => s.counters.preemptions), kvCapacityTokens: sum((s) => s.kvCapacity) };
 }
 
 function crashLog(plan: LaunchPlan): string[] {

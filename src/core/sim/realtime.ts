@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { createScheduler, type SimEngineConfig } from './config';
 import { Histogram, SGLANG_BUCKETS, VLLM_BUCKETS } from './prometheus';
-import { newRequest, SglangScheduler, type BatchScheduler, type PlannedStep, type SimRequest } from './scheduler';
+import { newRequest, SglangScheduler, type BatchScheduler, type PlannedStep, type SchedulerCounters, type SimRequest } from './scheduler';
 
 export interface TokenSink {
   /** Called at the token's emission time; `index` counts from 0. */
@@ -47,28 +47,43 @@ export class EngineStats {
 
 const MAX_LAG_SAMPLES = 2_000_000;
 
+/** One engine replica (data parallel rank): its own scheduler and its own chain of steps. */
+interface Lane {
+  scheduler: BatchScheduler;
+  timer: NodeJS.Timeout | undefined;
+  nextFreeWall: number;
+  decodeStepsSinceLog: number;
+  retractionsLogged: number;
+}
+
+/** Gauges and counters summed over the replicas, as the engine's /metrics reports them. */
+export interface EngineTotals {
+  running: number;
+  waiting: number;
+  kvUsed: number;
+  kvCapacity: number;
+  retractions: number;
+  counters: SchedulerCounters;
+}
+
 export class RealtimeEngine {
-  readonly scheduler: BatchScheduler;
+  readonly lanes: Lane[];
   readonly stats: EngineStats;
   /** Milliseconds the step's tokens were all written after the step's scheduled end, one sample per step. */
   readonly lagMs: number[] = [];
   private readonly epoch = performance.now();
-  private readonly live = new Map<SimRequest, LiveRequest>();
-  private timer: NodeJS.Timeout | undefined;
-  private nextFreeWall = 0;
+  private readonly live = new Map<SimRequest, LiveRequest & { lane: Lane }>();
   private nextId = 0;
   private closed = false;
   private busyWallMs = 0;
   private lastLogV = 0;
   private lastLogCounters = { prompt: 0, generation: 0 };
-  private decodeStepsSinceLog = 0;
-  private retractionsLogged = 0;
 
   constructor(
     readonly config: SimEngineConfig,
     private readonly log: (line: string) => void = () => {},
   ) {
-    this.scheduler = createScheduler(config);
+    this.lanes = Array.from({ length: Math.max(1, config.dp) }, () => ({ scheduler: createScheduler(config), timer: undefined, nextFreeWall: 0, decodeStepsSinceLog: 0, retractionsLogged: 0 }));
     this.stats = new EngineStats(config.engine);
   }
 
@@ -77,24 +92,41 @@ export class RealtimeEngine {
     return ((performance.now() - this.epoch) / 1000) * this.config.speedup;
   }
 
-  /** Wall milliseconds the engine spent inside steps (for nvidia-smi utilization). */
+  /** Wall milliseconds per replica spent inside steps (for nvidia-smi utilization). */
   busyMs(): number {
-    return this.busyWallMs;
+    return this.busyWallMs / this.lanes.length;
+  }
+
+  totals(): EngineTotals {
+    const counters: SchedulerCounters = { steps: 0, promptTokens: 0, generationTokens: 0, preemptions: 0, finishedRequests: 0 };
+    const t: EngineTotals = { running: 0, waiting: 0, kvUsed: 0, kvCapacity: 0, retractions: 0, counters };
+    for (const { scheduler: s } of this.lanes) {
+      t.running += s.runningCount();
+      t.waiting += s.waiting.length;
+      t.kvUsed += s.kvUsed;
+      t.kvCapacity += s.kvCapacity;
+      t.retractions += s instanceof SglangScheduler ? s.retractions : 0;
+      for (const key of Object.keys(counters) as Array<keyof SchedulerCounters>) counters[key] += s.counters[key];
+    }
+    return t;
   }
 
   submit(promptLen: number, maxTokens: number, sink: TokenSink): LiveRequest {
     const request = newRequest(this.nextId++, promptLen, maxTokens);
-    const live: LiveRequest = { request, sink, arrivalV: this.vnow() };
+    // Like vLLM's DP coordinator: the replica with the fewest queued and running requests.
+    let lane = this.lanes[0]!;
+    for (const l of this.lanes) if (l.scheduler.waiting.length + l.scheduler.running.length < lane.scheduler.waiting.length + lane.scheduler.running.length) lane = l;
+    const live = { request, sink, arrivalV: this.vnow(), lane };
     this.live.set(request, live);
     this.stats.requestsReceived += 1;
-    this.scheduler.add(request);
-    this.kick();
+    lane.scheduler.add(request);
+    this.kick(lane);
     return live;
   }
 
   abort(live: LiveRequest): void {
     if (live.request.finished || live.request.aborted) return;
-    this.scheduler.abort(live.request);
+    this.live.get(live.request)?.lane.scheduler.abort(live.request);
     this.live.delete(live.request);
     this.stats.aborted += 1;
     this.stats.finishedByReason.set('abort', (this.stats.finishedByReason.get('abort') ?? 0) + 1);
@@ -102,36 +134,38 @@ export class RealtimeEngine {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    for (const lane of this.lanes) {
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = undefined;
+    }
   }
 
-  /** Plans the next step; `continuing` chains it to the previous step's scheduled end rather than to now. */
-  private kick(continuing = false): void {
-    if (this.timer || this.closed) return;
-    const step = this.scheduler.plan();
+  /** Plans the lane's next step; `continuing` chains it to the previous step's scheduled end rather than to now. */
+  private kick(lane: Lane, continuing = false): void {
+    if (lane.timer || this.closed) return;
+    const step = lane.scheduler.plan();
     if (!step) return;
     const now = performance.now();
-    const start = continuing ? this.nextFreeWall : Math.max(now, this.nextFreeWall);
+    const start = continuing ? lane.nextFreeWall : Math.max(now, lane.nextFreeWall);
     const end = start + (step.duration * 1000) / this.config.speedup;
-    this.nextFreeWall = end;
+    lane.nextFreeWall = end;
     this.busyWallMs += end - start;
     const v = this.vnow();
     for (const c of step.chunks) {
       const live = this.live.get(c.request);
       if (live && live.scheduledV === undefined) live.scheduledV = v;
     }
-    this.timer = setTimeout(() => this.finish(step, end), Math.max(0, end - now));
+    lane.timer = setTimeout(() => this.finish(lane, step, end), Math.max(0, end - now));
   }
 
-  private finish(step: PlannedStep, scheduledEnd: number): void {
-    this.timer = undefined;
+  private finish(lane: Lane, step: PlannedStep, scheduledEnd: number): void {
+    lane.timer = undefined;
     if (this.closed) return;
     const tokens = step.shape.prefill.reduce((s, p) => s + p.q, 0) + step.shape.decodeCount;
     this.stats.iterationTokens.observe(tokens);
     // Emission is stamped with the scheduled end, the instant the modelled GPU finished the step.
     const v = ((scheduledEnd - this.epoch) / 1000) * this.config.speedup;
-    for (const event of this.scheduler.commit(step)) {
+    for (const event of lane.scheduler.commit(step)) {
       const live = this.live.get(event.request);
       if (!live) continue;
       if (event.first) {
@@ -154,38 +188,39 @@ export class RealtimeEngine {
     }
     // Lag is taken after the last token of the step was written: an upper bound for every token in it.
     if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, performance.now() - scheduledEnd));
-    this.logProgress(step, v);
-    this.kick(true);
+    this.logProgress(lane, step, v);
+    this.kick(lane, true);
   }
 
-  private logProgress(step: PlannedStep, v: number): void {
-    const s = this.scheduler;
+  private logProgress(lane: Lane, step: PlannedStep, v: number): void {
+    const s = lane.scheduler;
     const usage = s.kvUsed / s.kvCapacity;
-    if (this.config.engine === 'sglang') {
-      const sg = s as SglangScheduler;
+    if (s instanceof SglangScheduler) {
+      const sg = s;
       if (step.kind === 'prefill') {
         const newTokens = step.shape.prefill.reduce((a, p) => a + p.q, 0);
         this.log(`Prefill batch. #new-seq: ${step.chunks.length}, #new-token: ${newTokens}, #cached-token: 0, token usage: ${usage.toFixed(2)}, #running-req: ${s.runningCount()}, #queue-req: ${s.waiting.length},`);
-      } else if (++this.decodeStepsSinceLog >= 40) {
-        this.decodeStepsSinceLog = 0;
+      } else if (++lane.decodeStepsSinceLog >= 40) {
+        lane.decodeStepsSinceLog = 0;
         this.updateThroughput(v);
         this.log(`Decode batch. #running-req: ${s.runningCount()}, #token: ${s.kvUsed}, token usage: ${usage.toFixed(2)}, cuda graph: ${step.shape.decodeCount <= this.config.cudaGraphMaxBatch}, gen throughput (token/s): ${this.stats.genThroughput.toFixed(2)}, #queue-req: ${s.waiting.length},`);
       }
-      if (sg.retractions > this.retractionsLogged) {
-        this.retractionsLogged = sg.retractions;
+      if (sg.retractions > lane.retractionsLogged) {
+        lane.retractionsLogged = sg.retractions;
         this.log('KV cache pool is full. Retract requests.');
       }
       return;
     }
     if (this.config.engine === 'vllm' && v - this.lastLogV >= 10) {
       const dt = v - this.lastLogV;
-      const prompt = (s.counters.promptTokens - this.lastLogCounters.prompt) / dt;
-      const generation = (s.counters.generationTokens - this.lastLogCounters.generation) / dt;
+      const t = this.totals();
+      const prompt = (t.counters.promptTokens - this.lastLogCounters.prompt) / dt;
+      const generation = (t.counters.generationTokens - this.lastLogCounters.generation) / dt;
       this.stats.genThroughput = generation;
       this.lastLogV = v;
-      this.lastLogCounters = { prompt: s.counters.promptTokens, generation: s.counters.generationTokens };
+      this.lastLogCounters = { prompt: t.counters.promptTokens, generation: t.counters.generationTokens };
       this.log(
-        `Engine 000: Avg prompt throughput: ${prompt.toFixed(1)} tokens/s, Avg generation throughput: ${generation.toFixed(1)} tokens/s, Running: ${s.runningCount()} reqs, Waiting: ${s.waiting.length} reqs, GPU KV cache usage: ${(usage * 100).toFixed(1)}%, Prefix cache hit rate: 0.0%`,
+        `Engine 000: Avg prompt throughput: ${prompt.toFixed(1)} tokens/s, Avg generation throughput: ${generation.toFixed(1)} tokens/s, Running: ${t.running} reqs, Waiting: ${t.waiting} reqs, GPU KV cache usage: ${((t.kvUsed / t.kvCapacity) * 100).toFixed(1)}%, Prefix cache hit rate: 0.0%`,
       );
     }
   }
@@ -193,8 +228,9 @@ export class RealtimeEngine {
   private updateThroughput(v: number): void {
     const dt = v - this.lastLogV;
     if (dt <= 0) return;
-    this.stats.genThroughput = (this.scheduler.counters.generationTokens - this.lastLogCounters.generation) / dt;
+    const { counters } = this.totals();
+    this.stats.genThroughput = (counters.generationTokens - this.lastLogCounters.generation) / dt;
     this.lastLogV = v;
-    this.lastLogCounters = { prompt: this.scheduler.counters.promptTokens, generation: this.scheduler.counters.generationTokens };
+    this.lastLogCounters = { prompt: counters.promptTokens, generation: counters.generationTokens };
   }
 }

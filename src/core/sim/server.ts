@@ -183,19 +183,19 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
   }
 
   function metricsText(): string | undefined {
-    const s = engine.scheduler;
+    const t = engine.totals();
     const st = engine.stats;
     if (config.engine === 'vllm') {
       const l = { engine: '0', model_name: config.servedModelName };
       const e = new Exposition()
-        .gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', l, s.runningCount())
-        .gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', l, s.waiting.length)
-        .gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', l, s.kvUsed / s.kvCapacity);
-      if (config.showHiddenMetrics) e.gauge('vllm:gpu_cache_usage_perc', 'GPU KV-cache usage. 1 means 100 percent usage.', l, s.kvUsed / s.kvCapacity);
-      e.counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.', [{ labels: l, value: s.counters.preemptions }], created)
-        .counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', [{ labels: l, value: s.counters.promptTokens }], created)
-        .counter('vllm:generation_tokens', 'Number of generation tokens processed.', [{ labels: l, value: s.counters.generationTokens }], created)
-        .counter('vllm:prefix_cache_queries', 'Prefix cache queries, in terms of number of queried tokens.', [{ labels: l, value: s.counters.promptTokens }], created)
+        .gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', l, t.running)
+        .gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', l, t.waiting)
+        .gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', l, t.kvUsed / t.kvCapacity);
+      if (config.showHiddenMetrics) e.gauge('vllm:gpu_cache_usage_perc', 'GPU KV-cache usage. 1 means 100 percent usage.', l, t.kvUsed / t.kvCapacity);
+      e.counter('vllm:num_preemptions', 'Cumulative number of preemption from the engine.', [{ labels: l, value: t.counters.preemptions }], created)
+        .counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', [{ labels: l, value: t.counters.promptTokens }], created)
+        .counter('vllm:generation_tokens', 'Number of generation tokens processed.', [{ labels: l, value: t.counters.generationTokens }], created)
+        .counter('vllm:prefix_cache_queries', 'Prefix cache queries, in terms of number of queried tokens.', [{ labels: l, value: t.counters.promptTokens }], created)
         .counter('vllm:prefix_cache_hits', 'Prefix cache hits, in terms of number of cached tokens.', [{ labels: l, value: 0 }], created)
         .counter(
           'vllm:request_success',
@@ -212,25 +212,24 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
         .histogram('vllm:request_inference_time_seconds', 'Histogram of time spent in RUNNING phase for request.', l, st.inference)
         .histogram('vllm:request_prefill_time_seconds', 'Histogram of time spent in PREFILL phase for request.', l, st.prefill)
         .histogram('vllm:request_decode_time_seconds', 'Histogram of time spent in DECODE phase for request.', l, st.decode)
-        .gauge('vllm:cache_config_info', 'Information of the LLMEngine CacheConfig', { engine: '0', block_size: '16', cache_dtype: config.kvDtypeBytes === 1 ? 'fp8' : 'auto', gpu_memory_utilization: String(config.memoryFraction), num_gpu_blocks: String(Math.floor(s.kvCapacity / 16)) }, 1);
+        .gauge('vllm:cache_config_info', 'Information of the LLMEngine CacheConfig', { engine: '0', block_size: '16', cache_dtype: config.kvDtypeBytes === 1 ? 'fp8' : 'auto', gpu_memory_utilization: String(config.memoryFraction), num_gpu_blocks: String(Math.floor(t.kvCapacity / 16)) }, 1);
       return e.text();
     }
     if (config.engine === 'sglang') {
       if (!config.enableMetrics) return undefined;
       const l = { engine_type: 'unified', model_name: config.servedModelName, pp_rank: '0', tp_rank: '0' };
       const m = { model_name: config.servedModelName };
-      const sg = s as { retractions?: number };
       return new Exposition()
-        .gauge('sglang:num_running_reqs', 'The number of running requests.', l, s.runningCount())
-        .gauge('sglang:num_queue_reqs', 'The number of requests in the waiting queue.', l, s.waiting.length)
-        .gauge('sglang:num_used_tokens', 'The number of used tokens.', l, s.kvUsed)
-        .gauge('sglang:token_usage', 'The token usage.', l, s.kvUsed / s.kvCapacity)
+        .gauge('sglang:num_running_reqs', 'The number of running requests.', l, t.running)
+        .gauge('sglang:num_queue_reqs', 'The number of requests in the waiting queue.', l, t.waiting)
+        .gauge('sglang:num_used_tokens', 'The number of used tokens.', l, t.kvUsed)
+        .gauge('sglang:token_usage', 'The token usage.', l, t.kvUsed / t.kvCapacity)
         .gauge('sglang:gen_throughput', 'The generation throughput (token/s).', l, st.genThroughput)
         .gauge('sglang:cache_hit_rate', 'The prefix cache hit rate.', l, 0)
-        .gauge('sglang:num_retracted_reqs', 'The number of retracted requests.', l, sg.retractions ?? 0)
-        .gauge('sglang:is_cuda_graph', 'Whether the batch is using CUDA graph.', l, config.cudaGraphMaxBatch > 0 && s.runningCount() <= config.cudaGraphMaxBatch ? 1 : 0)
-        .counter('sglang:prompt_tokens', 'Number of prefill tokens processed.', [{ labels: m, value: s.counters.promptTokens }], created)
-        .counter('sglang:generation_tokens', 'Number of generation tokens processed.', [{ labels: m, value: s.counters.generationTokens }], created)
+        .gauge('sglang:num_retracted_reqs', 'The number of retracted requests.', l, t.retractions)
+        .gauge('sglang:is_cuda_graph', 'Whether the batch is using CUDA graph.', l, config.cudaGraphMaxBatch > 0 && t.running <= config.cudaGraphMaxBatch ? 1 : 0)
+        .counter('sglang:prompt_tokens', 'Number of prefill tokens processed.', [{ labels: m, value: t.counters.promptTokens }], created)
+        .counter('sglang:generation_tokens', 'Number of generation tokens processed.', [{ labels: m, value: t.counters.generationTokens }], created)
         .counter('sglang:cached_tokens', 'Number of cached prompt tokens.', [{ labels: m, value: 0 }], created)
         .counter('sglang:num_requests', 'Number of requests processed.', [{ labels: m, value: st.requestsReceived }], created)
         .counter('sglang:num_aborted_requests', 'Number of requests aborted.', [{ labels: m, value: st.aborted }], created)
@@ -313,7 +312,7 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
       case 'GET /get_server_info':
       case 'GET /server_info':
         if (config.engine !== 'sglang') break;
-        return sendJson(res, 200, { ...config.nonDefaultArgs, model_path: config.modelArg, tp_size: config.tp, max_total_num_tokens: engine.scheduler.kvCapacity, max_running_requests: config.maxRunning, chunked_prefill_size: config.tokenBudget, version: '0.5.4.post2', ...simulatedMeta });
+        return sendJson(res, 200, { ...config.nonDefaultArgs, model_path: config.modelArg, tp_size: config.tp, max_total_num_tokens: engine.totals().kvCapacity, max_running_requests: config.maxRunning, chunked_prefill_size: config.tokenBudget, version: '0.5.4.post2', ...simulatedMeta });
       case 'GET /get_model_info':
       case 'GET /model_info':
         if (config.engine !== 'sglang') break;
@@ -325,16 +324,16 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
   };
 
   function trtllmIterationStats(): unknown[] {
-    const s = engine.scheduler;
+    const t = engine.totals();
     return [
       {
-        iter: s.counters.steps,
+        iter: t.counters.steps,
         iterLatencyMS: 0,
-        numActiveRequests: s.runningCount(),
-        numQueuedRequests: s.waiting.length,
+        numActiveRequests: t.running,
+        numQueuedRequests: t.waiting,
         maxNumActiveRequests: config.maxRunning,
         gpuMemUsage: 0,
-        kvCacheStats: { maxNumBlocks: Math.floor(s.kvCapacity / 32), freeNumBlocks: Math.floor((s.kvCapacity - s.kvUsed) / 32), usedNumBlocks: Math.ceil(s.kvUsed / 32), tokensPerBlock: 32 },
+        kvCacheStats: { maxNumBlocks: Math.floor(t.kvCapacity / 32), freeNumBlocks: Math.floor((t.kvCapacity - t.kvUsed) / 32), usedNumBlocks: Math.ceil(t.kvUsed / 32), tokensPerBlock: 32 },
       },
     ];
   }
@@ -360,8 +359,8 @@ export function simStats(engine: RealtimeEngine): unknown {
   const lag = [...engine.lagMs].sort((a, b) => a - b);
   return {
     speedup: engine.config.speedup,
-    steps: engine.scheduler.counters.steps,
-    counters: engine.scheduler.counters,
+    steps: engine.totals().counters.steps,
+    counters: engine.totals().counters,
     lagMs: { samples: lag.length, p50: percentile(lag, 50), p99: percentile(lag, 99), max: lag[lag.length - 1] ?? 0 },
   };
 }

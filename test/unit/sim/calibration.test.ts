@@ -105,3 +105,10 @@ test('vLLM defaults follow the GPU: A100 2048/256, H100 8192/1024; the larger bu
   const tuned = throughput(predict([...VLLM, '--max-num-batched-tokens', '8192', '--max-num-seqs', '512']));
   assert.ok(tuned > throughput(predict(VLLM)) * 1.15);
 });
+
+test('data parallel: two vLLM replicas of tp2 on 4×H200 roughly double one replica’s throughput', () => {
+  const h200 = (argv: string[]) => throughput(predictBenchmark({ gpu: 'H200', count: 4, argv, workload: 'random:1000:200:600' }));
+  const one = h200(['vllm', 'serve', 'zai-org/GLM-4.5-Air', '-tp', '2']);
+  const two = h200(['vllm', 'serve', 'zai-org/GLM-4.5-Air', '-tp', '2', '-dp', '2']);
+  assert.ok(two > one * 1.5 && two < one * 2.2, `dp2 ${two.toFixed(0)} vs dp1 ${one.toFixed(0)}`);
+});

@@ -71,6 +71,8 @@ export class RealtimeEngine {
   readonly stats: EngineStats;
   /** Milliseconds the step's tokens were all written after the step's scheduled end, one sample per step. */
   readonly lagMs: number[] = [];
+  /** The latest finished step (simulated milliseconds and tokens), for TRT-LLM's iteration stats. */
+  lastStep = { durationMs: 0, tokens: 0 };
   private readonly epoch = performance.now();
   private readonly live = new Map<SimRequest, LiveRequest & { lane: Lane }>();
   private nextId = 0;
@@ -163,6 +165,7 @@ export class RealtimeEngine {
     if (this.closed) return;
     const tokens = step.shape.prefill.reduce((s, p) => s + p.q, 0) + step.shape.decodeCount;
     this.stats.iterationTokens.observe(tokens);
+    this.lastStep = { durationMs: step.duration * 1000, tokens };
     // Emission is stamped with the scheduled end, the instant the modelled GPU finished the step.
     const v = ((scheduledEnd - this.epoch) / 1000) * this.config.speedup;
     for (const event of lane.scheduler.commit(step)) {

@@ -300,6 +300,21 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(text);
       }
+      case 'GET /prometheus/metrics': {
+        // TRT-LLM mounts Prometheus metrics only with `return_perf_metrics: true` in the extra options YAML.
+        if (config.engine !== 'trtllm' || !config.enableMetrics) break;
+        const l = { engine_type: 'trtllm', model_name: config.servedModelName };
+        const st = engine.stats;
+        const text = new Exposition()
+          .counter('trtllm_request_success', 'Count of successfully processed requests.', [{ labels: { ...l, finished_reason: 'length' }, value: st.finishedByReason.get('length') ?? 0 }], created)
+          .histogram('trtllm_e2e_request_latency_seconds', 'Histogram of end to end request latency in seconds.', l, st.e2e)
+          .histogram('trtllm_time_to_first_token_seconds', 'Histogram of time to first token in seconds.', l, st.ttft)
+          .histogram('trtllm_time_per_output_token_seconds', 'Histogram of time per output token in seconds.', l, st.itl)
+          .histogram('trtllm_request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', l, st.queue)
+          .text();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(text);
+      }
       case 'POST /reset_prefix_cache':
         if (config.engine !== 'vllm') break;
         res.writeHead(200, { 'content-length': '0' });
@@ -328,7 +343,7 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
     return [
       {
         iter: t.counters.steps,
-        iterLatencyMS: 0,
+        iterLatencyMS: engine.lastStep.durationMs,
         numActiveRequests: t.running,
         numQueuedRequests: t.waiting,
         maxNumActiveRequests: config.maxRunning,

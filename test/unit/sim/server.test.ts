@@ -122,3 +122,28 @@ test('real time: tokens leave at the modelled times divided by the speedup', asy
   assert.ok(times[0]! / 1000 > (virtual.ttft / speedup) * 0.8, 'the first token is not early');
   assert.ok(rt.lagMs.length >= 12);
 });
+
+test('TRT-LLM: /metrics is a JSON array of iteration stats and /prometheus/metrics exists only when enabled in the YAML', async () => {
+  const yaml = 'enable_iter_perf_stats: true\nreturn_perf_metrics: true\ncuda_graph_config:\n  max_batch_size: 256\n';
+  const config = planLaunch('trtllm', ['Qwen/Qwen3-30B-A3B', '--extra_llm_api_options', 'extra.yaml'], host, { readFile: () => yaml }).config!;
+  assert.deepEqual([config.iterPerfStats, config.enableMetrics, config.cudaGraphMaxBatch], [true, true, 256]);
+  const rt = new RealtimeEngine(config);
+  const server = createSimServer(config, rt, { ready: true });
+  servers.push(server);
+  engines.push(rt);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await (await post(`${base}/v1/completions`, { model: 'Qwen/Qwen3-30B-A3B', prompt: 'hi', max_tokens: 4 })).json();
+  const stats = (await (await fetch(`${base}/metrics`)).json()) as Array<{ iter: number; iterLatencyMS: number; kvCacheStats: { tokensPerBlock: number } }>;
+  assert.ok(stats[0]!.iter >= 4 && stats[0]!.iterLatencyMS > 0);
+  assert.match(await (await fetch(`${base}/prometheus/metrics`)).text(), /trtllm_time_to_first_token_seconds_count\{engine_type="trtllm",model_name="Qwen\/Qwen3-30B-A3B"\} 1\.0/);
+  const plain = planLaunch('trtllm', ['Qwen/Qwen3-30B-A3B'], host).config!;
+  const rt2 = new RealtimeEngine(plain);
+  const server2 = createSimServer(plain, rt2, { ready: true });
+  servers.push(server2);
+  engines.push(rt2);
+  await new Promise<void>((r) => server2.listen(0, '127.0.0.1', () => r()));
+  const base2 = `http://127.0.0.1:${(server2.address() as AddressInfo).port}`;
+  assert.deepEqual(await (await fetch(`${base2}/metrics`)).json(), []);
+  assert.equal((await fetch(`${base2}/prometheus/metrics`)).status, 404);
+});

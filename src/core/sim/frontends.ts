@@ -223,7 +223,8 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
     traceback([line]);
     return fail(line);
   }
-  if (quantization !== undefined && quantization !== 'fp8' && !(fp8 && quantization === 'fp8')) {
+  if (quantization !== undefined && quantization !== 'fp8') {
+    // A known method the checkpoint was not quantized with (the simulated catalog has BF16 and FP8 checkpoints).
     const line = `ValueError: Cannot find the config file for ${quantization}`;
     traceback([line]);
     return fail(line);

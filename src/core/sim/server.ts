@@ -360,8 +360,8 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
         return;
       }
       const httpErr = err instanceof HttpError ? err : new HttpError(500, (err as Error).message ?? String(err), 'InternalServerError');
-      if (config.engine === 'sglang' && httpErr.status === 404 && httpErr.message === 'Not Found') return sendJson(res, 404, { detail: 'Not Found' });
-      if (config.engine === 'vllm' && httpErr.status === 404 && httpErr.message === 'Not Found') return sendJson(res, 404, { detail: 'Not Found' });
+      // An unknown route is FastAPI's plain 404 in all three engines.
+      if (httpErr.status === 404 && httpErr.message === 'Not Found') return sendJson(res, 404, { detail: 'Not Found' });
       sendJson(res, httpErr.status, errorBody(config, httpErr));
     });
   });

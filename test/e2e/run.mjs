@@ -71,7 +71,7 @@ function workspace(name) {
 }
 
 // The simulated host runs its engines this many times faster than real time, so launches and benchmarks take seconds.
-const settings = { 'servingLab.simulatedHostSpeedup': 50 };
+const settings = { 'servingLab.simulatedHostSpeedup': 10 };
 
 const totals = { passed: 0, failed: 0 };
 const servers = [];

@@ -224,7 +224,8 @@ export class RunCommands {
               hostName: plan.host,
               cwd: baseDir(),
               ...(settings.hostsFile ? { hostsFile: settings.hostsFile } : {}),
-              speedup: settings.simulatedHostSpeedup,
+              // A plan's own `simulator.speedup` wins over the setting, as on the command line.
+              speedup: plan.simulator?.speedup ?? settings.simulatedHostSpeedup,
               runner: plan.runner,
               cliPath: vscode.Uri.joinPath(lab.context.extensionUri, 'dist', 'cli.js').fsPath,
               log: loggerOf(lab.log),
@@ -270,21 +271,28 @@ export class RunCommands {
 
   private finish(active: ActiveRun, experiment: Experiment): void {
     const outcome = experiment.baseline.outcome;
-    const label =
-      experiment.status === 'completed'
-        ? outcome?.kind === 'crashed'
-          ? `the engine crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`
-          : 'completed; the result is saved'
-        : `${experiment.status}${experiment.error ? `: ${experiment.error}` : ''}`;
-    this.lab.dashboard.setProgress(active.id, { phase: experiment.status === 'completed' && outcome?.kind !== 'crashed' ? 'completed' : 'failed', label });
-    const recommendation = experiment.recommendation ? ` Recommended: ${experiment.recommendation.command}` : '';
-    if (outcome?.kind === 'crashed' && experiment.stages.length === 0) {
-      void vscode.window.showWarningMessage(`Serving Lab: ${active.title}: ${label}`);
-    } else {
-      void vscode.window.showInformationMessage(`Serving Lab: ${active.title} ${experiment.status}.${recommendation}`, 'Insert Findings').then((a) => {
-        if (a) void vscode.commands.executeCommand('servingLab.insertFindings', experiment.id);
-      });
+    const single = experiment.stages.length === 0;
+    let phase: 'completed' | 'failed' | 'stopped' = 'completed';
+    let label = 'completed; the results are saved';
+    if (experiment.status === 'interrupted') {
+      phase = 'stopped';
+      label = 'stopped; what was measured is saved';
+    } else if (experiment.status !== 'completed') {
+      phase = 'failed';
+      label = `failed${experiment.error ? `: ${experiment.error}` : ''}`;
+    } else if (single && outcome?.kind === 'crashed') {
+      phase = 'failed';
+      label = `the engine crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`;
     }
+    this.lab.dashboard.setProgress(active.id, { phase, label });
+    if (phase === 'failed') {
+      void vscode.window.showWarningMessage(`Serving Lab: ${active.title}: ${label}`, 'Show Logs').then((a) => a && this.lab.log.show());
+      return;
+    }
+    const recommendation = !single && experiment.recommendation ? ` Recommended: ${experiment.recommendation.command}` : '';
+    void vscode.window.showInformationMessage(`Serving Lab: ${active.title} ${phase === 'stopped' ? 'was stopped; what was measured is saved' : 'completed'}.${recommendation}`, 'Insert Findings').then((a) => {
+      if (a) void vscode.commands.executeCommand('servingLab.insertFindings', experiment.id);
+    });
   }
 
   /** The backend with each launch recorded: the run's engine, its log channel, the Hosts view's entry. */

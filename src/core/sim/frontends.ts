@@ -13,7 +13,7 @@ import {
   type SimEngineKind,
 } from './config';
 import { supportsFp8, type GpuSpec } from './hardware';
-import { findModel } from './models';
+import { findModel, MODELS } from './models';
 
 export interface SimHost {
   gpu: GpuSpec;
@@ -87,6 +87,9 @@ function pythonRepr(value: unknown): string {
   if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `'${k}': ${pythonRepr(v)}`).join(', ')}}`;
   return String(value);
 }
+
+const notInCatalog = (model: string) =>
+  `the simulated host has no model "${model}"; it simulates ${MODELS.map((m) => m.id).join(', ')} (or a local directory named like one of them)`;
 
 /** Seconds to read the weights (page cache / NVMe at ~2 GB/s per GPU) and to warm up; scales with model size. */
 const loadSeconds = (memory: MemoryPlan) => memory.weightsGiBPerGpu / 1.9;
@@ -202,6 +205,7 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
     for (const l of lines) api.raw(l);
   };
   if (!model) {
+    api.log(`[sim] ${notInCatalog(modelArg)}`, 'WARNING');
     const line = `ValueError: Invalid repository ID or local directory specified: '${modelArg}'.`;
     traceback([
       `${line}`,
@@ -494,6 +498,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
   const ep = (v['ep_size'] as number | undefined) ?? 1;
   const model = findModel(modelArg);
   if (!model) {
+    log.log(`[sim] ${notInCatalog(modelArg)}`, '', 'stderr');
     const line = `OSError: ${modelArg} is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'`;
     traceback(['  File "/sgl-workspace/sglang/python/sglang/srt/server_args.py", line 3150, in prepare_server_args', '  File "/sgl-workspace/sglang/python/sglang/srt/utils/hf_transformers_utils.py", line 190, in get_config'], line);
     return fail(line);
@@ -727,6 +732,7 @@ function trtllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
   log.log(`[sim] ${simulatedNotice(host)}`, 'W');
   const model = findModel(modelArg);
   if (!model) {
+    log.log(`[sim] ${notInCatalog(modelArg)}`, 'W');
     const line = `OSError: ${modelArg} is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'`;
     log.raw('Traceback (most recent call last):').raw('  File "/usr/local/bin/trtllm-serve", line 8, in <module>').raw(line);
     return fail(line);

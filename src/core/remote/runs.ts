@@ -116,6 +116,23 @@ if [ "$size" -gt "$off" ]; then tail -c +$((off+1)) "$dir/engine.log" | head -c 
 const PORTS = `awk '{print "range", $1, $2}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
 cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$2 ~ /:/ {split($2,a,":"); print $4, a[2]}'`;
 
+/**
+ * Stops process group $1: SIGTERM, up to $2 seconds for it to go, then SIGKILL. Uses the shell's own kill
+ * (/usr/bin/kill from procps would read "-PGID" as an option). Prints "killed" when SIGKILL was needed and
+ * "survived" when even that did not end the group. One round trip, however slow the host's login shell is.
+ */
+const STOP = `pgid=$1; grace=$2
+alive() { kill -s 0 -- "-$pgid" 2>/dev/null; }
+alive || exit 0
+kill -s TERM -- "-$pgid" 2>/dev/null
+i=0; while alive && [ $i -lt $((grace*10)) ]; do sleep 0.1; i=$((i+1)); done
+if alive; then
+  echo killed
+  kill -s KILL -- "-$pgid" 2>/dev/null
+  i=0; while alive && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  if alive; then echo survived; fi
+fi`;
+
 /** Prints every run.json under <workDir>/runs, each followed by a line with the run's liveness. */
 const LIST = `for f in "$1"/runs/*/run.json; do
   [ -f "$f" ] || continue
@@ -560,22 +577,15 @@ export async function stopEngine(transport: Transport, host: HostSpec, runId: st
       if (still.stdout.trim() === 'true') throw new EngineRunError(`${host.name}: container ${run.docker.container} of run ${runId} is still running after docker stop and docker kill; check \`docker ps\` on the host`);
     }
   }
-  // The shell's own kill: /usr/bin/kill (procps) would read "-PGID" as an option.
-  const signalGroup = async (signal: string) => pgid > 0 && (await transport.exec(['sh', '-c', 'kill -s "$1" -- "-$2" 2>/dev/null', 'sh', signal, String(pgid)])).exitCode === 0;
-  const groupAlive = () => signalGroup('0');
-  if (await groupAlive()) {
-    options.log?.info(`${host.name}: stopping run ${runId} (SIGTERM to process group ${pgid})`);
-    await signalGroup('TERM');
-    const deadline = Date.now() + grace * 1000;
-    while ((await groupAlive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
-    if (await groupAlive()) {
-      options.log?.warn(`${host.name}: run ${runId} did not stop within ${grace} s: SIGKILL`);
-      await signalGroup('KILL');
-      const killDeadline = Date.now() + 10_000;
-      while ((await groupAlive()) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 200));
+  if (pgid > 0) {
+    options.log?.info(`${host.name}: stopping run ${runId} (SIGTERM to process group ${pgid}, SIGKILL after ${grace} s)`);
+    const r = await transport.exec(['sh', '-c', STOP, 'sh', String(pgid), String(grace)]);
+    const outcome = r.stdout.trim();
+    if (outcome.includes('killed')) options.log?.warn(`${host.name}: run ${runId} did not stop within ${grace} s: sent SIGKILL`);
+    if (outcome.includes('survived') || r.connectionLost) {
+      throw new EngineRunError(`${host.name}: processes of run ${runId} (group ${pgid}) ${r.connectionLost ? 'may still run (the connection dropped while stopping)' : 'survived SIGKILL'}; check \`ps -g ${pgid}\` on the host and run \`serving-lab engine stop ${runId}\` again`);
     }
   }
-  if (await groupAlive()) throw new EngineRunError(`${host.name}: processes of run ${runId} (group ${pgid}) survived SIGKILL; check \`ps -g ${pgid}\` on the host`);
   const portDeadline = Date.now() + 10_000;
   while ((await listeningPorts(transport)).has(run.port)) {
     if (Date.now() > portDeadline) throw new EngineRunError(`${host.name}: run ${runId} is stopped but port ${run.port} is still listening: another process holds it`);

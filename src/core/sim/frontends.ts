@@ -366,6 +366,7 @@ function vllmPlan(argv: readonly string[], host: SimHost, env: Readonly<Record<s
   if (cudaGraphMaxBatch > 0) {
     const graphs = Math.ceil(cudaGraphMaxBatch / 8) + 3;
     w0.t = core.t;
+    w0.log(`[gpu_model_runner.py:3402] Capturing CUDA graphs (mixed prefill-decode, PIECEWISE) for ${graphs} batch sizes`);
     w0.wait(12).log(`[gpu_model_runner.py:3480] Graph capturing finished in 12 secs, took ${memory.cudaGraphGiBPerGpu.toFixed(2)} GiB`);
     w0.log(`[gpu_model_runner.py:3434] Captured ${graphs} CUDA graphs for sizes up to ${cudaGraphMaxBatch}`, 'INFO');
     core.t = w0.t;
@@ -638,7 +639,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
     return crash([`torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.27 GiB. GPU 0 has a total capacity of ${host.gpu.usableGiB.toFixed(2)} GiB of which 412.00 MiB is free.`]);
   }
   const load = loadSeconds(memory);
-  log.wait(load).log(`Load weight end. type=${model.architecture}, dtype=torch.bfloat16, avail mem=${(host.gpu.usableGiB - 0.8 - memory.weightsGiBPerGpu).toFixed(2)} GB, mem usage=${memory.weightsGiBPerGpu.toFixed(2)} GB.`, tag, 'stderr');
+  log.wait(load).log(`Load weight end. elapsed=${load.toFixed(2)} s, type=${model.architecture}, dtype=torch.bfloat16, avail mem=${(host.gpu.usableGiB - 0.8 - memory.weightsGiBPerGpu).toFixed(2)} GB, mem usage=${memory.weightsGiBPerGpu.toFixed(2)} GB.`, tag, 'stderr');
   if (memory.kvCapacityTokens <= 0) {
     return crash(['RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.']);
   }

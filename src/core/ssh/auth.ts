@@ -2,7 +2,7 @@
 // Encrypted keys and passwords are asked for through the CredentialProvider. When everything fails, the error lists
 // what was tried and why each attempt did not work.
 import { existsSync, readFileSync } from 'node:fs';
-import { utils, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
+import { OpenSSHAgent, utils, type IdentityCallback, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import type { Logger } from '../logger';
 import type { ResolvedSshHost } from './config';
 import type { CredentialProvider, CredentialRequest } from './types';
@@ -11,6 +11,34 @@ export interface AuthPlan {
   handler: AuthHandlerMiddleware;
   /** What was tried, for the failure message: "agent (/run/agent.sock): rejected". */
   tried: string[];
+}
+
+/** The base64 public key of an identity file, from its .pub file (undefined when there is none). */
+function publicKeyBlob(identityFile: string): string | undefined {
+  try {
+    return readFileSync(`${identityFile}.pub`, 'utf8').trim().split(/\s+/)[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** An agent that lists only the keys named by IdentityFile (IdentitiesOnly yes). */
+class IdentityFileAgent extends OpenSSHAgent {
+  constructor(
+    socketPath: string,
+    private readonly allowed: Set<string>,
+  ) {
+    super(socketPath);
+  }
+
+  override getIdentities(cb: IdentityCallback<ParsedKey>): void {
+    super.getIdentities((err, keys) =>
+      cb(
+        err,
+        keys?.filter((k) => 'getPublicSSH' in k && this.allowed.has(k.getPublicSSH().toString('base64'))),
+      ),
+    );
+  }
 }
 
 type Step = { method: 'publickey' | 'keyboard-interactive' | 'password'; describe: string; make(): Promise<AnyAuthMethod | undefined> };
@@ -62,7 +90,11 @@ export function planAuthentication(host: ResolvedSshHost, options: { credentials
   if (agent && !host.identitiesOnly) {
     steps.push({ method: 'publickey', describe: `agent (${agent})`, make: async () => ({ type: 'agent', username, agent }) });
   } else if (agent) {
-    tried.push(`agent (${agent}): skipped because IdentitiesOnly is set`);
+    // IdentitiesOnly: as OpenSSH, offer only the agent's keys that match a configured IdentityFile's public key.
+    const allowed = new Set(host.identityFiles.map(publicKeyBlob).filter((b): b is string => b !== undefined));
+    if (allowed.size > 0) {
+      steps.push({ method: 'publickey', describe: `agent (${agent}, IdentityFile keys only)`, make: async () => ({ type: 'agent', username, agent: new IdentityFileAgent(agent, allowed) }) });
+    }
   }
   for (const file of host.identityFiles) {
     if (!existsSync(file) && !existsSync(`${file}.pub`)) continue;

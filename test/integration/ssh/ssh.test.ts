@@ -157,6 +157,14 @@ describe('authentication', () => {
     await t.close();
   });
 
+  test('ssh-agent with IdentitiesOnly: the agent signs for the configured key, so its passphrase is never asked', async () => {
+    let asked = 0;
+    const t = await connect(host('locked'), opts({ agent: agent.sock, credentials: { get: async () => (asked++, undefined) } }));
+    assert.equal((await t.exec(['true'])).exitCode, 0);
+    await t.close();
+    assert.equal(asked, 0);
+  });
+
   test('ProxyJump: the target is reached through the jump host (which authenticates us)', async () => {
     const before = (jump.log().match(/Accepted publickey/g) ?? []).length;
     const t = await connect(host('behind'), opts());

@@ -452,6 +452,9 @@ class ExperimentRunner {
   private async launch(record: OptionRecord): Promise<LaunchOutcome> {
     this.observer.engine?.({ state: 'launching', option: record.name, command: record.command });
     this.log(`launching ${record.name}: ${record.command}`);
+    // On disk before the launch: if this process is killed while the engine starts (before its run id is known),
+    // a resume still finds the variant and stops the engine by it.
+    await this.save();
     let outcome: LaunchOutcome;
     for (let attempt = 1; ; attempt++) {
       outcome = await this.backend.launch(record.variant, { signal: this.signal, onLog: (line) => this.observer.log?.(line, 'engine') });

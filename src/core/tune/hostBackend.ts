@@ -32,6 +32,8 @@ export interface HostBackendOptions {
   hostName: string;
   cwd: string;
   hostsFile?: string;
+  /** `ssh -F FILE`. */
+  sshConfig?: string;
   /** Simulated hosts: how many times faster than real time the engines run. */
   speedup?: number;
   goodput?: NonNullable<Extract<Objective, object>['slo']>;
@@ -63,7 +65,7 @@ function userArgv(argv: readonly string[]): string[] {
 }
 
 export function hostSpecFor(options: HostBackendOptions): HostSpec {
-  const spec = resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}) });
+  const spec = resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}), ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}) });
   if (spec.transport.kind === 'sim' && options.speedup !== undefined) return { ...spec, transport: { ...spec.transport, speedup: options.speedup } };
   return spec;
 }
@@ -106,7 +108,7 @@ export interface ConnectedHostBackend extends TuneBackend {
 export async function openHostBackend(options: HostBackendOptions, signal: AbortSignal): Promise<ConnectedHostBackend> {
   const host = hostSpecFor(options);
   const log = options.log ?? silentLogger;
-  const transport = await connect(host, { log, signal, ...(options.cliPath ? { simCliPath: options.cliPath } : {}) });
+  const transport = await connect(host, { log, signal, ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}), ...(options.cliPath ? { simCliPath: options.cliPath } : {}) });
   return new HostBackend(transport, host, options);
 }
 

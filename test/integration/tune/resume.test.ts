@@ -1,0 +1,105 @@
+// Kill the CLI mid-experiment (SIGKILL: no chance to clean up, so the engine it launched keeps running), then
+// resume: the leftover engine is stopped first, no finished point runs twice, nothing saved is lost, no engine is
+// left. Also: Ctrl-C (SIGINT) stops the benchmark and the engine and saves the experiment as interrupted.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchmarkResult } from '../../../src/core/plan/schema';
+import { CLI, killEngines, killGroup, liveEngineGroups, pointOf, runCli, storeContents } from './support';
+
+const home = mkdtempSync(join(tmpdir(), 'serving-lab-resume-home-'));
+const simWorkDir = join(home, 'sim', 'A100-SXM4-80GB-4');
+const env = { SERVING_LAB_HOME: home };
+
+// Small and fast: three variants, two workloads, short start-up at speedup 25.
+const plan = join(home, 'small.plan.yaml');
+writeFileSync(
+  plan,
+  `name: resume test
+model: zai-org/GLM-4.5-Air
+baseline: { engine: vllm, parallel: { tp: 4 } }
+stages:
+  - name: Engine
+    options:
+      - { name: SGLang, variant: { engine: sglang, parallel: { tp: 4 } } }
+  - name: Parallelism
+    options:
+      - { name: TP4+EP4, patch: { parallel: { ep: 4 } } }
+workloads:
+  primary: { preset: sharegpt, numPrompts: 60 }
+  generalization:
+    - { preset: medium-prompt, numPrompts: 30 }
+simulator: { speedup: 25 }
+`,
+);
+
+after(() => {
+  killEngines(simWorkDir);
+  rmSync(home, { recursive: true, force: true });
+});
+
+function startCli(results: string) {
+  const child = spawn(process.execPath, [CLI, 'tune', plan, '--host', 'sim', '--results', results], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('killed mid-experiment, then resumed: the leftover engine is stopped, nothing runs twice, nothing is lost', async () => {
+  const results = join(home, 'store-kill');
+  const cli = startCli(results);
+  // Kill once two results are saved and the next engine is up (so an engine is left running).
+  let before: BenchmarkResult[] = [];
+  await waitFor('two saved results and a running engine', async () => {
+    before = (await storeContents(results).catch(() => ({ results: [] as BenchmarkResult[] }))).results;
+    return before.length >= 2 && cli.stderr().includes('launch  SGLang') && liveEngineGroups(simWorkDir).length > 0;
+  });
+  killGroup(cli.child.pid!, 'SIGKILL');
+  await cli.exited;
+  assert.ok(liveEngineGroups(simWorkDir).length > 0, 'the killed CLI left its engine running');
+  const savedBefore = (await storeContents(results)).results;
+  const id = (await storeContents(results)).experiments[0]!.id;
+
+  const resumed = await runCli(['tune', plan, '--host', 'sim', '--results', results, '--resume', id, '--json'], env, 240_000);
+  assert.equal(resumed.status, 0, resumed.stderr.slice(-3000));
+  assert.match(resumed.stderr, /stopped engine run .* left behind/);
+  const x = JSON.parse(resumed.stdout) as import('../../../src/core/plan/schema').Experiment;
+  assert.equal(x.status, 'completed');
+  assert.equal(x.id, id);
+
+  const after = (await storeContents(results)).results;
+  // Nothing lost: every result saved before the kill is still there, unchanged.
+  for (const r of savedBefore) assert.deepEqual(after.find((a) => a.id === r.id), r);
+  // Nothing twice: one complete result per point, and exactly the points of an uninterrupted run (2 + 1 + 1 + 1).
+  const complete = after.filter((r) => r.status === 'complete');
+  assert.equal(new Set(complete.map(pointOf)).size, complete.length, complete.map(pointOf).join('\n'));
+  assert.equal(complete.length, 5);
+  assert.ok(x.generalization.every((g) => g.baselineResultIds.length === 1 && g.recommendedResultIds.length === 1));
+  assert.deepEqual(liveEngineGroups(simWorkDir), [], 'no engine left running');
+});
+
+test('Ctrl-C stops the benchmark and the engine, saves the experiment as interrupted, and says how to resume', async () => {
+  const results = join(home, 'store-int');
+  const cli = startCli(results);
+  await waitFor('the first benchmark to start', async () => cli.stderr().includes('bench   Baseline'));
+  await new Promise((r) => setTimeout(r, 500));
+  killGroup(cli.child.pid!, 'SIGINT');
+  const code = await cli.exited;
+  assert.equal(code, 1, cli.stderr().slice(-2000));
+  assert.match(cli.stderr(), /interrupted; what was measured is saved\. Continue with: serving-lab tune .* --resume x-/);
+  const { experiments } = await storeContents(results);
+  assert.equal(experiments[0]!.status, 'interrupted');
+  assert.deepEqual(liveEngineGroups(simWorkDir), [], 'the engine was stopped');
+});

@@ -1,0 +1,64 @@
+// The reference study over a real OpenSSH server: the simulated GPU host's shims are on the remote PATH, so every
+// launch, `vllm bench serve`, /metrics scrape and result file goes through SSH exactly as with a GPU server. The plan
+// is the quick plan with lighter generalization workloads, to keep the test short.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Experiment } from '../../../src/core/plan/schema';
+import { startSimSshHost, type SimSshHost } from '../support/simSshHost';
+import { killEngines, liveEngineGroups, QUICK_PLAN, runCli, storeContents } from './support';
+
+let sim: SimSshHost;
+const home = mkdtempSync(join(tmpdir(), 'serving-lab-tune-ssh-home-'));
+
+before(async () => {
+  sim = await startSimSshHost({ speedup: 15 });
+});
+
+after(async () => {
+  killEngines(sim.workDir);
+  await sim?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('the quick plan over SSH: same decisions, crashes with root causes, generalization on five workloads', async () => {
+  const plan = join(home, 'ssh.plan.yaml');
+  writeFileSync(
+    plan,
+    readFileSync(QUICK_PLAN, 'utf8')
+      .replace('{ preset: very-long-prompt, numPrompts: 20 }', '{ preset: very-long-prompt, numPrompts: 8 }')
+      .replace('{ preset: long-prompt, numPrompts: 100 }', '{ preset: long-prompt, numPrompts: 40 }')
+      .replace('{ preset: medium-prompt, numPrompts: 100 }', '{ preset: medium-prompt, numPrompts: 40 }')
+      .replace('{ preset: short-prompt, numPrompts: 200 }', '{ preset: short-prompt, numPrompts: 100 }'),
+  );
+  const results = join(home, 'store');
+  const run = await runCli(['tune', plan, '--host', sim.name, '--hosts-file', sim.hostsFile, '--ssh-config', sim.sshConfig, '--results', results, '--json'], { SERVING_LAB_HOME: home });
+  assert.equal(run.status, 0, run.stderr.slice(-3000));
+  process.stderr.write(`quick plan over ssh: ${run.seconds.toFixed(0)} s wall\n`);
+  const x = JSON.parse(run.stdout) as Experiment;
+  assert.equal(x.status, 'completed');
+  assert.equal(x.host.name, sim.name);
+  assert.equal(x.host.gpus.length, 4);
+
+  const stage = (name: string) => x.stages.find((s) => s.name === name)!;
+  const outcome = (s: string, o: string) => stage(s).options.find((opt) => opt.name === o)!.outcome!;
+  assert.equal(stage('Engine').decision!.winner, 'SGLang', stage('Engine').decision!.why);
+  const fp8 = outcome('Quantization', 'FP8');
+  assert.ok(fp8.kind === 'crashed' && fp8.crash.reason === 'fp8-unsupported' && /fp8/i.test(fp8.crash.rootCause), JSON.stringify(fp8));
+  assert.equal(outcome('Parallelism', 'PP4').kind, 'crashed');
+  assert.equal(stage('Parallelism').decision!.winner, 'TP4+EP4', stage('Parallelism').decision!.why);
+  assert.equal(x.recommendation!.variant.engine, 'sglang');
+  assert.equal(x.recommendation!.variant.parallel.ep, 4);
+  // The launch commands are the hosts file's engine commands, as a user would run them there.
+  assert.ok(x.recommendation!.command.startsWith(`${join(sim.shimDir, 'python3')} -m sglang.launch_server`), x.recommendation!.command);
+
+  assert.equal(x.generalization.length, 5);
+  assert.ok(x.generalization.every((g) => g.baselineResultIds.length === 1 && g.recommendedResultIds.length === 1));
+  const { results: stored } = await storeContents(results);
+  assert.equal(stored.length, 14);
+  // Measured through SSH on the host, and converted from the shims' speedup to the simulated clock.
+  assert.ok(stored.every((r) => r.source.kind === 'vllm-json' && r.notes.some((n) => /faster than real time/.test(n))));
+  assert.deepEqual(liveEngineGroups(sim.workDir), [], 'no engine left running on the host');
+});

@@ -23,6 +23,8 @@ class HttpError extends Error {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Streams up to this many tokens are built ahead and sent with a Content-Length. */
+const PREBUILT_STREAM_TOKENS = 4096;
 
 function readBody(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -145,31 +147,45 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
       return;
     }
 
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.flushHeaders();
     const createdAt = Math.floor(Date.now() / 1000);
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
-    const send = (payload: Json) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const event = (payload: Json) => `data: ${JSON.stringify(payload)}\n\n`;
     const chunkHead = `data: {"id":${JSON.stringify(id)},"object":"${object}","created":${createdAt},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
+    /** Everything the stream sends when token `index` is emitted. */
+    const eventsAt = (index: number): string => {
+      const finished = index === maxTokens - 1;
+      const text = tokenText(output[index]!);
+      const extra = continuousUsage ? { usage: usage(index + 1) } : {};
+      let out = '';
+      if (chat && !continuousUsage && !finished && index > 0) {
+        // The common chunk, by template: at 1000 streams this is the hot path.
+        out = `${chunkHead}{"${index < reasoningTokens ? 'reasoning_content' : 'content'}":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+      } else if (chat) {
+        if (index === 0) out += event({ id, object, created: createdAt, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
+        const delta = index < reasoningTokens ? { reasoning_content: text } : { content: text };
+        out += event({ id, object, created: createdAt, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finished ? finishReason : null, ...(finished ? { stop_reason: null } : {}) }], ...extra });
+      } else {
+        out = event({ id, object, created: createdAt, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finished ? finishReason : null, stop_reason: null }], ...extra });
+      }
+      if (finished) {
+        if (includeUsage) out += event({ id, object, created: createdAt, model, choices: [], usage: usage(maxTokens) });
+        out += 'data: [DONE]\n\n';
+      }
+      return out;
+    };
+    // The whole stream is known in advance (only its timing is simulated), so shorter streams are sent with a
+    // Content-Length: the same bytes and events as the engines' chunked encoding, at a fraction of the per-write cost.
+    const prebuilt = maxTokens <= PREBUILT_STREAM_TOKENS ? Array.from({ length: maxTokens }, (_, i) => eventsAt(i)) : undefined;
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+    if (prebuilt) headers['content-length'] = prebuilt.reduce((n, e) => n + Buffer.byteLength(e), 0);
+    res.writeHead(200, headers);
+    res.flushHeaders();
     const live = engine.submit(prompt.length, maxTokens, {
       token(index, finished) {
         if (res.destroyed) return;
-        const text = tokenText(output[index]!);
-        const extra = continuousUsage ? { usage: usage(index + 1) } : {};
-        if (chat && !continuousUsage && !finished && index > 0) {
-          // The common chunk, by template: at 1000 streams this is the hot path.
-          res.write(`${chunkHead}{"${index < reasoningTokens ? 'reasoning_content' : 'content'}":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);
-        } else if (chat) {
-          if (index === 0) send({ id, object, created: createdAt, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra });
-          const delta = index < reasoningTokens ? { reasoning_content: text } : { content: text };
-          send({ id, object, created: createdAt, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finished ? finishReason : null, ...(finished ? { stop_reason: null } : {}) }], ...extra });
-        } else {
-          send({ id, object, created: createdAt, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finished ? finishReason : null, stop_reason: null }], ...extra });
-        }
-        if (finished) {
-          if (includeUsage) send({ id, object, created: createdAt, model, choices: [], usage: usage(maxTokens) });
-          res.end('data: [DONE]\n\n');
-        }
+        const text = prebuilt ? prebuilt[index]! : eventsAt(index);
+        if (finished) res.end(text);
+        else res.write(text);
       },
     });
     res.on('close', () => {

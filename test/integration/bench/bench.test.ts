@@ -50,14 +50,16 @@ describe('against a server with TTFT 100 ms and ITL 20 ms', () => {
     assert.equal(m.failed, 0);
     assert.equal(m.total_input_tokens, 20 * 50, 'server /tokenize makes prompts exactly 50 tokens (BOS included)');
     assert.equal(m.total_output_tokens, 20 * 10, 'output tokens from the usage chunk');
-    // Against the configured delays: timers never fire early; the upper margin is for a shared, loaded 2-core machine.
-    const within = (key: string, expected: number, slack: number) =>
-      assert.ok((m[key] as number) >= expected - 1 && (m[key] as number) <= expected + slack, `${key} = ${m[key]} ms, expected ≈ ${expected}`);
+    // Against the configured delays: server timers never fire early, so means and TTFT stay above the delay; the
+    // upper margin is for a shared, loaded 2-core machine. A single gap can look short when the client read the
+    // previous chunk late, so the median ITL gets a margin on both sides.
+    const within = (key: string, expected: number, slack: number, below = 1) =>
+      assert.ok((m[key] as number) >= expected - below && (m[key] as number) <= expected + slack, `${key} = ${m[key]} ms, expected ≈ ${expected}`);
     within('mean_ttft_ms', 100, 60);
     within('median_ttft_ms', 100, 60);
     within('mean_tpot_ms', 20, 10);
     within('mean_itl_ms', 20, 10);
-    within('median_itl_ms', 20, 10);
+    within('median_itl_ms', 20, 10, 5);
     within('mean_e2el_ms', 100 + 9 * 20, 120);
     // Against what the server actually sent (it stamps its writes), the client is much closer.
     const sent = await server.stats();

@@ -18,7 +18,7 @@ let backend: ConnectedHostBackend;
 
 before(async () => {
   process.env['SERVING_LAB_HOME'] = home;
-  backend = await openHostBackend({ hostName: 'sim', cwd: home, speedup: 4 }, new AbortController().signal);
+  backend = await openHostBackend({ hostName: 'sim', cwd: home, speedup: 5 }, new AbortController().signal);
   await backend.facts(new AbortController().signal);
 });
 
@@ -38,7 +38,7 @@ async function samplesDuringBenchmark(engine: 'vllm' | 'sglang'): Promise<{ samp
   try {
     const outcome = await backend.benchmark({
       session: launched.session,
-      workload: resolveWorkload({ preset: 'long-prompt', numPrompts: 120 }),
+      workload: resolveWorkload({ preset: 'long-prompt', numPrompts: 80 }),
       position: { experimentId: 'x-telemetry', stage: 'Telemetry', stageIndex: 0, stageCount: 1, option: engine, command: launched.session.command, workload: 'Long Prompt', repeat: 1, repeats: 1 },
       signal,
       onSample: (s) => samples.push(s),

@@ -88,7 +88,9 @@ export function progressObserver(write: (text: string) => void, interactive: boo
       say(`decide  ${stage}: ${d.why}`);
     },
     eta(e) {
-      runs = ` · ${e.runsDone}/${e.runsTotal} runs`;
+      const width = 12;
+      const filled = e.runsTotal > 0 ? Math.min(width, Math.round((e.runsDone / e.runsTotal) * width)) : 0;
+      runs = interactive ? ` · [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.runsDone}/${e.runsTotal} runs` : ` · ${e.runsDone}/${e.runsTotal} runs`;
       eta = e.remainingS !== undefined ? ` · ETA ${duration(e.remainingS)}` : '';
       redraw();
     },

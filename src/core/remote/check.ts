@@ -89,7 +89,8 @@ export async function checkHost(transport: Transport, host: HostSpec): Promise<H
     }),
   );
   const workDir = await workDirOf(transport, host);
-  const w = await transport.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'sh', workDir]);
+  // Read-only: the dir, or the nearest existing parent it would be created in, must be writable.
+  const w = await transport.exec(['sh', '-c', 'd=$1; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done; [ -d "$d" ] && [ -w "$d" ]', 'sh', workDir]);
   if (w.exitCode !== 0) problems.push(`the work dir ${workDir} is not writable: set workDir in the hosts file`);
   return {
     name: host.name,

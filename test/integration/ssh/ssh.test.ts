@@ -1,7 +1,7 @@
 // SSH against a real OpenSSH server: keys, passphrases, agent, ProxyJump, ssh config Include, host keys, quoting.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,7 @@ before(async () => {
   [target, jump] = await Promise.all([startSshd(), startSshd()]);
   agent = await startAgent([target.keys.encrypted]);
   dir = mkdtempSync(join(tmpdir(), 'serving-lab-sshtest-'));
+  process.env['SERVING_LAB_HOME'] = join(dir, 'home'); // the run index and trust file stay in the temp dir
   knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `${target.knownHostsLine}\n${jump.knownHostsLine}\n`);
   mkdirSync(join(dir, 'conf.d'));
@@ -77,6 +78,13 @@ before(async () => {
       `  IdentityFile ${target.keys.plain.path}`,
       `  ProxyCommand ssh -F ${join(dir, 'config')} -o BatchMode=yes -W %h:%p bastion`,
       ...common,
+      'Host lockedstranger',
+      '  HostName 127.0.0.1',
+      `  Port ${target.port}`,
+      `  IdentityFile ${target.keys.encrypted.path}`,
+      '  IdentitiesOnly yes',
+      `  User ${target.user}`,
+      `  UserKnownHostsFile ${join(dir, 'empty_known_hosts')}`,
       'Host stranger',
       '  HostName 127.0.0.1',
       `  Port ${target.port}`,
@@ -217,6 +225,34 @@ describe('host keys', () => {
     const report = JSON.parse(accepted.stdout) as { transport: string; problems: string[] };
     assert.match(report.transport, /^ssh stranger/);
     assert.match(readFileSync(join(dir, 'cli-home', 'known_hosts'), 'utf8'), /ssh-ed25519/);
+  });
+
+  test('the CLI on a TTY asks to trust a new key (showing its fingerprint) and for the passphrase, without echoing it', async () => {
+    const command = [process.execPath, CLI, 'hosts', 'check', 'lockedstranger', '--ssh-config', join(dir, 'config'), '--json'].map((w) => `'${w}'`).join(' ');
+    // util-linux `script` gives the CLI a real terminal; we answer its prompts as a user would.
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SERVING_LAB_HOME: join(dir, 'tty-home'), SSH_AUTH_SOCK: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    const answered = new Set<string>();
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+      // Prompts end with terminal escape codes (cursor moves), so look for their text.
+      if (!answered.has('key') && screen.includes('Trust this key and continue connecting (yes/no)? ')) {
+        answered.add('key');
+        child.stdin.write('yes\r');
+      }
+      if (!answered.has('pass') && /Passphrase for \S*id_encrypted: /.test(screen)) {
+        answered.add('pass');
+        child.stdin.write(`${target.keys.encrypted.passphrase}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    child.stdin.end();
+    assert.ok(answered.has('key') && answered.has('pass'), screen);
+    assert.ok(screen.includes(`key fingerprint is ${fingerprint(target.hostKeyLine)}`), screen);
+    assert.ok(!screen.includes(target.keys.encrypted.passphrase!), 'the passphrase is not echoed');
+    assert.match(screen, /"transport": "ssh lockedstranger/);
+    assert.equal(code, 1, 'connected; the check itself reports the missing GPU tools');
+    assert.match(readFileSync(join(dir, 'tty-home', 'known_hosts'), 'utf8'), /ssh-ed25519/);
   });
 
   test('a changed key is refused without a prompt, naming the known_hosts file and line', async () => {

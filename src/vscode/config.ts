@@ -2,8 +2,7 @@
 // (package.json lists them in `restrictedConfigurations`).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { HostSpec, RUNNERS, type Runner } from '../core/plan/schema';
-import { DEFAULT_STORE_DIR } from '../core/results/store';
+import type { HostSpec, Runner } from '../core/plan/schema';
 
 export const SECTION = 'servingLab';
 
@@ -31,6 +30,11 @@ export function baseDir(): string {
 }
 
 export function readSettings(): Settings {
+  // Required here, not imported: the schema module is heavy to evaluate and activation does not need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HostSpec, RUNNERS } = require('../core/plan/schema') as typeof import('../core/plan/schema');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DEFAULT_STORE_DIR } = require('../core/results/store') as typeof import('../core/results/store');
   const config = vscode.workspace.getConfiguration(SECTION);
   const hosts: HostSpec[] = [];
   const hostProblems: string[] = [];

@@ -3,12 +3,27 @@
 import * as vscode from 'vscode';
 import type { HostFacts, HostSpec } from '../core/plan/schema';
 import type { Transport } from '../core/remote/transport';
-import { listHosts, resolveHost, type ListedHost } from '../core/remote/hosts';
-import { openResultsStore, type ResultsStore } from '../core/results/store';
+import type { ListedHost } from '../core/remote/hosts';
+import type { ResultsStore } from '../core/results/store';
 import type { Logger } from '../core/logger';
 import { baseDir, readSettings, SECTION, type Settings } from './config';
-import { Dashboard } from './dashboard/panel';
+import type { Dashboard } from './dashboard/panel';
 import { ModalHostKeyPrompter, SecretStorageCredentials } from './secrets';
+
+// The core modules below build zod schemas and load yaml when evaluated (about 200 ms in an extension host): they are
+// required on first use, so activation evaluates none of them. esbuild turns each require into a lazy module init.
+function hostsModule(): typeof import('../core/remote/hosts') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../core/remote/hosts');
+}
+function storeModule(): typeof import('../core/results/store') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../core/results/store');
+}
+function dashboardModule(): typeof import('./dashboard/panel') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./dashboard/panel');
+}
 
 /** A benchmark or tuning run started from this window. */
 export interface ActiveRun {
@@ -43,7 +58,7 @@ export function loggerOf(channel: vscode.LogOutputChannel): Logger {
 
 export class Lab implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
-  readonly dashboard: Dashboard;
+  private dashboardInstance: Dashboard | undefined;
   readonly credentials: SecretStorageCredentials;
   readonly hostKeys = new ModalHostKeyPrompter();
   readonly runs = new Map<string, ActiveRun>();
@@ -62,17 +77,12 @@ export class Lab implements vscode.Disposable {
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Serving Lab', { log: true });
     this.credentials = new SecretStorageCredentials(context.secrets, context.globalState);
-    this.dashboard = new Dashboard(context.extensionUri, {
-      stop: (runId) => this.stopRun(runId),
-      refreshMs: () => readSettings().dashboardRefreshMs,
-      log: this.log,
-    });
     this.statusBar = vscode.window.createStatusBarItem('servingLab.status', vscode.StatusBarAlignment.Left, 10);
     this.statusBar.name = 'Serving Lab';
     this.statusBar.command = 'servingLab.openDashboard';
     this.disposables.push(
       this.log,
-      this.dashboard,
+      { dispose: () => this.dashboardInstance?.dispose() },
       this.statusBar,
       this.resultsChanged,
       this.hostsChanged,
@@ -89,6 +99,16 @@ export class Lab implements vscode.Disposable {
     this.updateStatusBar();
   }
 
+  /** The dashboard's extension side, created on first use. */
+  get dashboard(): Dashboard {
+    this.dashboardInstance ??= new (dashboardModule().Dashboard)(this.context.extensionUri, {
+      stop: (runId) => this.stopRun(runId),
+      refreshMs: () => readSettings().dashboardRefreshMs,
+      log: this.log,
+    });
+    return this.dashboardInstance;
+  }
+
   settings(): Settings {
     return readSettings();
   }
@@ -98,7 +118,7 @@ export class Lab implements vscode.Disposable {
     const dir = readSettings().resultsDirectory;
     if (this.opened?.dir !== dir) {
       this.closeStore();
-      const store = openResultsStore(dir);
+      const store = storeModule().openResultsStore(dir);
       const watcher = store.watch(() => this.resultsChanged.fire());
       this.opened = { dir, store, watcher };
     }
@@ -123,7 +143,7 @@ export class Lab implements vscode.Disposable {
   hosts(): ListedHost[] {
     const settings = readSettings();
     for (const problem of settings.hostProblems) this.log.warn(`ignored a host setting: ${problem}`);
-    const listed = listHosts({ cwd: baseDir(), hostsFile: settings.hostsFile, sshConfig: settings.sshConfigFile });
+    const listed = hostsModule().listHosts({ cwd: baseDir(), hostsFile: settings.hostsFile, sshConfig: settings.sshConfigFile });
     const fromSettings: ListedHost[] = settings.hosts.map((spec) => ({ name: spec.name, source: 'hosts-file', origin: 'settings (servingLab.hosts)', spec }));
     const names = new Set(fromSettings.map((h) => h.name));
     return [...fromSettings, ...listed.filter((h) => !names.has(h.name))].map((h) => ({ ...h, spec: this.withSimSpeedup(h.spec) }));
@@ -132,7 +152,7 @@ export class Lab implements vscode.Disposable {
   resolveHost(name: string): HostSpec {
     const settings = readSettings();
     const configured = settings.hosts.find((h) => h.name === name);
-    const spec = configured ?? resolveHost(name, { cwd: baseDir(), hostsFile: settings.hostsFile, sshConfig: settings.sshConfigFile });
+    const spec = configured ?? hostsModule().resolveHost(name, { cwd: baseDir(), hostsFile: settings.hostsFile, sshConfig: settings.sshConfigFile });
     return this.withSimSpeedup(spec);
   }
 

@@ -1,7 +1,6 @@
 // Plan errors from the core loader (the same one `serving-lab tune` uses) as diagnostics at their line and column,
 // for *.plan.yaml / *.plan.yml / *.plan.json, updated as the user types.
 import * as vscode from 'vscode';
-import { parsePlan } from '../core/plan/load';
 
 export const PLAN_FILE = /\.plan\.(ya?ml|json)$/;
 
@@ -10,6 +9,9 @@ export function isPlanDocument(document: vscode.TextDocument): boolean {
 }
 
 export function planDiagnostics(document: vscode.TextDocument): vscode.Diagnostic[] {
+  // The loader (yaml + zod) is required when the first plan opens, not at activation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parsePlan } = require('../core/plan/load') as typeof import('../core/plan/load');
   const result = parsePlan(document.getText(), document.uri.fsPath || document.uri.path);
   if (result.ok) return [];
   return result.problems.map((problem) => {

@@ -49,15 +49,21 @@ export const resultsList: CliCommand = {
     if (ctx.args.flags['experiments']) {
       const { experiments, problems } = await store.listExperiments();
       reportProblems(ctx, problems);
-      if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(experiments, null, 2)}\n`);
-      if (experiments.length === 0) return ctx.log.info(`no experiments in ${store.root}; run \`serving-lab tune PLAN\``);
-      ctx.stdout(table([['ID', 'STARTED', 'STATUS', 'PLAN', 'RECOMMENDATION'], ...experiments.map((x) => [x.id, x.startedAt.slice(0, 19), x.status, x.plan.name, variantLabel(x.recommendation?.variant)])]));
-      return;
+      if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(experiments, null, 2)}\n`);
+      else if (experiments.length === 0) ctx.log.info(`no experiments in ${store.root}; run \`serving-lab tune PLAN\``);
+      else ctx.stdout(table([['ID', 'STARTED', 'STATUS', 'PLAN', 'RECOMMENDATION'], ...experiments.map((x) => [x.id, x.startedAt.slice(0, 19), x.status, x.plan.name, variantLabel(x.recommendation?.variant)])]));
+      return 0;
     }
     const { results, problems } = await store.listResults();
     reportProblems(ctx, problems);
-    if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(results, null, 2)}\n`);
-    if (results.length === 0) return ctx.log.info(`no results in ${store.root}; run \`serving-lab tune PLAN\` or \`serving-lab results import FILE\``);
+    if (ctx.args.flags['json']) {
+      ctx.stdout(`${JSON.stringify(results, null, 2)}\n`);
+      return 0;
+    }
+    if (results.length === 0) {
+      ctx.log.info(`no results in ${store.root}; run \`serving-lab tune PLAN\` or \`serving-lab results import FILE\``);
+      return 0;
+    }
     ctx.stdout(
       table([
         ['ID', 'CREATED', 'STATUS', 'VARIANT', 'WORKLOAD', 'TOTAL TOK/S', 'MEAN TPOT MS', 'STAGE/OPTION'],
@@ -127,16 +133,26 @@ export const resultsShow: CliCommand = {
   async run(ctx) {
     const store = storeFrom(ctx);
     const id = ctx.args.positionals[0]!;
-    try {
-      const item = id.startsWith('x-') ? await store.loadExperiment(id).catch(() => store.loadResult(id)) : await store.loadResult(id).catch(() => store.loadExperiment(id));
-      if (ctx.args.flags['json']) return ctx.stdout(`${JSON.stringify(item, null, 2)}\n`);
-      ctx.stdout('plan' in item ? describeExperiment(item) : describeResult(item));
-    } catch (err) {
-      if (err instanceof StoreError) {
-        throw new CliError(err.code === 'not-found' ? `no result or experiment "${id}" in ${store.root}; \`serving-lab results list\` shows the ids` : err.message);
+    // Experiment ids start with x-, result ids with r-; anything else (imported results) may be either.
+    const loaders = id.startsWith('x-') ? [() => store.loadExperiment(id), () => store.loadResult(id)] : [() => store.loadResult(id), () => store.loadExperiment(id)];
+    let item: BenchmarkResult | Experiment | undefined;
+    let problem: StoreError | undefined;
+    for (const load of loaders) {
+      try {
+        item = await load();
+        break;
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        // A corrupt file says more than "not found" from the other kind.
+        if (!problem || problem.code === 'not-found') problem = err;
       }
-      throw err;
     }
+    if (!item) {
+      throw new CliError(problem && problem.code !== 'not-found' ? problem.message : `no result or experiment "${id}" in ${store.root}; \`serving-lab results list\` shows the ids`);
+    }
+    if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(item, null, 2)}\n`);
+    else ctx.stdout('plan' in item ? describeExperiment(item) : describeResult(item));
+    return 0;
   },
 };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EngineVariant } from '../../../src/core/plan/schema';
 import { resolveWorkload } from '../../../src/core/plan/presets';
 import { openHostBackend, type ConnectedHostBackend } from '../../../src/core/tune/hostBackend';
-import type { LiveSample } from '../../../src/core/tune/observer';
+import type { LiveSample, RequestSample } from '../../../src/core/tune/observer';
 import { killEngines, liveEngineGroups } from './support';
 
 const home = mkdtempSync(join(tmpdir(), 'serving-lab-telemetry-home-'));
@@ -69,3 +69,35 @@ for (const engine of ['vllm', 'sglang'] as const) {
     assert.deepEqual(liveEngineGroups(simWorkDir), []);
   });
 }
+
+test('native runner: the CLI bundle is uploaded and run on the host, and streams one sample per finished request', async () => {
+  const native = await openHostBackend({ hostName: 'sim', cwd: home, speedup: 5, runner: 'native' }, new AbortController().signal);
+  try {
+    await native.facts(new AbortController().signal);
+    const variant = EngineVariant.parse({ engine: 'vllm', model: 'zai-org/GLM-4.5-Air', parallel: { tp: 4 } });
+    const signal = new AbortController().signal;
+    const launched = await native.launch(variant, { signal, onLog: () => {} });
+    assert.ok(launched.ok);
+    const requests: RequestSample[] = [];
+    try {
+      const outcome = await native.benchmark({
+        session: launched.session,
+        workload: resolveWorkload({ preset: 'short-prompt', numPrompts: 40 }),
+        position: { experimentId: 'x-native', stage: 'Native', stageIndex: 0, stageCount: 1, option: 'vllm', command: launched.session.command, workload: 'Short Prompt', repeat: 1, repeats: 1 },
+        signal,
+        onSample: () => {},
+        onRequest: (r) => requests.push(r),
+        onLog: () => {},
+      });
+      assert.equal(outcome.sourceKind, 'native');
+      assert.match(outcome.benchCommand, /^node \S+\/serving-lab-cli\.js bench .*--events -$/);
+      assert.equal(outcome.metrics.completed, 40);
+      assert.equal(requests.length, 40);
+      assert.ok(requests.every((r) => r.success && r.ttftMs > 0 && r.e2elMs >= r.ttftMs && r.outputTokens === 4));
+    } finally {
+      await native.stop(launched.session);
+    }
+  } finally {
+    await native.close();
+  }
+});

@@ -12,7 +12,13 @@ async function run(command: CliCommand, argv: string[], cwd: string) {
   const warnings: string[] = [];
   const log = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
   const args = parseArgs(argv, command.flags, command.positionals, command.path.join(' '));
-  const code = await command.run({ args, stdout: (t) => (out += t), log, signal: new AbortController().signal, interactive: false, cwd });
+  // Like process.stdout.write, the writer returns true: a command must not pass that on as its exit code.
+  const stdout = (t: string) => {
+    out += t;
+    return true;
+  };
+  const code = await command.run({ args, stdout, log, signal: new AbortController().signal, interactive: false, cwd });
+  assert.ok(code === undefined || typeof code === 'number', `exit code ${String(code)}`);
   return { code: code ?? 0, out, warnings };
 }
 
@@ -33,6 +39,10 @@ test('results import → list → show → export, with a corrupt file named and
 
   const show = await run(resultsShow, [ids[1]!, '--results', 'store'], cwd);
   assert.match(show.out, /Serving Benchmark Result/);
+  const listJson = await run(resultsList, ['--results', 'store', '--json'], cwd);
+  assert.equal(listJson.code, 0);
+  assert.equal((JSON.parse(listJson.out) as unknown[]).length, 2);
+  await assert.rejects(run(resultsShow, ['torn', '--results', 'store'], cwd), /torn\.json: not valid JSON/);
   await assert.rejects(run(resultsShow, ['nope', '--results', 'store'], cwd), /no result or experiment "nope"/);
 
   const csv = await run(resultsExport, ['--csv', '--results', 'store'], cwd);

@@ -150,6 +150,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     throw err;
   }
   const pid = child.pid!;
+  // If the test process ends without calling stop(), the server must not outlive it.
+  const killOnExit = () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
   return {
     host: '127.0.0.1',
     port,
@@ -190,6 +199,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
         if (child.exitCode === null) process.kill(-pid, 'SIGKILL');
       }
+      process.off('exit', killOnExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -223,15 +233,20 @@ export async function startAgent(keys: UserKey[]): Promise<SshAgent> {
     if (r.status !== 0) throw new Error(`ssh-add failed: ${r.stderr}`);
   }
   const pid = child.pid!;
+  const killOnExit = () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
   return {
     sock,
     pid,
     stop() {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killOnExit();
+      process.off('exit', killOnExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { openSshConnection, type SshConnectOptions, type SshConnection } from '../ssh/connection';
 import type { ResolvedSshHost } from '../ssh/config';
 import { SshSetupError } from '../ssh/types';
-import { remoteCommandLine, shellPath, type ExecOptions, type ExecResult, type Transport } from './transport';
+import { remoteCommandLine, type ExecOptions, type ExecResult, type Transport } from './transport';
 
 /** Waits between reconnect attempts, in seconds. */
 export const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
@@ -165,28 +165,27 @@ export class SshTransport implements Transport {
     return session;
   }
 
-  private async withParent<T>(remotePath: string, op: () => Promise<T>): Promise<T> {
+  private async withParent<T>(remotePath: string, what: string, op: () => Promise<T>): Promise<T> {
+    const fail = (err: Error): never => {
+      throw Object.assign(new Error(`${this.description}: cannot ${what} ${remotePath}: ${err.message}`), { code: (err as { code?: unknown }).code });
+    };
     try {
       return await op();
     } catch (err) {
-      if ((err as { code?: number }).code !== 2) throw err; // SFTP "no such file": create the directory once
-      const parent = posix.dirname(remotePath);
-      const r = await this.execLine(`mkdir -p ${shellPath(parent)}`);
-      if (r.exitCode !== 0) throw new Error(`${this.description}: cannot create ${parent}: ${r.stderr.trim()}`);
-      return op();
+      if ((err as { code?: number }).code !== 2) return fail(err as Error); // SFTP "no such file": create the directory once
+      // mkdir from the home directory, where SFTP resolves relative paths too.
+      const parent = sftpPath(posix.dirname(remotePath));
+      const r = await this.exec(['sh', '-c', 'cd && mkdir -p -- "$1"', 'sh', parent]);
+      if (r.exitCode !== 0) throw new Error(`${this.description}: cannot create ${posix.dirname(remotePath)}: ${r.stderr.trim()}`);
+      return op().catch(fail);
     }
-  }
-
-  /** Runs a fixed shell line built by this module (paths already quoted by shellPath). */
-  private async execLine(line: string): Promise<ExecResult> {
-    return this.exec(['sh', '-c', line]);
   }
 
   async upload(localPath: string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
     const path = sftpPath(remotePath);
     await this.retryOnDrop(async () => {
       const sftp = await this.sftp();
-      await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+      await this.withParent(remotePath, 'upload to', () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
     });
   }
 
@@ -219,7 +218,7 @@ export class SshTransport implements Transport {
     const path = sftpPath(remotePath);
     await this.retryOnDrop(async () => {
       const sftp = await this.sftp();
-      await this.withParent(remotePath, () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
+      await this.withParent(remotePath, 'write', () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
     });
   }
 

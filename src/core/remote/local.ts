@@ -1,6 +1,7 @@
 // The `local` transport: child processes on this machine, spawned from an argv with no shell in between. The
 // simulated host is this transport with the simulator's shims first on PATH (`baseEnv`).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
@@ -24,9 +25,13 @@ export class LocalTransport implements Transport {
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) return Promise.reject(new Error('no command given: argv is empty'));
+    const cwd = options.cwd === undefined ? undefined : expandHome(options.cwd);
+    // As the ssh transport's `cd DIR && …`: a missing directory fails the command (spawn would say ENOENT as for a
+    // missing program).
+    if (cwd !== undefined && !existsSync(cwd)) return Promise.resolve({ exitCode: 1, stdout: '', stderr: `cd: ${cwd}: No such file or directory\n` });
     return new Promise((resolve, reject) => {
       const env = { ...process.env, ...this.baseEnv, ...options.env };
-      const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd === undefined ? undefined : expandHome(options.cwd), env, stdio: 'pipe', detached: true });
+      const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: 'pipe', detached: true });
       let stdout = '';
       let stderr = '';
       const onAbort = () => {

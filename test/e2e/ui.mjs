@@ -129,6 +129,19 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     assert.deepEqual(engineProcesses(marker), [], 'no simulated engine process is left running');
   });
 
+  await step('the sample plan runs from the editor title, and its findings are inserted into a document from the palette', async () => {
+    await ui.openFile('smoke.plan.yaml');
+    await page.locator('.editor-actions [aria-label*="Run Tuning Plan"]').first().click();
+    await page.locator('.notifications-toasts', { hasText: 'GLM-4.5-Air engine and FP8 (e2e) completed' }).first().waitFor({ timeout: 300_000 });
+    await ui.treeRow('GLM-4.5-Air engine and FP8 (e2e)').first().waitFor({ timeout: 20_000 });
+    await ui.openFile('findings.md');
+    await page.keyboard.press('Control+End');
+    await ui.runCommand('Serving Lab: Insert Findings into Document');
+    await ui.pick('insert the findings of which experiment?', 'GLM-4.5-Air engine and FP8 (e2e)');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'serving-lab:begin' }).first().waitFor({ timeout: 20_000 });
+    await shot('findings-inserted');
+  });
+
   await context.close();
   rmSync(profile, { recursive: true, force: true });
   return { passed, failed };
@@ -179,6 +192,16 @@ class Workbench {
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(text);
     await input.press('Enter');
+  }
+
+  /** Opens a workspace file through Go to File. */
+  async openFile(name) {
+    await this.runCommand('Go to File');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.fill(name);
+    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
+    await input.press('Enter');
+    await this.page.locator('.tab', { hasText: name }).first().waitFor({ timeout: 10_000 });
   }
 
   treeRow(text) {

@@ -298,11 +298,11 @@ export class RunCommands {
   /** The backend with each launch recorded: the run's engine, its log channel, the Hosts view's entry. */
   private observedBackend(backend: TuneBackend, active: ActiveRun): TuneBackend {
     const lab = this.lab;
-    const record = (outcome: LaunchOutcome) => {
+    const record = (outcome: LaunchOutcome, engine: string) => {
       const runId = outcome.ok ? outcome.session.runId : outcome.runId;
       if (!runId) return;
       active.engineRunId = runId;
-      lab.trackEngineRun({ id: runId, host: active.host, engine: outcome.ok ? outcome.session.variant.engine : 'engine', state: outcome.ok ? 'ready' : 'crashed', command: outcome.ok ? outcome.session.command : outcome.command });
+      lab.trackEngineRun({ id: runId, host: active.host, engine, state: outcome.ok ? 'ready' : 'crashed', command: outcome.ok ? outcome.session.command : outcome.command });
       if (!outcome.ok) lab.engineLog(runId).error(`crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`);
     };
     // Everything else is the backend's own: the wrapper inherits it, so the TuneBackend interface can grow freely.
@@ -318,7 +318,7 @@ export class RunCommands {
           options.onLog(line);
         },
       });
-      record(outcome);
+      record(outcome, variant.engine);
       if (active.engineRunId) for (const line of pending) lab.engineLog(active.engineRunId).info(line);
       return outcome;
     };

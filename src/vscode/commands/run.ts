@@ -183,9 +183,14 @@ export class RunCommands {
     uri ??= vscode.window.activeTextEditor && /\.plan\.(ya?ml|json)$/.test(vscode.window.activeTextEditor.document.uri.path) ? vscode.window.activeTextEditor.document.uri : undefined;
     if (!uri) {
       const found = await vscode.workspace.findFiles('**/*.plan.{yaml,yml,json}', '**/node_modules/**', 50);
+      // The quick demo of the reference study ships with the extension, so a new user can run a plan at once.
+      const sample = vscode.Uri.joinPath(this.lab.context.extensionUri, 'examples', 'glm-4.5-air-a100.quick.plan.yaml');
       const picked = await vscode.window.showQuickPick(
-        found.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
-        { title: 'Serving Lab: pick a tuning plan', placeHolder: found.length ? undefined : 'No *.plan.yaml in this workspace: start from examples/glm-4.5-air-a100.plan.yaml' },
+        [
+          ...found.map((f) => ({ label: vscode.workspace.asRelativePath(f), description: '', uri: f })),
+          { label: 'Sample: GLM-4.5-Air on 4×A100 (quick demo)', description: 'the reference study on the simulated host, a few minutes', uri: sample },
+        ],
+        { title: 'Serving Lab: pick a tuning plan' },
       );
       uri = picked?.uri;
     }

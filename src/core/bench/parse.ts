@@ -132,6 +132,26 @@ function parseTextBlocks(text: string, fileName?: string): ParsedBenchmark[] {
   return results;
 }
 
+const FENCE_RE = /^(```|~~~)/;
+
+/**
+ * The nearest `# …` line before a block that labels it: a comment in the block's own code fence or text, or a
+ * heading outside fences. Walking back from a fenced block, an even number (> 0) of fence lines crossed means the
+ * line sits inside another fence, e.g. "# Crash. PP not supported" in the previous option's result, so it is skipped.
+ */
+function titleBefore(preamble: string[]): string | undefined {
+  let fencesCrossed = 0;
+  for (let i = preamble.length - 1; i >= 0; i--) {
+    const line = preamble[i]!.trim();
+    if (FENCE_RE.test(line)) fencesCrossed++;
+    else if (line.startsWith('#') && (fencesCrossed === 0 || fencesCrossed % 2 === 1)) {
+      const title = line.replace(/^#+\s*/, '');
+      if (title) return title;
+    }
+  }
+  return undefined;
+}
+
 function parseOneBlock(block: string[], preamble: string[], firstLine: number, fileName?: string): ParsedBenchmark {
   const where = `${fileName ?? 'line'}${fileName ? ':' : ' '}${firstLine}`;
   const metrics: Record<string, number | null> = {};
@@ -143,11 +163,10 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
   let sglang = false;
   let hasFailedLine = false;
   let capitalTotalToken = false;
-  let title: string | undefined;
+  const title = titleBefore(preamble);
 
   for (const raw of preamble) {
     const line = raw.trim();
-    if (line.startsWith('#')) title = line.replace(/^#+\s*/, '') || title;
     const m = LINE_RE.exec(line);
     if (!m) continue;
     const label = m[1]!.toLowerCase();

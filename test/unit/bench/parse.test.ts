@@ -115,6 +115,25 @@ test('a listing of several blocks keeps each block apart with its "# …" title'
   assert.equal(parsed[3]!.metrics['mean_tpot_ms'], 1246.57);
 });
 
+test('a "# …" comment in an earlier code fence does not label the next block; the heading before it does', () => {
+  const block = read(join(REFERENCE, '03-sglang-tp4-ep4-sharegpt.txt')).trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
+  const doc = [
+    '### 3. Parallelism in SGLang',
+    '',
+    '??? info "Benchmark result"',
+    '    ```',
+    '    # Crash. PP not supported for this setup.',
+    '    ```',
+    '',
+    'TP4+EP4',
+    '??? info "Benchmark result"',
+    '    ```',
+    block,
+    '    ```',
+  ].join('\n');
+  assert.deepEqual(parseBenchmarkOutput(doc).map((p) => p.title), ['3. Parallelism in SGLang']);
+});
+
 test('current vLLM text: Failed line, lowercase label, unpadded lines before the block, errors, e2el and P99.9', () => {
   const text = read(join(FIXTURES, 'vllm-current.txt'));
   const [p] = parseBenchmarkOutput(text, 'vllm-current.txt');

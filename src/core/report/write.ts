@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BenchmarkResult, Experiment } from '../plan/schema';
 import { writeFileAtomic, type ResultsStore } from '../results/store';
 import { insertRegionIntoFile } from './insert';
-import { renderReport } from './render';
+import { renderReport, ReportError } from './render';
 
 /** Every result id an experiment refers to, in the order the report shows them. */
 export function referencedResultIds(experiment: Experiment): string[] {
@@ -87,20 +87,37 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   const assetsDir = resolve(cwd, options.assetsDir ?? dirname(primaryDocument));
   const primary = await renderReportForDocument({ store, experiment, documentFile: primaryDocument, assetsDir, title });
 
-  await mkdir(dirname(primary.chartFile), { recursive: true });
-  await writeIfChanged(primary.chartFile, primary.chartSvg);
+  await explainWriteError(primary.chartFile, async () => {
+    await mkdir(dirname(primary.chartFile), { recursive: true });
+    await writeIfChanged(primary.chartFile, primary.chartSvg);
+  });
   if (outFile) {
-    await mkdir(dirname(outFile), { recursive: true });
-    await writeIfChanged(outFile, primary.markdown);
+    await explainWriteError(outFile, async () => {
+      await mkdir(dirname(outFile), { recursive: true });
+      await writeIfChanged(outFile, primary.markdown);
+    });
   }
   let inserted: WrittenReport['inserted'];
   if (insertFile && options.insertInto) {
+    const { regionId } = options.insertInto;
     const page = insertFile === primaryDocument ? primary : await renderReportForDocument({ store, experiment, documentFile: insertFile, assetsDir, title });
-    await mkdir(dirname(insertFile), { recursive: true });
-    const { changed } = await insertRegionIntoFile(insertFile, options.insertInto.regionId, page.markdown);
-    inserted = { file: insertFile, regionId: options.insertInto.regionId, changed };
+    const { changed } = await explainWriteError(insertFile, async () => {
+      await mkdir(dirname(insertFile), { recursive: true });
+      return insertRegionIntoFile(insertFile, regionId, page.markdown);
+    });
+    inserted = { file: insertFile, regionId, changed };
   }
   return { markdown: primary.markdown, chartFile: primary.chartFile, outFile, inserted };
+}
+
+/** A file system error (ENOENT on the temp file, EACCES, EEXIST from mkdir) becomes a ReportError naming the file. */
+async function explainWriteError<T>(file: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new ReportError(`cannot write ${file} (${(err as Error).message}); choose a writable place with --out, --insert-into or --assets`);
+  }
 }
 
 /** Regenerating an unchanged report leaves the files (and their timestamps) alone. */

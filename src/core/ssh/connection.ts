@@ -139,6 +139,13 @@ function connectOne(host: ResolvedSshHost, options: SshConnectOptions, sock?: Cl
       if (/Timed out while waiting for handshake/.test(err.message)) {
         return reject(new Error(`no SSH answer from ${host.hostName}:${host.port} within ${(host.connectTimeout ?? 20)} s: check the address, the port and that the host is up`));
       }
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        return reject(new Error(`the name ${host.hostName} does not resolve: check its spelling; \`serving-lab hosts list\` shows the hosts file and ssh config aliases`));
+      }
+      if (code === 'ECONNREFUSED') {
+        return reject(new Error(`${host.hostName}:${host.port} refused the connection: check the port and that sshd runs on the host`));
+      }
       reject(new Error(`cannot connect to ${where}: ${err.message}`));
     });
     client.connect(config);

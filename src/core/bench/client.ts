@@ -160,6 +160,9 @@ async function resolveModel(options: BenchmarkOptions, agent: AnyAgent, headers:
     if (res.status === 200 && typeof id === 'string') return id;
     throw new Error(`HTTP ${res.status}`);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== undefined) {
+      throw new BenchmarkError(`cannot reach ${url.href} (${(err as Error).message}): check --base-url (or --host/--port) and that the server is running`);
+    }
     throw new BenchmarkError(`no --model given and ${url.href} did not name one (${(err as Error).message}); pass --model`);
   }
 }

@@ -200,6 +200,13 @@ export const bench: CliCommand = {
     };
     // In a terminal, a progress line every 5 s stands in for vLLM's tqdm bar.
     const progress = interactive ? setInterval(() => log.info(`progress: ${finished}/${options.numPrompts} requests finished, ${failed} failed`), 5000) : undefined;
+    // A result directory that cannot be made fails now, not after a benchmark of many minutes.
+    const resultDir = resolve(cwd, (f['resultDir'] as string | undefined) ?? '.');
+    if (f['saveResult']) {
+      await mkdir(resultDir, { recursive: true }).catch((err: Error) => {
+        throw new CliError(`cannot create --result-dir ${resultDir}: ${err.message}`);
+      });
+    }
     const started = new Date();
     let run;
     try {
@@ -241,11 +248,9 @@ export const bench: CliCommand = {
 
     if (f['saveResult']) {
       const label = f['label'] as string | undefined;
-      const dir = resolve(cwd, (f['resultDir'] as string | undefined) ?? '.');
-      const file = resolve(dir, (f['resultFilename'] as string | undefined) ?? defaultResultFileName(options, run.model, started, label));
+      const file = resolve(resultDir, (f['resultFilename'] as string | undefined) ?? defaultResultFileName(options, run.model, started, label));
       const json = JSON.stringify(buildSaveResult(run, options, { date: started, ...(label ? { label } : {}), metadata, detailed: Boolean(f['saveDetailed']) }));
       try {
-        await mkdir(dir, { recursive: true });
         if (f['appendResult']) await appendFile(file, `\n${json}`);
         else await writeFile(file, json);
       } catch (err) {

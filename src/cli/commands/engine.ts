@@ -30,7 +30,7 @@ function runDetails(r: EngineRun): string {
 function hostFor(ctx: CommandContext, runId: string): string {
   const named = ctx.args.flags['host'] as string | undefined;
   const host = named ?? hostOfRun(runId);
-  if (!host) throw new CliError(`run ${runId} was not started from this machine: name its host with --host NAME`);
+  if (!host) throw new CliError(`this machine started no run ${runId} (\`serving-lab engine list\` shows the runs it did); for a run started elsewhere, name its host with --host NAME`);
   return host;
 }
 

@@ -2,6 +2,7 @@
 // the synthetic ShareGPT-like dataset.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { classifyCrash } from '../../core/engines/crash';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/frontends';
@@ -156,7 +157,11 @@ export const simPredict: CliCommand = {
     }
     if (prediction.crash) {
       for (const line of prediction.crash.log.slice(-12)) log.info(line);
-      throw new CliError(`the engine would crash on this host (exit ${prediction.crash.exitCode}): ${prediction.crash.rootCause}`);
+      const { reason } = classifyCrash(prediction.crash.log);
+      throw new CliError(
+        `the engine would crash on ${args.flags['count']}x ${args.flags['gpu']} (${reason === 'unknown' ? `exit ${prediction.crash.exitCode}` : reason}): ${prediction.crash.rootCause}; ` +
+          'change the serve command or pick another --gpu',
+      );
     }
     log.info(`simulated prediction for ${args.flags['count']}x ${args.flags['gpu']} (virtual time; ${args.flags['workload']}${String(args.flags['workload']).startsWith('sharegpt') ? ', synthetic ShareGPT-like lengths' : ''})`);
     stdout(prediction.block!);

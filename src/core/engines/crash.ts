@@ -20,6 +20,8 @@ const SIGNATURES: readonly Signature[] = [
   { reason: 'fp8-unsupported', pattern: /is not divisible by weight quantization block_n/ },
   { reason: 'fp8-unsupported', pattern: /FP8 .*(is )?not supported on (this|CUDA|the current)/i },
   { reason: 'pp-unsupported', pattern: /Pipeline parallelism is not supported for this model/ },
+  // SGLang's model runner; anchored on the exception so the quoted `assert` source line above it is not the cause.
+  { reason: 'pp-unsupported', pattern: /AssertionError: Pipeline Parallel is not compatible with this model/ },
   { reason: 'backend-unsupported', pattern: /FlashAttention v3 Backend requires SM/ },
   { reason: 'backend-unsupported', pattern: /FA4 backend is only supported for prefill/ },
   { reason: 'backend-unsupported', pattern: /argument --attention-backend: invalid choice/ },

@@ -25,6 +25,7 @@ test('each signature family is classified from a realistic log', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['vllm-oom.log', 'oom', /CUDA out of memory/],
     ['vllm-pp.log', 'pp-unsupported', /Pipeline parallelism is not supported/],
+    ['sglang-pp.log', 'pp-unsupported', /^AssertionError: Pipeline Parallel is not compatible/],
     ['vllm-kv.log', 'kv-cache-too-small', /max seq len \(131072\)/],
     ['sglang-port.log', 'port-in-use', /address already in use/],
     ['sglang-backend.log', 'backend-unsupported', /FlashAttention v3/],

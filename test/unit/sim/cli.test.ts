@@ -25,7 +25,7 @@ test('sim predict prints vLLM’s block on stdout; --json gives the metrics', ()
 test('sim predict: a crashing configuration exits 1 naming the root cause; bad input exits 2', () => {
   const crash = cli('sim', 'predict', '--', 'python3', '-m', 'sglang.launch_server', '--model-path', 'zai-org/GLM-4.5-Air', '--pp-size', '4');
   assert.equal(crash.status, 1);
-  assert.match(crash.stderr, /the engine would crash on this host \(exit 1\): AssertionError: Pipeline Parallel is not compatible with this model\./);
+  assert.match(crash.stderr, /the engine would crash on 4x A100-SXM4-80GB \(pp-unsupported\): AssertionError: Pipeline Parallel is not compatible with this model\.; change the serve command/);
   assert.equal(cli('sim', 'predict', '--workload', 'sharegpt', '--', 'vllm', 'serve', 'm').status, 2);
   assert.match(cli('sim', 'predict', '--', 'python3', 'app.py').stderr, /not an engine serve command/);
   assert.equal(cli('sim', 'predict', '--gpu', 'V100').status, 2);

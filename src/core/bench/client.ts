@@ -4,6 +4,7 @@
 // in-flight requests finish for a grace period, and still returns the partial result marked interrupted.
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { SERVING_LAB_VERSION } from '../version';
 import type { BenchmarkMetrics, Workload } from '../plan/schema';
 import { silentLogger, type Logger } from '../logger';
@@ -126,17 +127,8 @@ class Gate {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, or less when `signal` aborts: the caller checks the signal itself. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
 
 function buildPayload(options: BenchmarkOptions, modelName: string, request: SampleRequest, ignoreEos: boolean): string {
   const common = { stream: true, stream_options: { include_usage: true }, ...(ignoreEos ? { ignore_eos: true } : {}), ...options.samplingParams };

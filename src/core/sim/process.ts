@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LaunchPlan } from './frontends';
 import { RealtimeEngine } from './realtime';
 import { createSimServer, type ServerState } from './server';
@@ -31,17 +32,8 @@ export interface GpuClaim {
 
 export const claimsDir = (stateDir: string) => join(stateDir, 'engines');
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, or less when `signal` aborts: the caller checks the signal itself. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
 
 export async function runSimEngine(plan: LaunchPlan, io: EngineIo): Promise<number> {
   const config = plan.config;

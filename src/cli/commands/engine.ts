@@ -1,7 +1,7 @@
 // `serving-lab engine start|list|status|logs|stop`: detached engine runs on a host, re-attached by run id.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { VariantError } from '../../core/engines/index';
+import { commandLineOf, VariantError } from '../../core/engines/index';
 import { EngineRunError, engineStatus, followLogs, hostOfRun, listEngineRuns, readRunIndex, startEngine, stopEngine } from '../../core/remote/runs';
 import { EngineVariant, type EngineRun } from '../../core/plan/schema';
 import { CliError, UsageError } from '../args';
@@ -16,7 +16,7 @@ function describeRun(r: EngineRun): string {
 }
 
 function runDetails(r: EngineRun): string {
-  const lines = [describeRun(r), `  command: ${[...Object.entries(r.env).map(([k, v]) => `${k}=${v}`), ...r.argv].join(' ')}`, `  log: ${r.logPath}`];
+  const lines = [describeRun(r), `  command: ${commandLineOf(r.argv, r.env)}`, `  log: ${r.logPath}`];
   if (r.pgid) lines.push(`  process group: ${r.pgid}`);
   if (r.docker) lines.push(`  container: ${r.docker.container} (${r.docker.image})`);
   if (r.status.state === 'crashed') {

@@ -90,16 +90,41 @@ test('killed mid-experiment, then resumed: the leftover engine is stopped, nothi
   assert.deepEqual(liveEngineGroups(simWorkDir), [], 'no engine left running');
 });
 
-test('Ctrl-C stops the benchmark and the engine, saves the experiment as interrupted, and says how to resume', async () => {
+test('Ctrl-C stops the benchmark and the engine, keeps the partial result, and the resume re-runs that point', async () => {
+  const ctrlcPlan = join(home, 'ctrlc.plan.yaml');
+  writeFileSync(
+    ctrlcPlan,
+    `name: ctrl-c test
+model: zai-org/GLM-4.5-Air
+baseline: { engine: vllm, parallel: { tp: 4 } }
+workloads:
+  primary: { preset: long-prompt, numPrompts: 200 }
+simulator: { speedup: 25 }
+`,
+  );
   const results = join(home, 'store-int');
-  const cli = startCli(results);
-  await waitFor('the first benchmark to start', async () => cli.stderr().includes('bench   Baseline'));
-  await new Promise((r) => setTimeout(r, 500));
-  killGroup(cli.child.pid!, 'SIGINT');
-  const code = await cli.exited;
-  assert.equal(code, 1, cli.stderr().slice(-2000));
-  assert.match(cli.stderr(), /interrupted; what was measured is saved\. Continue with: serving-lab tune .* --resume x-/);
-  const { experiments } = await storeContents(results);
-  assert.equal(experiments[0]!.status, 'interrupted');
+  const child = spawn(process.execPath, [CLI, 'tune', ctrlcPlan, '--host', 'sim', '--results', results], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await waitFor('the benchmark to start', async () => stderr.includes('bench   Baseline'));
+  await new Promise((r) => setTimeout(r, 2500));
+  killGroup(child.pid!, 'SIGINT');
+  const code = await exited;
+  assert.equal(code, 1, stderr.slice(-2000));
+  assert.match(stderr, /interrupted; what was measured is saved\. Continue with: serving-lab tune .* --resume x-/);
+  const first = await storeContents(results);
+  assert.equal(first.experiments[0]!.status, 'interrupted');
+  const partial = first.results.filter((r) => r.status === 'interrupted');
+  assert.equal(partial.length, 1, 'the cut-short benchmark is saved, marked interrupted');
+  // (The client lets in-flight requests finish for a grace period, so the partial result may hold all of them.)
+  assert.ok(partial[0]!.metrics.completed > 0);
   assert.deepEqual(liveEngineGroups(simWorkDir), [], 'the engine was stopped');
+
+  const resumed = await runCli(['tune', ctrlcPlan, '--host', 'sim', '--results', results, '--resume', first.experiments[0]!.id, '--json'], env, 120_000);
+  assert.equal(resumed.status, 0, resumed.stderr.slice(-2000));
+  const after = (await storeContents(results)).results;
+  assert.equal(after.filter((r) => r.status === 'complete').length, 1, 'the interrupted point ran again, once');
+  assert.ok(after.some((r) => r.id === partial[0]!.id), 'the partial result is kept');
+  assert.deepEqual(liveEngineGroups(simWorkDir), []);
 });

@@ -40,6 +40,12 @@ test('the quick plan over SSH: same decisions, crashes with root causes, general
       .replace('{ preset: short-prompt, numPrompts: 200 }', '{ preset: short-prompt, numPrompts: 100 }'),
   );
   const results = join(home, 'store');
+  // The dry run reads the host's GPUs over SSH, then predicts: every command in order, with the host's engine paths.
+  const dry = await runCli(['tune', plan, '--host', sim.name, '--hosts-file', sim.hostsFile, '--ssh-config', sim.sshConfig, '--dry-run'], { SERVING_LAB_HOME: home }, 120_000);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.ok(dry.stdout.split('\n').includes(`${join(sim.shimDir, 'vllm')} serve zai-org/GLM-4.5-Air -tp 4`), dry.stdout.slice(0, 500));
+  assert.match(dry.stdout, /predicted crash: .*fp8/i);
+  assert.match(dry.stdout, /# 10 launches, 14 benchmark runs; estimated \d+m\d+s on gpubox/);
   const run = await runCli(['tune', plan, '--host', sim.name, '--hosts-file', sim.hostsFile, '--ssh-config', sim.sshConfig, '--results', results, '--json'], { SERVING_LAB_HOME: home });
   assert.equal(run.status, 0, run.stderr.slice(-3000));
   process.stderr.write(`quick plan over ssh: ${run.seconds.toFixed(0)} s wall\n`);

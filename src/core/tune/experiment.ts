@@ -200,6 +200,10 @@ class ExperimentRunner {
         throw new ExperimentError(`the plan differs from the one experiment ${resumeId} started with; resume with the same plan file, or start a new experiment without --resume`);
       }
       if (stored.status === 'completed') throw new ExperimentError(`experiment ${resumeId} already completed; nothing to resume (\`serving-lab results show ${resumeId}\` shows it)`);
+      const facts = await this.backend.facts(this.signal);
+      if (facts.name !== stored.host.name) {
+        throw new ExperimentError(`experiment ${resumeId} ran on host "${stored.host.name}", not "${facts.name}": resume it with --host ${stored.host.name} so all its results come from one host`);
+      }
       this.experiment = stored;
       // An interrupted run may have left an engine running (killed before it could stop it): stop it first.
       const variants = [stored.baseline, ...stored.stages.flatMap((s) => s.options)].map((o) => o.variant);

@@ -118,6 +118,10 @@ test('Ctrl-C saves what was measured and stops the engine; resume runs only what
   assert.equal(partial.length, 8);
   assert.equal(partial.filter((r) => r.status === 'interrupted').length, 1, 'the cut-short run is kept, marked interrupted');
 
+  await assert.rejects(
+    runExperiment({ plan, backend: new FakeBackend({ hostName: 'other' }), store, signal: new AbortController().signal, parseCommand: parseServeCommand, resumeId: interrupted.id }),
+    /ran on host "fake", not "other": resume it with --host fake/,
+  );
   const second = new FakeBackend({ leftovers: interrupted.engineRunIds.slice(-1) });
   const resumed = await runExperiment({ plan, backend: second, store, signal: new AbortController().signal, parseCommand: parseServeCommand, resumeId: interrupted.id });
   assert.equal(resumed.status, 'completed');

@@ -33,6 +33,7 @@ export interface FakeOptions {
   /** Launches that fail with port-in-use before the launch succeeds. */
   portBusy?: number;
   leftovers?: string[];
+  hostName?: string;
 }
 
 export class FakeBackend implements TuneBackend {
@@ -48,7 +49,7 @@ export class FakeBackend implements TuneBackend {
   constructor(private readonly options: FakeOptions = {}) {}
 
   async facts(): Promise<HostFacts> {
-    return { name: 'fake', gpus: [0, 1, 2, 3].map((index) => ({ index, name: 'NVIDIA A100-SXM4-80GB', memoryTotalMiB: 81920 })), engineVersions: { vllm: '0.11.0', sglang: '0.5.4.post2' }, simulated: true };
+    return { name: this.options.hostName ?? 'fake', gpus: [0, 1, 2, 3].map((index) => ({ index, name: 'NVIDIA A100-SXM4-80GB', memoryTotalMiB: 81920 })), engineVersions: { vllm: '0.11.0', sglang: '0.5.4.post2' }, simulated: true };
   }
 
   launchCommand(v: EngineVariant): string {

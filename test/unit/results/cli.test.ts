@@ -1,11 +1,20 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
 import type { CliCommand } from '../../../src/cli/command';
 import { resultsExport, resultsImport, resultsList, resultsShow } from '../../../src/cli/commands/results';
+
+/** Temp dirs of this file, removed when its tests end. */
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function run(command: CliCommand, argv: string[], cwd: string) {
   let out = '';
@@ -23,7 +32,7 @@ async function run(command: CliCommand, argv: string[], cwd: string) {
 }
 
 test('results import → list → show → export, with a corrupt file named and skipped', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'sl-results-cli-'));
+  const cwd = tempDir('sl-results-cli-');
   const imported = await run(resultsImport, ['test/fixtures/bench/vllm-save-result.json', 'test/fixtures/bench/sglang.txt', '--results', join(cwd, 'store'), '--json'], process.cwd());
   assert.equal(imported.code, 0);
   const ids = (JSON.parse(imported.out) as Array<{ id: string }>).map((r) => r.id);

@@ -1,10 +1,19 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newStoreId, openResultsStore, StoreError } from '../../../src/core/results/store';
 import { BenchmarkResult, type BenchmarkResultInput } from '../../../src/core/plan/schema';
+
+/** Temp dirs of this file, removed when its tests end. */
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 export function sampleResult(id: string, overrides: Partial<BenchmarkResultInput> = {}): BenchmarkResult {
   return BenchmarkResult.parse({
@@ -28,7 +37,7 @@ export function sampleResult(id: string, overrides: Partial<BenchmarkResultInput
   });
 }
 
-const tempStore = () => openResultsStore(mkdtempSync(join(tmpdir(), 'sl-store-')));
+const tempStore = () => openResultsStore(tempDir('sl-store-'));
 
 test('a saved result loads back equal and is listed', async () => {
   const store = tempStore();

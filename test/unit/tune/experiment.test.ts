@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlanFile } from '../../../src/core/plan/load';
@@ -11,13 +11,22 @@ import { runExperiment } from '../../../src/core/tune/experiment';
 import type { LiveSample } from '../../../src/core/tune/observer';
 import { FakeBackend, referenceThroughput } from './fakeBackend';
 
+/** Temp dirs of this file, removed when its tests end. */
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 async function referencePlan(): Promise<TuningPlan> {
   const r = await loadPlanFile('examples/glm-4.5-air-a100.plan.yaml');
   assert.ok(r.ok);
   return r.plan;
 }
 
-const tempStore = () => openResultsStore(mkdtempSync(join(tmpdir(), 'sl-tune-')));
+const tempStore = () => openResultsStore(tempDir('sl-tune-'));
 
 test('the reference study reaches the reference decisions, with one launch per variant and no engine left', async () => {
   const plan = await referencePlan();

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeCommand, renderVariant } from '../../../src/core/engines/index';
@@ -9,6 +9,15 @@ import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { PredictingBackend } from '../../../src/core/tune/predict';
 
+/** Temp dirs of this file, removed when its tests end. */
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 test('a dry run of the quick plan follows the simulator to the reference decisions and sums a time estimate', async () => {
   const loaded = await loadPlanFile('examples/glm-4.5-air-a100.quick.plan.yaml');
   assert.ok(loaded.ok);
@@ -16,7 +25,7 @@ test('a dry run of the quick plan follows the simulator to the reference decisio
     { runner: 'vllm-bench', launchCommand: (v) => renderVariant(v, { port: 8000 }).commandLine, benchCommand: (_v, w) => `bench ${w.name}` },
     { facts: { name: 'sim', gpus: [], engineVersions: {}, simulated: true }, gpu: 'A100-SXM4-80GB', count: 4, speedup: 20 },
   );
-  const x = await runExperiment({ plan: loaded.plan, backend, store: openResultsStore(mkdtempSync(join(tmpdir(), 'sl-dry-'))), signal: new AbortController().signal, parseCommand: parseServeCommand });
+  const x = await runExperiment({ plan: loaded.plan, backend, store: openResultsStore(tempDir('sl-dry-')), signal: new AbortController().signal, parseCommand: parseServeCommand });
   assert.deepEqual(x.stages.map((s) => s.decision!.winner), ['SGLang', 'SGLang', 'TP4+EP4', 'TP4+EP4', 'TP4+EP4']);
   const crashes = backend.steps.filter((s) => s.kind === 'crash').map((s) => s.command);
   assert.equal(crashes.length, 3, crashes.join('\n'));

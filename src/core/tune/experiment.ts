@@ -87,6 +87,13 @@ export interface TuneBackend {
 
 export class ExperimentError extends Error {}
 
+/** The engine died while a benchmark ran (e.g. out of memory under load): the option's result is this crash. */
+export class EngineCrashedError extends Error {
+  constructor(readonly crash: Crash) {
+    super(`the engine crashed during the benchmark (${crash.reason}): ${crash.rootCause}`);
+  }
+}
+
 export interface RunExperimentOptions {
   plan: TuningPlan;
   planPath?: string;
@@ -430,7 +437,7 @@ class ExperimentRunner {
       } catch (err) {
         if (this.signal.aborted || err instanceof Interrupted) throw err;
         // The engine died or the client failed mid-run: a result of this option, not the end of the experiment.
-        const crash: Crash = { reason: 'unknown', rootCause: `benchmark failed: ${(err as Error).message}`, logExcerpt: [] };
+        const crash: Crash = err instanceof EngineCrashedError ? err.crash : { reason: 'unknown', rootCause: `benchmark failed: ${(err as Error).message}`, logExcerpt: [] };
         this.observer.engine?.({ state: 'crashed', option, crash });
         this.log(`${option}: ${crash.rootCause}`);
         return { primary: { kind: 'crashed', crash }, byWorkload: new Map() };

@@ -16,13 +16,13 @@ import { checkHost } from '../remote/check';
 import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
-import { listEngineRuns, startEngine, stopEngine, workDirOf } from '../remote/runs';
+import { engineStatus, listEngineRuns, startEngine, stopEngine, workDirOf } from '../remote/runs';
 import { shellJoin, type Transport } from '../remote/transport';
 import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from '../sim/sharegpt';
 import { defaultCliPath } from '../sim/shims';
 import { requestSample, startTelemetry } from '../telemetry/live';
 import { METRICS_PATH } from '../telemetry/prometheus';
-import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './experiment';
+import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome, type TuneBackend } from './experiment';
 import type { CommandRenderer } from './predict';
 import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
 import { variantKey } from './search';
@@ -251,7 +251,16 @@ class HostBackend implements ConnectedHostBackend {
       onSample: (s) => original.onSample(sampleToSimulatedClock(s, speedup)),
       onRequest: (r) => original.onRequest(requestToSimulatedClock(r, speedup)),
     };
-    const outcome = await this.measure(request);
+    let outcome: BenchmarkOutcome;
+    try {
+      outcome = await this.measure(request);
+    } catch (err) {
+      if (original.signal.aborted) throw err;
+      // A client that failed because the engine died reports the engine's crash, with its root cause.
+      const run = await engineStatus(this.transport, this.host, original.session.runId).catch(() => undefined);
+      if (run?.status.state === 'crashed') throw new EngineCrashedError(run.status.crash);
+      throw err;
+    }
     if (speedup === 1) return outcome;
     return { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
   }

@@ -202,3 +202,16 @@ test('a port taken between pick and bind is retried, not recorded as the variant
   assert.equal(x.baseline.outcome!.kind, 'measured');
   assert.equal(backend.launches.length, 3);
 });
+
+test('an engine that dies during its benchmark is that option\'s crash (with the root cause); the stage goes on', async () => {
+  const base = await referencePlan();
+  const plan = TuningPlan.parse({ ...base, stages: base.stages.slice(0, 1), workloads: { primary: 'sharegpt' } });
+  const backend = new FakeBackend({ diesDuringBenchmark: (v) => v.engine === 'sglang' });
+  const x = await runExperiment({ plan, backend, store: tempStore(), signal: new AbortController().signal, parseCommand: parseServeCommand });
+  const sglang = x.stages[0]!.options.find((o) => o.name === 'SGLang')!.outcome!;
+  assert.equal(sglang.kind, 'crashed');
+  assert.equal(sglang.kind === 'crashed' && sglang.crash.reason, 'oom');
+  assert.equal(x.status, 'completed');
+  assert.equal(x.recommendation!.variant.engine, 'vllm');
+  assert.equal(backend.running.size, 0);
+});

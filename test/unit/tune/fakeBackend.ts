@@ -2,7 +2,7 @@
 // experiment logic without a host. It records every launch, benchmark and stop, so tests can prove what ran.
 import { renderVariant } from '../../../src/core/engines/index';
 import type { BenchmarkMetrics, Crash, EngineVariant, HostFacts, Workload } from '../../../src/core/plan/schema';
-import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from '../../../src/core/tune/experiment';
+import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome, type TuneBackend } from '../../../src/core/tune/experiment';
 
 /** Total token throughput on ShareGPT as the reference measured it. */
 export function referenceThroughput(v: EngineVariant): number {
@@ -34,6 +34,8 @@ export interface FakeOptions {
   portBusy?: number;
   leftovers?: string[];
   hostName?: string;
+  /** Variants whose engine dies during the benchmark. */
+  diesDuringBenchmark?: (v: EngineVariant) => boolean;
 }
 
 export class FakeBackend implements TuneBackend {
@@ -87,6 +89,9 @@ export class FakeBackend implements TuneBackend {
     const index = this.benchmarks.length;
     this.benchmarks.push({ command: request.session.command, workload: request.workload.name, seed: request.workload.seed });
     this.options.beforeBenchmark?.(index, request);
+    if (this.options.diesDuringBenchmark?.(request.session.variant)) {
+      throw new EngineCrashedError({ reason: 'oom', rootCause: 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB', logExcerpt: [] });
+    }
     const tps = (this.options.throughput ?? ((v) => referenceThroughput(v)))(request.session.variant, request.workload, request.position.repeat);
     request.onSample({ t: Date.now(), totalTokS: tps, running: 10, waiting: 2, kvUsage: 0.5 });
     const metrics: BenchmarkMetrics = {

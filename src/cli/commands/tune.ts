@@ -13,6 +13,7 @@ import type { LiveSample, RunObserver, RunPosition } from '../../core/tune/obser
 import { PredictingBackend } from '../../core/tune/predict';
 import { CliError } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
+import { HOST_FLAGS, ttyCredentials, ttyHostKeys } from './hosts';
 import { describeExperiment, resultsDirFlag } from './results';
 
 function duration(seconds: number): string {
@@ -122,8 +123,7 @@ export const tune: CliCommand = {
     { name: 'resume', type: 'string', metavar: 'ID', description: 'continue an interrupted experiment without re-running finished points' },
     resultsDirFlag,
     { name: 'speedup', type: 'number', metavar: 'K', description: "simulated hosts: run engines K× faster than real time (default: the plan's simulator.speedup, else 1)" },
-    { name: 'hosts-file', type: 'string', metavar: 'FILE', description: 'hosts file (default: ./serving-lab.hosts.yaml)' },
-    { name: 'ssh-config', type: 'string', metavar: 'FILE', description: 'ssh config instead of ~/.ssh/config (ssh -F)' },
+    ...HOST_FLAGS,
     jsonFlag,
   ],
   positionals: [{ name: 'plan', description: 'a *.plan.yaml or *.plan.json file' }],
@@ -143,6 +143,8 @@ export const tune: CliCommand = {
       goodput: typeof plan.objective === 'object' ? plan.objective.slo : undefined,
       runner: plan.runner,
       log: ctx.log,
+      credentials: ttyCredentials(ctx.interactive),
+      hostKeys: ttyHostKeys(ctx.interactive, Boolean(flags['acceptNewHostKey'])),
     };
     const json = Boolean(flags['json']);
 

@@ -18,6 +18,7 @@ import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
 import { engineStatus, listEngineRuns, startEngine, stopEngine, workDirOf } from '../remote/runs';
 import { shellJoin, type Transport } from '../remote/transport';
+import type { CredentialProvider, HostKeyPrompter } from '../ssh/types';
 import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from '../sim/sharegpt';
 import { defaultCliPath } from '../sim/shims';
 import { requestSample, startTelemetry } from '../telemetry/live';
@@ -42,6 +43,10 @@ export interface HostBackendOptions {
   /** This CLI's own bundle, uploaded for the native runner (and run by the simulator's shims). */
   cliPath?: string;
   log?: Logger;
+  /** Passphrases and passwords for SSH hosts (TTY prompts in the CLI, SecretStorage in the extension). */
+  credentials?: CredentialProvider;
+  /** Asked about host keys seen for the first time; without it an unknown key is refused. */
+  hostKeys?: HostKeyPrompter;
 }
 
 /** Seconds the engine gets to exit on SIGTERM before SIGKILL. */
@@ -108,7 +113,14 @@ export interface ConnectedHostBackend extends TuneBackend {
 export async function openHostBackend(options: HostBackendOptions, signal: AbortSignal): Promise<ConnectedHostBackend> {
   const host = hostSpecFor(options);
   const log = options.log ?? silentLogger;
-  const transport = await connect(host, { log, signal, ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}), ...(options.cliPath ? { simCliPath: options.cliPath } : {}) });
+  const transport = await connect(host, {
+    log,
+    signal,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.hostKeys ? { hostKeys: options.hostKeys } : {}),
+    ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}),
+    ...(options.cliPath ? { simCliPath: options.cliPath } : {}),
+  });
   return new HostBackend(transport, host, options);
 }
 

@@ -123,7 +123,10 @@ async function python(args: readonly string[], ctx: SimExecContext): Promise<num
 /** SGLang bench_serving flags → `serving-lab bench` flags; flags without a counterpart are dropped with a note. */
 export function translateSglangBench(args: readonly string[], ctx: Pick<SimExecContext, 'stderr'>): string[] | number {
   const out: string[] = [];
-  const passValue = new Set(['--host', '--port', '--base-url', '--dataset-path', '--model', '--tokenizer', '--num-prompts', '--sharegpt-output-len', '--random-input-len', '--random-output-len', '--random-range-ratio', '--request-rate', '--max-concurrency', '--seed']);
+  const passValue = new Set(['--host', '--port', '--base-url', '--dataset-path', '--model', '--tokenizer', '--num-prompts', '--sharegpt-output-len', '--request-rate', '--max-concurrency', '--seed']);
+  // SGLang's random lengths have their own defaults and range semantics; collected here, translated after the loop.
+  const random = { inputLen: 1024, outputLen: 1024, rangeRatio: 0 };
+  const randomFlags: Record<string, keyof typeof random> = { '--random-input-len': 'inputLen', '--random-output-len': 'outputLen', '--random-range-ratio': 'rangeRatio' };
   const passFlag = new Set(['--disable-tqdm']);
   const dropValue = new Set(['--extra-request-body', '--lora-name', '--prompt-suffix', '--profile-activities', '--gsp-num-groups', '--gsp-prompts-per-group', '--gsp-system-prompt-len', '--gsp-question-len', '--gsp-output-len', '--tokenize-prompt']);
   const dropFlag = new Set(['--disable-ignore-eos', '--disable-stream', '--return-logprob', '--apply-chat-template', '--profile', '--pd-separated', '--flush-cache', '--output-details']);
@@ -138,6 +141,14 @@ export function translateSglangBench(args: readonly string[], ctx: Pick<SimExecC
     if (name === '--backend') backend = value() ?? backend;
     else if (name === '--dataset-name') dataset = value() ?? dataset;
     else if (name === '--warmup-requests') out.push('--num-warmups', value() ?? '1');
+    else if (name in randomFlags) {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v < 0) {
+        ctx.stderr(`bench_serving.py: error: argument ${name}: invalid value: '${raw}'\n`);
+        return 2;
+      }
+      random[randomFlags[name]!] = v;
+    }
     else if (name === '--output-file') {
       const file = value();
       if (file) out.push('--save-result', '--append-result', '--result-filename', file);
@@ -157,8 +168,22 @@ export function translateSglangBench(args: readonly string[], ctx: Pick<SimExecC
   const chat = /chat/.test(backend);
   out.push('--backend', chat ? 'openai-chat' : 'openai');
   out.push('--dataset-name', dataset === 'random-ids' ? 'random' : dataset);
+  if (dataset === 'random' || dataset === 'random-ids') out.push(...randomLengthArgs(random, ctx));
   if (!hasPort) out.push('--port', backend.startsWith('vllm') ? '8000' : '30000');
   return out;
+}
+
+/**
+ * SGLang draws random lengths from U[L·r, L] (r = 1: exactly L), vLLM from U[c·(1−q), c·(1+q)]. The same window in
+ * vLLM's terms is centre c = L·(1+r)/2 with q = (1−r)/(1+r); vLLM needs q < 1, so r = 0 becomes U[~0, L].
+ */
+function randomLengthArgs(r: { inputLen: number; outputLen: number; rangeRatio: number }, ctx: Pick<SimExecContext, 'stderr'>): string[] {
+  const ratio = Math.min(1, r.rangeRatio);
+  if (ratio >= 1) return ['--random-input-len', String(r.inputLen), '--random-output-len', String(r.outputLen), '--random-range-ratio', '0'];
+  const centre = (len: number) => String(Math.max(1, Math.round((len * (1 + ratio)) / 2)));
+  const q = Math.min((1 - ratio) / (1 + ratio), 0.999);
+  ctx.stderr(`note: SGLang's --random-range-ratio ${r.rangeRatio} (lengths in [L·${r.rangeRatio}, L]) runs as vLLM's centred window (ratio ${q.toFixed(3)})\n`);
+  return ['--random-input-len', centre(r.inputLen), '--random-output-len', centre(r.outputLen), '--random-range-ratio', q.toFixed(6)];
 }
 
 /** `--dataset-name sharegpt` with no file, or a file this host does not have: use the synthetic ShareGPT-like file. */

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { classifyCrash } from '../../core/engines/crash';
+import { shellQuote } from '../../core/remote/transport';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/frontends';
@@ -92,10 +93,11 @@ export const simInstallShims: CliCommand = {
       });
     } catch (err) {
       if (err instanceof CliBundleNotFoundError || err instanceof UnknownGpuError) throw new CliError(err.message);
+      if ((err as NodeJS.ErrnoException).code) throw new CliError(`cannot write the shims into ${dir} (${(err as Error).message}); pick a writable DIR`);
       throw err;
     }
     log.info(`shims written to ${dir}: vllm, python3, trtllm-serve, nvidia-smi (${args.flags['count']}x ${args.flags['gpu']}, speedup ${args.flags['speedup']}x)`);
-    log.info(`use them with: export PATH=${dir}:$PATH`);
+    log.info(`use them with: export PATH=${shellQuote(dir)}:"$PATH"`);
   },
 };
 
@@ -114,7 +116,9 @@ export const simShareGpt: CliCommand = {
     const count = positiveInt(args.flags['count'], 'count');
     const seed = Number(args.flags['seed']);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer (got ${String(args.flags['seed'])})`);
-    await writeSyntheticShareGpt(resolve(out), { count, seed });
+    await writeSyntheticShareGpt(resolve(out), { count, seed }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code ? new CliError(`cannot write --out ${resolve(out)} (${err.message}); pick a writable path`) : err;
+    });
     log.info(`wrote ${count} synthetic ShareGPT-format conversations to ${resolve(out)} (synthetic data, not real conversations)`);
   },
 };

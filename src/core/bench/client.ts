@@ -217,6 +217,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     // Initial test run, as vLLM does: retry while the server is not up yet; any other failure stops here.
     log.info('Starting initial single prompt test run...');
     const readyDeadline = Date.now() + options.readyCheckTimeoutS * 1000;
+    let waitNoticed = false;
     for (;;) {
       const test = await send(bodies[0]!, wallClock, userSignal);
       if (test.success) break;
@@ -225,6 +226,9 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       if (!retryable || Date.now() >= readyDeadline) {
         throw new BenchmarkError(`Initial test run failed against ${apiUrl.href}: ${test.error}. Check --base-url/--host/--port, --endpoint, --backend and --model.`);
       }
+      // Said once, so a wrong port is not a silent wait of --ready-check-timeout-sec (600 s by default).
+      if (!waitNoticed) log.info(`${apiUrl.origin} is not ready (${test.error}); retrying for up to ${options.readyCheckTimeoutS} s (--ready-check-timeout-sec)`);
+      waitNoticed = true;
       await sleep(Math.min(1000, readyDeadline - Date.now()), userSignal);
     }
     log.info('Initial test run completed. Starting main benchmark run...');

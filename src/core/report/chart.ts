@@ -1,7 +1,8 @@
 // The report's chart: baseline vs optimized throughput per workload as a self-contained SVG (no fonts, scripts or
 // native renderers). It paints its own background and switches palette with prefers-color-scheme, so it reads on a
 // light page and on a dark one alike.
-import { fixed2, signedPercent, relativeChangePct } from './markdown';
+import { pyFixed2 } from '../bench/format';
+import { signedPercent, relativeChangePct } from './markdown';
 
 export interface ChartGroup {
   label: string;
@@ -97,8 +98,8 @@ export function renderThroughputChart(input: ThroughputChartInput): string {
     ];
     for (const [x, cls, value] of bars) {
       const top = round(y(value));
-      out.push(`<rect class="${cls}" x="${x}" y="${top}" width="${barWidth}" height="${round(PLOT.top + PLOT.height - top)}"><title>${escapeXml(`${group.label}, ${cls}: ${fixed2(value)} tok/s`)}</title></rect>`);
-      out.push(`<text class="muted" x="${x + barWidth / 2}" y="${round(top - 5)}" text-anchor="middle">${fixed2(value)}</text>`);
+      out.push(`<rect class="${cls}" x="${x}" y="${top}" width="${barWidth}" height="${round(PLOT.top + PLOT.height - top)}"><title>${escapeXml(`${group.label}, ${cls}: ${pyFixed2(value)} tok/s`)}</title></rect>`);
+      out.push(`<text class="muted" x="${x + barWidth / 2}" y="${round(top - 5)}" text-anchor="middle">${pyFixed2(value)}</text>`);
     }
     const change = relativeChangePct(group.baseline, group.optimized);
     const optimizedTop = y(group.optimized);

@@ -43,11 +43,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-/** Numbers as `vllm bench serve` prints them: two decimals. */
-export function fixed2(value: number): string {
-  return value.toFixed(2);
-}
-
 /** A relative change in percent with its sign and one decimal, e.g. `+60.0%`. */
 export function signedPercent(changePct: number): string {
   const text = changePct.toFixed(1);

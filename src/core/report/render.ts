@@ -1,6 +1,6 @@
 // The findings page (design doc §9): the reference's structure and admonitions, written from an Experiment and its
 // stored BenchmarkResults only, so the CLI and the extension write the same bytes and a page can be regenerated.
-import { formatResultBlock } from '../bench/format';
+import { formatResultBlock, pyFixed2 } from '../bench/format';
 import { PERCENTILE_METRICS } from '../bench/metrics';
 import { resolveWorkload } from '../plan/presets';
 import { DEFAULT_NOISE_PCT, objectiveMetric } from '../tune/search';
@@ -17,7 +17,7 @@ import {
   type Workload,
 } from '../plan/schema';
 import { renderThroughputChart } from './chart';
-import { admonition, codeFence, fixed2, highlight, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
+import { admonition, codeFence, highlight, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
 
 export interface ReportInput {
   experiment: Experiment;
@@ -169,8 +169,8 @@ class ReportWriter {
   }
 
   private objectiveValue(summary: ObjectiveSummary): string {
-    if (summary.n > 1 && summary.stdev !== undefined) return `${fixed2(summary.mean)} ± ${fixed2(summary.stdev)} ${this.unit}, n=${summary.n}`;
-    return `${fixed2(summary.mean)} ${this.unit}`;
+    if (summary.n > 1 && summary.stdev !== undefined) return `${pyFixed2(summary.mean)} ± ${pyFixed2(summary.stdev)} ${this.unit}, n=${summary.n}`;
+    return `${pyFixed2(summary.mean)} ${this.unit}`;
   }
 
   private primaryWorkload(): Workload {
@@ -290,7 +290,7 @@ class ReportWriter {
       const optTps = this.metricMean(row.optimizedIds, 'total_token_throughput');
       const baseTpot = this.metricMean(row.baselineIds, 'mean_tpot_ms');
       const optTpot = this.metricMean(row.optimizedIds, 'mean_tpot_ms');
-      const value = (v: number | undefined) => (v === undefined ? 'n/a' : fixed2(v));
+      const value = (v: number | undefined) => (v === undefined ? 'n/a' : pyFixed2(v));
       const change = (from: number | undefined, to: number | undefined, higherIsBetter: boolean) => {
         if (from === undefined || to === undefined) return '';
         const pct = relativeChangePct(from, to);
@@ -329,11 +329,11 @@ class ReportWriter {
     for (const row of rows) {
       const [baseTpot, optTpot] = [this.metricMean(row.baselineIds, 'mean_tpot_ms'), this.metricMean(row.optimizedIds, 'mean_tpot_ms')];
       if (baseTpot !== undefined && optTpot !== undefined && optTpot > baseTpot) {
-        tpotWorse.push(`${row.workload} (${fixed2(baseTpot)} → ${fixed2(optTpot)} ms, ${signedPercent(relativeChangePct(baseTpot, optTpot))})`);
+        tpotWorse.push(`${row.workload} (${pyFixed2(baseTpot)} → ${pyFixed2(optTpot)} ms, ${signedPercent(relativeChangePct(baseTpot, optTpot))})`);
       }
       const [baseTps, optTps] = [this.metricMean(row.baselineIds, 'total_token_throughput'), this.metricMean(row.optimizedIds, 'total_token_throughput')];
       if (baseTps !== undefined && optTps !== undefined && optTps < baseTps) {
-        tpsWorse.push(`${row.workload} (${fixed2(baseTps)} → ${fixed2(optTps)} tok/s, ${signedPercent(relativeChangePct(baseTps, optTps))})`);
+        tpsWorse.push(`${row.workload} (${pyFixed2(baseTps)} → ${pyFixed2(optTps)} tok/s, ${signedPercent(relativeChangePct(baseTps, optTps))})`);
       }
     }
     if (tpotWorse.length > 0) {
@@ -354,7 +354,7 @@ class ReportWriter {
       );
     } else {
       for (const v of gains.filter((g) => g.stage.decision?.withinNoise)) {
-        const spread = v.after.objective?.stdev !== undefined ? ` (stdev ${fixed2(v.after.objective.stdev)} ${this.unit} over ${v.after.objective.n} repeats)` : '';
+        const spread = v.after.objective?.stdev !== undefined ? ` (stdev ${pyFixed2(v.after.objective.stdev)} ${this.unit} over ${v.after.objective.n} repeats)` : '';
         notes.push(`The ${v.stage.name} gain (${signedPercent(v.gainPct!)}) is within run-to-run noise${spread}: it may not be a real improvement.`);
       }
     }

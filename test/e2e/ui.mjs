@@ -22,6 +22,16 @@ function engineProcesses(marker) {
   return found;
 }
 
+/** Long enough (about half a minute at the tests' 10× speedup) to be stopped while it runs. */
+const LONG_WORKLOAD = 'random:2000:2000:600';
+
+/** Engines and benchmark clients of this run are gone within a short grace period after a stop. */
+async function noEngineProcessesLeft(marker) {
+  const deadline = Date.now() + 20_000;
+  while (engineProcesses(marker).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  assert.deepEqual(engineProcesses(marker), [], 'no simulated engine or benchmark process is left running');
+}
+
 export async function runUiTests({ csUrl, workspace, screenshots, say, marker }) {
   const profile = mkdtempSync(join(tmpdir(), 'sl-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -111,11 +121,12 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
   });
 
   await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {
+    await ui.dismissToasts();
     await ui.runCommand('Serving Lab: Benchmark GLM config');
     await ui.pick('Benchmark GLM config (1/3)', 'sim');
     await ui.pick('Benchmark GLM config (2/3)', 'Last used');
     await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
-    await ui.type('random:4000:2000:3000');
+    await ui.type(LONG_WORKLOAD);
     await ui.openContainer();
     const host = ui.treeRow('sim').first();
     if ((await host.getAttribute('aria-expanded')) !== 'true') await host.click();
@@ -123,10 +134,25 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     await engine.waitFor({ timeout: 120_000 });
     await engine.hover();
     await engine.locator('.action-label[aria-label="Stop Engine"]').click();
-    await page.locator('.notifications-toasts', { hasText: /was stopped|is stopped/ }).first().waitFor({ timeout: 60_000 });
     await page.locator('.monaco-list-row', { hasText: /vllm vllm-.*stopped/ }).first().waitFor({ timeout: 30_000 });
+    // The run notices, stops its benchmark client and ends.
+    await page.locator('.notifications-toasts', { hasText: 'was stopped; what was measured is saved' }).first().waitFor({ timeout: 90_000 });
     await shot('hosts-engine-stopped');
-    assert.deepEqual(engineProcesses(marker), [], 'no simulated engine process is left running');
+    await noEngineProcessesLeft(marker);
+  });
+
+  await step('Cancel on the progress notification stops the benchmark and the engine', async () => {
+    await ui.dismissToasts();
+    await ui.runCommand('Serving Lab: Benchmark GLM config');
+    await ui.pick('Benchmark GLM config (1/3)', 'sim');
+    await ui.pick('Benchmark GLM config (2/3)', 'Last used');
+    await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
+    await ui.type(LONG_WORKLOAD);
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /Serving Lab: Benchmark .*benchmarking/ }).first();
+    await toast.waitFor({ timeout: 120_000 });
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await page.locator('.notifications-toasts', { hasText: 'was stopped; what was measured is saved' }).first().waitFor({ timeout: 90_000 });
+    await noEngineProcessesLeft(marker);
   });
 
   await step('the sample plan runs from the editor title, and its findings are inserted into a document from the palette', async () => {
@@ -166,7 +192,7 @@ class Workbench {
   /** F1, types the command label, waits for it in the list; returns with the palette open on that row. */
   async openPalette(label) {
     await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`>${label}`);
     await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
@@ -181,23 +207,33 @@ class Workbench {
   async pick(title, text) {
     const widget = this.page.locator('.quick-input-widget', { hasText: title });
     await widget.waitFor({ state: 'visible', timeout: 20_000 });
-    await widget.locator('input').fill(text);
+    await widget.locator('.quick-input-box input').fill(text);
     await widget.locator('.monaco-list-row', { hasText: text }).first().waitFor({ timeout: 10_000 });
-    await widget.locator('input').press('Enter');
+    await widget.locator('.quick-input-box input').press('Enter');
   }
 
   /** Types into an open input box and accepts. */
   async type(text) {
-    const input = this.page.locator('.quick-input-widget input');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(text);
     await input.press('Enter');
   }
 
+  /** Closes every visible notification toast, so a later wait cannot match an old one. */
+  async dismissToasts() {
+    const close = this.page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear');
+    for (let n = await close.count(); n > 0; n = await close.count()) {
+      await close.first().click({ force: true }).catch(() => {});
+      await this.page.waitForTimeout(150);
+    }
+    await this.page.locator('.notifications-toasts .notification-toast', { hasText: 'was stopped' }).first().waitFor({ state: 'detached', timeout: 5000 });
+  }
+
   /** Opens a workspace file through Go to File. */
   async openFile(name) {
     await this.runCommand('Go to File');
-    const input = this.page.locator('.quick-input-widget input');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.fill(name);
     await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20_000 });
     await input.press('Enter');

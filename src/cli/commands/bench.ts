@@ -105,7 +105,7 @@ function datasetFrom(f: Record<string, unknown>): DatasetSpec {
 }
 
 /** Reads the parsed flags into BenchmarkOptions; every invalid value is a usage error naming the flag. */
-export function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): BenchmarkOptions {
+function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): BenchmarkOptions {
   const backend = f['backend'] === 'openai-chat' ? 'openai-chat' : 'openai';
   const baseUrl = (f['baseUrl'] as string | undefined) ?? `http://${f['host'] as string}:${f['port'] as number}`;
   try {

@@ -159,7 +159,7 @@ async function resolveModel(options: BenchmarkOptions, agent: AnyAgent, headers:
   }
 }
 
-export function describeDatasetSpec(spec: DatasetSpec): Record<string, unknown> {
+function describeDatasetSpec(spec: DatasetSpec): Record<string, unknown> {
   if (spec.kind === 'random') {
     return { name: 'random', random_input_len: spec.inputLen, random_output_len: spec.outputLen, random_range_ratio: spec.rangeRatio, random_prefix_len: spec.prefixLen };
   }

@@ -23,11 +23,11 @@ export interface BlockOptions {
   style?: BlockStyle;
 }
 
-export const RESULT_TITLE = ' Serving Benchmark Result ';
-export const BLOCK_WIDTH = 50;
+const RESULT_TITLE = ' Serving Benchmark Result ';
+const BLOCK_WIDTH = 50;
 
 /** What each percentile metric is called in its section header and its lines. */
-export const METRIC_HEADERS: Record<PercentileMetric, { header: string; label: string }> = {
+const METRIC_HEADERS: Record<PercentileMetric, { header: string; label: string }> = {
   ttft: { header: 'Time to First Token', label: 'TTFT' },
   tpot: { header: 'Time per Output Token (excl. 1st token)', label: 'TPOT' },
   itl: { header: 'Inter-token Latency', label: 'ITL' },
@@ -59,7 +59,7 @@ export function pyFixed2(x: number): string {
 }
 
 /** `"{:<40} {:<10}".format(label, value)` */
-export function resultLine(label: string, value: string): string {
+function resultLine(label: string, value: string): string {
   return `${label.padEnd(40)} ${value.padEnd(10)}`;
 }
 

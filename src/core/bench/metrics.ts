@@ -64,7 +64,7 @@ export function std(values: readonly number[]): number {
 }
 
 /** numpy.percentile with the default linear interpolation: rank = p/100·(n−1). `sorted` must be ascending. */
-export function percentileOfSorted(sorted: readonly number[], p: number): number {
+function percentileOfSorted(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
@@ -77,7 +77,7 @@ export function percentileOfSorted(sorted: readonly number[], p: number): number
 }
 
 /** numpy.median: the middle value, or the mean of the two middle values. `sorted` must be ascending. */
-export function medianOfSorted(sorted: readonly number[]): number {
+function medianOfSorted(sorted: readonly number[]): number {
   const n = sorted.length;
   if (n === 0) return 0;
   const mid = n >> 1;
@@ -131,7 +131,7 @@ export function parseGoodput(items: readonly string[]): GoodputSlo {
 // ---------------------------------------------------------------- peaks
 
 /** Largest number of choices-messages that arrived within one 1-second bucket counted from the earliest start. */
-export function peakOutputTokensPerSecond(successful: readonly RequestOutput[]): number {
+function peakOutputTokensPerSecond(successful: readonly RequestOutput[]): number {
   if (successful.length === 0) return 0;
   let minStart = Infinity;
   let maxEnd = -Infinity;
@@ -159,7 +159,7 @@ export function peakOutputTokensPerSecond(successful: readonly RequestOutput[]):
 }
 
 /** Exact sweep over the half-open intervals [start, start + latency); departures sort before arrivals at a tie. */
-export function peakConcurrentRequests(successful: readonly RequestOutput[]): number {
+function peakConcurrentRequests(successful: readonly RequestOutput[]): number {
   const events: Array<[number, number]> = [];
   for (const o of successful) {
     events.push([o.startTime, 1]);

@@ -9,7 +9,7 @@ export function pythonFloat(x: number): string {
 }
 
 /** Local time as vLLM stamps results: YYYYMMDD-HHMMSS. */
-export function resultDate(date: Date): string {
+function resultDate(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }

@@ -73,7 +73,7 @@ export interface EngineAdapter {
   parse(args: readonly string[], env: Record<string, string>, files?: Record<string, string>): { draft: VariantDraft; parsed: ParsedFlags };
 }
 
-export function emptyDraft(engine: EngineName): VariantDraft {
+function emptyDraft(engine: EngineName): VariantDraft {
   return { engine, parallel: {}, cudaGraph: {}, batching: {}, parsers: {}, extraArgs: [], env: {} };
 }
 

@@ -59,7 +59,7 @@ const WRAPPERS = [/Engine core initialization failed/, /WorkerProc failed to sta
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /** How many of the last log lines a Crash keeps. */
-export const CRASH_EXCERPT_LINES = 40;
+const CRASH_EXCERPT_LINES = 40;
 
 export interface FatalLine {
   reason: CrashReason;
@@ -67,8 +67,8 @@ export interface FatalLine {
   index: number;
 }
 
-/** The first strong fatal line of a log (or undefined): used while waiting for readiness to spot a crash early. */
-export function findFatalLine(lines: readonly string[]): FatalLine | undefined {
+/** The first strong fatal line of a log, else the first weak one (or undefined). */
+function findFatalLine(lines: readonly string[]): FatalLine | undefined {
   let weak: FatalLine | undefined;
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!.replace(ANSI, '');

@@ -5,7 +5,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { EngineVariant } from '../plan/schema';
 import { parseWithRules, pushFlag, VariantError, type EngineAdapter, type FlagRule } from './adapter';
 
-export const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
+const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
 
 const rules: FlagRule[] = [
   { names: ['--host'], kind: 'string', apply: (_d, v, p) => void (p.bindHost = String(v)) },

@@ -3,7 +3,7 @@
 import type { EngineVariant } from '../plan/schema';
 import { parseWithRules, pushFlag, VariantError, type EngineAdapter, type FlagRule } from './adapter';
 
-export const VLLM_ATTENTION_ENV = 'VLLM_ATTENTION_BACKEND';
+const VLLM_ATTENTION_ENV = 'VLLM_ATTENTION_BACKEND';
 
 /** True for vLLM versions that take --attention-backend (after 0.11, PR #26315). Unknown version → 0.11 spelling. */
 function hasAttentionBackendFlag(version: string | undefined): boolean {

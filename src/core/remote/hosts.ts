@@ -10,9 +10,9 @@ import { formatPath } from '../plan/load';
 import { HostSpec, type HostSpecInput } from '../plan/schema';
 import { listSshAliases } from '../ssh/config';
 
-export const HOSTS_FILE_NAME = 'serving-lab.hosts.yaml';
-export const SIM_DEFAULT_GPU = 'A100-SXM4-80GB';
-export const SIM_DEFAULT_COUNT = 4;
+const HOSTS_FILE_NAME = 'serving-lab.hosts.yaml';
+const SIM_DEFAULT_GPU = 'A100-SXM4-80GB';
+const SIM_DEFAULT_COUNT = 4;
 
 /** Serving Lab's per-user directory on this machine (trust file, run index, the sim host's files). */
 export function servingLabHome(): string {

@@ -21,7 +21,7 @@ export class EngineRunError extends Error {}
 const homes = new WeakMap<Transport, Promise<string>>();
 
 /** The host user's home directory (asked once per transport). */
-export function remoteHome(transport: Transport): Promise<string> {
+function remoteHome(transport: Transport): Promise<string> {
   let home = homes.get(transport);
   if (!home) {
     home = transport.exec(['sh', '-c', 'printf %s "$HOME"']).then((r) => {
@@ -207,7 +207,7 @@ export async function listeningPorts(transport: Transport): Promise<Set<number>>
  * A port no socket uses on the host, below the kernel's ephemeral range (outgoing connections take ports from that
  * range at any moment, so a port picked there can be taken before the engine binds it).
  */
-export async function pickFreePort(transport: Transport): Promise<number> {
+async function pickFreePort(transport: Transport): Promise<number> {
   const { used, ephemeral } = await portUse(transport);
   const [low, high] = ephemeral[0] > 12000 ? [10000, ephemeral[0] - 1] : [ephemeral[1] + 1, 65535];
   for (let i = 0; i < 500; i++) {

@@ -11,7 +11,7 @@ import { SshSetupError } from '../ssh/types';
 import { remoteCommandLine, type ExecOptions, type ExecResult, type Transport } from './transport';
 
 /** Waits between reconnect attempts, in seconds. */
-export const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
+const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
 
 /** SFTP resolves relative paths from the login directory, so `~/x` is `x`. */
 function sftpPath(path: string): string {

@@ -16,11 +16,11 @@ export class RegionMarkerError extends Error {
   }
 }
 
-export function beginMarker(regionId: string): string {
+function beginMarker(regionId: string): string {
   return `<!-- serving-lab:begin ${regionId} -->`;
 }
 
-export function endMarker(regionId: string): string {
+function endMarker(regionId: string): string {
   return `<!-- serving-lab:end ${regionId} -->`;
 }
 

@@ -37,7 +37,7 @@ export interface RenderedReport {
 /** The experiment cannot be written up as stored; the message says what is missing and what to do. */
 export class ReportError extends Error {}
 
-export const ENGINE_LABELS: Record<EngineName, string> = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' };
+const ENGINE_LABELS: Record<EngineName, string> = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' };
 
 const OBJECTIVES: Record<ObjectiveMetric, { name: string; unit: string; title: string }> = {
   total_token_throughput: { name: 'total token throughput', unit: 'tok/s', title: 'Throughput' },
@@ -111,7 +111,7 @@ function walkStages(experiment: Experiment): { views: StageView[]; final: Incumb
 }
 
 /** "NVIDIA A100-SXM4-80GB" → "NVIDIA A100"; names without a recognisable model number stay whole. */
-export function gpuFamily(name: string): string {
+function gpuFamily(name: string): string {
   return /^((?:NVIDIA )?[A-Z]{1,2}\d{2,4}[A-Z]?)(?=[\s-]|$)/.exec(name)?.[1] ?? name;
 }
 
@@ -615,7 +615,7 @@ function joinWords(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-export function describeWorkload(w: Workload): string {
+function describeWorkload(w: Workload): string {
   const extras: string[] = [];
   if (w.requestRate !== 'inf') extras.push(`${w.requestRate} requests/s`);
   if (w.maxConcurrency !== undefined) extras.push(`at most ${w.maxConcurrency} concurrent requests`);

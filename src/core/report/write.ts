@@ -17,18 +17,18 @@ export function referencedResultIds(experiment: Experiment): string[] {
   return [...ids];
 }
 
-export async function loadReportResults(store: ResultsStore, experiment: Experiment): Promise<Map<string, BenchmarkResult>> {
+async function loadReportResults(store: ResultsStore, experiment: Experiment): Promise<Map<string, BenchmarkResult>> {
   const results = new Map<string, BenchmarkResult>();
   for (const id of referencedResultIds(experiment)) results.set(id, await store.loadResult(id));
   return results;
 }
 
-export function chartFileName(experimentId: string): string {
+function chartFileName(experimentId: string): string {
   return `${experimentId}-throughput.svg`;
 }
 
 /** The chart's path as a page in `documentDir` links it: relative, with forward slashes. */
-export function chartLink(documentDir: string, chartFile: string): string {
+function chartLink(documentDir: string, chartFile: string): string {
   return relative(documentDir, chartFile).split(sep).join('/');
 }
 

@@ -222,7 +222,7 @@ function expandGlob(pattern: string): string[] {
 }
 
 /** Reads a config file into directives, expanding Include in place (relative to ~/.ssh, or /etc/ssh for system files). */
-export function readSshConfig(file: string, home: string, outer?: Condition, depth = 0): Directive[] {
+function readSshConfig(file: string, home: string, outer?: Condition, depth = 0): Directive[] {
   if (depth > 16) throw new SshSetupError(`${file}: Include nested more than 16 levels deep (a loop?)`);
   if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');
@@ -288,7 +288,7 @@ function conditionHolds(c: Condition | undefined, alias: string, hostName: strin
 const MULTI = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'dynamicforward', 'sendenv', 'setenv']);
 
 /** Applies OpenSSH's rule (first value wins; IdentityFile and forwards accumulate) for one host. */
-export function computeOptions(directives: readonly Directive[], alias: string, overrides: { user?: string; port?: number } = {}): EffectiveOptions {
+function computeOptions(directives: readonly Directive[], alias: string, overrides: { user?: string; port?: number } = {}): EffectiveOptions {
   const opts: EffectiveOptions = new Map();
   if (overrides.user) opts.set('user', [overrides.user]);
   if (overrides.port) opts.set('port', [String(overrides.port)]);
@@ -310,7 +310,7 @@ function configFiles(options: ResolveOptions, home: string): string[] {
   return options.configFile ? [options.configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
 }
 
-export function parseSshG(text: string): EffectiveOptions {
+function parseSshG(text: string): EffectiveOptions {
   const opts: EffectiveOptions = new Map();
   for (const line of text.split('\n')) {
     const m = line.match(/^(\S+)\s+(.*)$/);

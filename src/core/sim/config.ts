@@ -120,7 +120,7 @@ const EXPERT_PARALLEL = { moeBandwidthEfficiency: 0.45, moeComputeEfficiency: 0.
 
 const DEFAULT_ATTENTION: AttentionCost = { compute: 1, memory: 1, perStepS: 0 };
 /** Relative attention costs by backend (engine defaults are 1). */
-export const ATTENTION_COSTS: Readonly<Record<string, AttentionCost>> = {
+const ATTENTION_COSTS: Readonly<Record<string, AttentionCost>> = {
   // vLLM (VLLM_ATTENTION_BACKEND)
   FLASH_ATTN: DEFAULT_ATTENTION,
   FLASHINFER: { compute: 1.02, memory: 1.0, perStepS: 0.0005 },

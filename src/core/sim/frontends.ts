@@ -99,7 +99,7 @@ const loadSeconds = (memory: MemoryPlan) => memory.weightsGiBPerGpu / 1.9;
 const VLLM_ATTENTION_BACKENDS = ['FLASH_ATTN', 'TRITON_ATTN', 'XFORMERS', 'ROCM_FLASH', 'ROCM_AITER_MLA', 'ROCM_AITER_FA', 'TORCH_SDPA', 'FLASHINFER', 'FLASHINFER_MLA', 'TRITON_MLA', 'CUTLASS_MLA', 'FLASHMLA', 'FLASH_ATTN_MLA', 'PALLAS', 'IPEX', 'NO_ATTENTION', 'FLEX_ATTENTION', 'TREE_ATTN', 'XFORMERS_VLLM_V1'] as const;
 const VLLM_SUPPORTED_HERE = new Set(['FLASH_ATTN', 'FLASHINFER', 'TRITON_ATTN', 'FLEX_ATTENTION', 'XFORMERS']);
 
-export const VLLM_SERVE_OPTIONS: OptionSpec[] = [
+const VLLM_SERVE_OPTIONS: OptionSpec[] = [
   opt('--model', 'str'),
   opt('--host', 'str'),
   opt('--port', 'int'),
@@ -395,9 +395,9 @@ function gpuIndices(count: number, env: Readonly<Record<string, string | undefin
 
 // ---------------------------------------------------------------- SGLang 0.5.4.post2
 
-export const SGLANG_ATTENTION_BACKENDS = ['triton', 'torch_native', 'flex_attention', 'nsa', 'cutlass_mla', 'fa3', 'fa4', 'flashinfer', 'flashmla', 'trtllm_mla', 'trtllm_mha', 'dual_chunk_flash_attn', 'aiter', 'wave', 'intel_amx', 'ascend', 'intel_xpu'] as const;
+const SGLANG_ATTENTION_BACKENDS = ['triton', 'torch_native', 'flex_attention', 'nsa', 'cutlass_mla', 'fa3', 'fa4', 'flashinfer', 'flashmla', 'trtllm_mla', 'trtllm_mha', 'dual_chunk_flash_attn', 'aiter', 'wave', 'intel_amx', 'ascend', 'intel_xpu'] as const;
 
-export const SGLANG_OPTIONS: OptionSpec[] = [
+const SGLANG_OPTIONS: OptionSpec[] = [
   { ...opt('--model-path', 'str'), names: ['--model-path', '--model'] },
   opt('--tokenizer-path', 'str'),
   opt('--host', 'str'),
@@ -679,7 +679,7 @@ function sglangPlan(argv: readonly string[], host: SimHost, env: Readonly<Record
 
 // ---------------------------------------------------------------- TensorRT-LLM 1.2.0rc1
 
-export const TRTLLM_OPTIONS: OptionSpec[] = [
+const TRTLLM_OPTIONS: OptionSpec[] = [
   opt('--host', 'str'),
   opt('--port', 'int'),
   opt('--backend', 'str', { choices: ['pytorch', 'tensorrt', 'trt', '_autodeploy'] }),

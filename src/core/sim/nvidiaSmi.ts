@@ -23,7 +23,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export function readClaims(stateDir: string | undefined): GpuClaim[] {
+function readClaims(stateDir: string | undefined): GpuClaim[] {
   if (!stateDir) return [];
   let names: string[];
   try {

@@ -28,7 +28,7 @@ export function parseWorkloadSpec(text: string): SimWorkload {
   throw new WorkloadSpecError(`workload "${text}" is not understood; use sharegpt:N (synthetic ShareGPT-like lengths) or random:IN:OUT:N`);
 }
 
-export function workloadRequests(workload: SimWorkload, seed: number): Array<{ input: number; output: number }> {
+function workloadRequests(workload: SimWorkload, seed: number): Array<{ input: number; output: number }> {
   if (workload.kind === 'sharegpt') return syntheticShareGptRequests(workload.count, seed);
   return Array.from({ length: workload.count }, () => ({ input: workload.input, output: workload.output }));
 }

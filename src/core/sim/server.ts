@@ -390,7 +390,7 @@ export function createSimServer(config: SimEngineConfig, engine: RealtimeEngine,
 const percentile = (sorted: readonly number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 /** Simulator-only diagnostics (not an engine endpoint): scheduling lag and engine counters. */
-export function simStats(engine: RealtimeEngine): unknown {
+function simStats(engine: RealtimeEngine): unknown {
   const lag = [...engine.lagMs].sort((a, b) => a - b);
   return {
     speedup: engine.config.speedup,

@@ -26,7 +26,7 @@ function lognormal(next: () => number, median: number, sigma: number): number {
 }
 
 /** Prompt and reply lengths (tokens) of `count` conversations, before any filtering. */
-export function syntheticShareGptLengths(count: number, seed: number): Array<{ input: number; output: number }> {
+function syntheticShareGptLengths(count: number, seed: number): Array<{ input: number; output: number }> {
   const next = prng(seed ^ 0x51a7e6);
   return Array.from({ length: count }, () => ({ input: lognormal(next, INPUT_MEDIAN, INPUT_SIGMA), output: lognormal(next, OUTPUT_MEDIAN, OUTPUT_SIGMA) }));
 }
@@ -51,7 +51,7 @@ export function syntheticShareGptRequests(n: number, seed = 0): Array<{ input: n
   return kept;
 }
 
-export function syntheticShareGpt(count: number, seed: number): ShareGptConversation[] {
+function syntheticShareGpt(count: number, seed: number): ShareGptConversation[] {
   return syntheticShareGptLengths(count, seed).map((pair, i) => ({
     id: `synthetic-${String(i).padStart(6, '0')}`,
     conversations: [

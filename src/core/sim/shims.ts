@@ -19,7 +19,7 @@ export interface ShimOptions {
 }
 
 export const SHIM_NAMES = ['vllm', 'python3', 'trtllm-serve', 'nvidia-smi'] as const;
-export const SIM_STATE_DIR = '.sim-state';
+const SIM_STATE_DIR = '.sim-state';
 
 export class CliBundleNotFoundError extends Error {}
 

@@ -31,7 +31,7 @@ interface Vocabulary {
 const SPECIAL_TOKENS = ['<|endoftext|>', '[MASK]', '[gMASK]', '[sMASK]', '<sop>', '<eop>', '<|system|>', '<|user|>', '<|assistant|>', '<|observation|>', '<think>', '</think>'] as const;
 const FIRST_SPECIAL = 151329;
 export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
-export const specialTokenId = (token: SpecialToken): number => FIRST_SPECIAL + SPECIAL_TOKENS.indexOf(token);
+const specialTokenId = (token: SpecialToken): number => FIRST_SPECIAL + SPECIAL_TOKENS.indexOf(token);
 
 let vocabulary: Vocabulary | undefined;
 

@@ -229,6 +229,10 @@ export class RunCommands {
               hostName: plan.host,
               cwd: baseDir(),
               ...(settings.hostsFile ? { hostsFile: settings.hostsFile } : {}),
+              ...(settings.sshConfigFile ? { sshConfig: settings.sshConfigFile } : {}),
+              ...(typeof plan.objective === 'object' && plan.objective.slo ? { goodput: plan.objective.slo } : {}),
+              credentials: lab.credentials,
+              hostKeys: lab.hostKeys,
               // A plan's own `simulator.speedup` wins over the setting, as on the command line.
               speedup: plan.simulator?.speedup ?? settings.simulatedHostSpeedup,
               runner: plan.runner,

@@ -113,10 +113,21 @@ export const engineList: CliCommand = {
     const named = ctx.args.flags['host'] as string | undefined;
     const hosts = named ? [named] : [...new Set(Object.values(readRunIndex()).map((r) => r.host))];
     const runs: EngineRun[] = [];
-    for (const name of hosts) runs.push(...(await withHost(ctx, name, ({ host, transport }) => listEngineRuns(transport, host))));
+    const unreachable: string[] = [];
+    for (const name of hosts) {
+      try {
+        runs.push(...(await withHost(ctx, name, ({ host, transport }) => listEngineRuns(transport, host))));
+      } catch (err) {
+        // One host that is down must not hide the runs on the others.
+        if (named || !(err instanceof CliError)) throw err;
+        ctx.log.warn(`${err.message}; its runs are not listed`);
+        unreachable.push(name);
+      }
+    }
     if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(runs, null, 2)}\n`);
     else if (runs.length === 0) ctx.log.info(named ? `no engine runs on ${named}` : 'no engine runs started from this machine (use --host NAME to look at a host)');
     else ctx.stdout(`${runs.map(describeRun).join('\n')}\n`);
+    return unreachable.length > 0 ? 1 : 0;
   },
 };
 

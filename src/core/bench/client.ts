@@ -143,6 +143,15 @@ function buildPayload(options: BenchmarkOptions, modelName: string, request: Sam
   return JSON.stringify({ model: modelName, prompt: request.prompt, repetition_penalty: 1.0, max_tokens: request.expectedOutputLen, logprobs: null, ...common });
 }
 
+/** A URL as messages and saved results show it: a user:password in --base-url stays out of logs and files. */
+function shownUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
 async function resolveModel(options: BenchmarkOptions, agent: AnyAgent, headers: Record<string, string>): Promise<string> {
   if (options.model) return options.model;
   const url = new URL(`${options.baseUrl.replace(/\/$/, '')}/v1/models`);
@@ -153,9 +162,9 @@ async function resolveModel(options: BenchmarkOptions, agent: AnyAgent, headers:
     throw new Error(`HTTP ${res.status}`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== undefined) {
-      throw new BenchmarkError(`cannot reach ${url.href} (${(err as Error).message}): check --base-url (or --host/--port) and that the server is running`);
+      throw new BenchmarkError(`cannot reach ${shownUrl(url)} (${(err as Error).message}): check --base-url (or --host/--port) and that the server is running`);
     }
-    throw new BenchmarkError(`no --model given and ${url.href} did not name one (${(err as Error).message}); pass --model`);
+    throw new BenchmarkError(`no --model given and ${shownUrl(url)} did not name one (${(err as Error).message}); pass --model`);
   }
 }
 
@@ -224,10 +233,10 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       const retryable = /connection refused|reset the connection|HTTP 50[23]/.test(test.error ?? '');
       if (userSignal.aborted) throw new BenchmarkError('interrupted before the benchmark started');
       if (!retryable || Date.now() >= readyDeadline) {
-        throw new BenchmarkError(`Initial test run failed against ${apiUrl.href}: ${test.error}. Check --base-url/--host/--port, --endpoint, --backend and --model.`);
+        throw new BenchmarkError(`Initial test run failed against ${shownUrl(apiUrl)}: ${test.error}. Check --base-url/--host/--port, --endpoint, --backend and --model.`);
       }
       // Said once, so a wrong port is not a silent wait of --ready-check-timeout-sec (600 s by default).
-      if (!waitNoticed) log.info(`${apiUrl.origin} is not ready (${test.error}); retrying for up to ${options.readyCheckTimeoutS} s (--ready-check-timeout-sec)`);
+      if (!waitNoticed) log.info(`${new URL(shownUrl(apiUrl)).origin} is not ready (${test.error}); retrying for up to ${options.readyCheckTimeoutS} s (--ready-check-timeout-sec)`);
       waitNoticed = true;
       await sleep(Math.min(1000, readyDeadline - Date.now()), userSignal);
     }
@@ -337,7 +346,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       provenance: {
         client: 'serving-lab bench (native TypeScript load generator)',
         version: SERVING_LAB_VERSION,
-        api_url: apiUrl.href,
+        api_url: shownUrl(apiUrl),
         model,
         dataset: describeDatasetSpec(options.dataset),
         exact_lengths: dataset.exactLengths,

@@ -3,7 +3,7 @@
 // The engine is started under `setsid` with its output in files, so it outlives the SSH connection and the client;
 // anyone can re-attach by run id. All shell snippets below are constants that take paths and argv as "$@".
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { classifyCrash, hasFatalLine } from '../engines/crash';
 import { ADAPTERS, commandLineOf, parseServeCommandDetailed, renderVariant, type RenderedCommand } from '../engines/index';
@@ -72,7 +72,10 @@ function recordRun(id: string, host: string, runDir: string): void {
   const index = readRunIndex();
   index[id] = { host, runDir };
   mkdirSync(dirname(indexPath()), { recursive: true });
-  writeFileSync(indexPath(), `${JSON.stringify(index, null, 2)}\n`);
+  // Through a rename: a half-written index would read as empty and forget every run.
+  const temp = `${indexPath()}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(index, null, 2)}\n`);
+  renameSync(temp, indexPath());
 }
 
 /** The host a run was started on (from this machine's index), for `engine status RUN` without --host. */

@@ -11,6 +11,12 @@ export class CliError extends Error {
   readonly exitCode = 1;
 }
 
+/** A flag value that must be a whole number ≥ 1 (`--num-prompts`, `--count`, …). */
+export function positiveIntFlag(value: unknown, flag: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} must be a positive integer (got ${String(value)})`);
+  return value;
+}
+
 export type FlagType = 'string' | 'number' | 'boolean' | 'list';
 
 export interface FlagSpec {

@@ -25,6 +25,18 @@ function topHelp(): string {
   ].join('\n');
 }
 
+function groupHelp(group: string, commands: CliCommand[]): string {
+  return [
+    `Usage: serving-lab ${group} <command> [options]`,
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.path.join(' ').padEnd(24)}${c.summary}`),
+    '',
+    `Run \`serving-lab ${group} <command> --help\` for a command's options.`,
+    '',
+  ].join('\n');
+}
+
 function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | undefined {
   let best: CliCommand | undefined;
   for (const c of COMMANDS) {
@@ -50,8 +62,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const prefix = COMMANDS.filter((c) => c.path[0] === argv[0]);
-    const hint = prefix.length > 0 ? `; "${argv[0]}" has: ${prefix.map((c) => c.path.slice(1).join(' ')).join(', ')}` : '';
+    const group = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
+    const wantsHelp = argv[1] === undefined || argv[1] === '--help' || argv[1] === '-h';
+    if (group.length > 0 && wantsHelp) {
+      // `serving-lab engine` / `serving-lab engine --help`: the group's own commands, like git's subcommand help.
+      process.stdout.write(groupHelp(argv[0]!, group));
+      return argv[1] === undefined ? 2 : 0;
+    }
+    const hint = group.length > 0 ? `; "${argv[0]}" has: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}` : '';
     process.stderr.write(`serving-lab: unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"${hint}. Run \`serving-lab --help\` for the list.\n`);
     return 2;
   }

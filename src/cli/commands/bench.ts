@@ -11,7 +11,7 @@ import { parseGoodput, parsePercentileMetrics, parsePercentiles } from '../../co
 import { buildSaveResult, defaultResultFileName, parseMetadata } from '../../core/bench/saveResult';
 import type { BenchmarkResult } from '../../core/plan/schema';
 import { shellJoin } from '../../core/remote/transport';
-import { CliError, UsageError, type FlagSpec } from '../args';
+import { CliError, positiveIntFlag, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand } from '../command';
 
 const flags: FlagSpec[] = [
@@ -64,11 +64,6 @@ const flags: FlagSpec[] = [
   jsonFlag,
 ];
 
-const positiveInt = (value: unknown, flag: string): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`bench: --${flag} must be a positive integer (got ${String(value)})`);
-  return value;
-};
-
 function datasetFrom(f: Record<string, unknown>): DatasetSpec {
   const name = f['datasetName'] as string;
   const path = f['datasetPath'] as string | undefined;
@@ -83,8 +78,8 @@ function datasetFrom(f: Record<string, unknown>): DatasetSpec {
     if (!Number.isInteger(prefixLen) || prefixLen < 0) throw new UsageError('bench: --random-prefix-len must be a non-negative integer');
     return {
       kind: 'random',
-      inputLen: positiveInt(f['inputLen'] ?? f['randomInputLen'], f['inputLen'] !== undefined ? 'input-len' : 'random-input-len'),
-      outputLen: positiveInt(f['outputLen'] ?? f['randomOutputLen'], f['outputLen'] !== undefined ? 'output-len' : 'random-output-len'),
+      inputLen: positiveIntFlag(f['inputLen'] ?? f['randomInputLen'], f['inputLen'] !== undefined ? 'input-len' : 'random-input-len'),
+      outputLen: positiveIntFlag(f['outputLen'] ?? f['randomOutputLen'], f['outputLen'] !== undefined ? 'output-len' : 'random-output-len'),
       rangeRatio,
       prefixLen,
     };
@@ -98,7 +93,7 @@ function datasetFrom(f: Record<string, unknown>): DatasetSpec {
   }
   if (name === 'sharegpt') {
     const fixed = f['outputLen'] ?? f['sharegptOutputLen'];
-    const outputLen = fixed === undefined ? undefined : positiveInt(fixed, f['outputLen'] !== undefined ? 'output-len' : 'sharegpt-output-len');
+    const outputLen = fixed === undefined ? undefined : positiveIntFlag(fixed, f['outputLen'] !== undefined ? 'output-len' : 'sharegpt-output-len');
     return { kind: 'sharegpt', path, ...(outputLen !== undefined ? { outputLen } : {}), disableShuffle: Boolean(f['disableShuffle']), noOversample: Boolean(f['noOversample']) };
   }
   return { kind: 'replay', path };
@@ -143,10 +138,10 @@ function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.ProcessEn
     ...(f['model'] ? { model: f['model'] as string } : {}),
     ...(f['servedModelName'] ? { servedModelName: f['servedModelName'] as string } : {}),
     dataset: datasetFrom(f),
-    numPrompts: positiveInt(f['numPrompts'], 'num-prompts'),
+    numPrompts: positiveIntFlag(f['numPrompts'], 'num-prompts'),
     requestRate: rate,
     burstiness,
-    ...(f['maxConcurrency'] !== undefined ? { maxConcurrency: positiveInt(f['maxConcurrency'], 'max-concurrency') } : {}),
+    ...(f['maxConcurrency'] !== undefined ? { maxConcurrency: positiveIntFlag(f['maxConcurrency'], 'max-concurrency') } : {}),
     seed,
     numWarmups: warmups,
     ignoreEos: Boolean(f['ignoreEos']),

@@ -10,7 +10,7 @@ import { NotAServeCommandError } from '../../core/sim/frontends';
 import { predictBenchmark, WorkloadSpecError } from '../../core/sim/predict';
 import { writeSyntheticShareGpt } from '../../core/sim/sharegpt';
 import { CliBundleNotFoundError, installShims } from '../../core/sim/shims';
-import { CliError, UsageError, type FlagSpec } from '../args';
+import { CliError, positiveIntFlag, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand } from '../command';
 
 const gpuFlags: FlagSpec[] = [
@@ -18,11 +18,6 @@ const gpuFlags: FlagSpec[] = [
   { name: 'count', type: 'number', default: 4, description: 'number of simulated GPUs' },
 ];
 const speedupFlag: FlagSpec = { name: 'speedup', type: 'number', default: 1, description: 'real-time speedup of simulated engines (logged and reported in /v1/models)' };
-
-function positiveInt(value: unknown, flag: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} must be a positive integer (got ${String(value)})`);
-  return value;
-}
 
 function positive(value: unknown, flag: string): number {
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a positive number (got ${String(value)})`);
@@ -52,7 +47,7 @@ export const simExec: CliCommand = {
     const gpu = resolveGpu(String(args.flags['gpu']));
     const stateDir = args.flags['stateDir'] as string | undefined;
     return runSimProgram(program as SimProgram, rest, {
-      host: { gpu, count: positiveInt(args.flags['count'], 'count'), speedup: positive(args.flags['speedup'], 'speedup') },
+      host: { gpu, count: positiveIntFlag(args.flags['count'], 'count'), speedup: positive(args.flags['speedup'], 'speedup') },
       ...(stateDir ? { stateDir: resolve(stateDir) } : {}),
       env: process.env,
       stdout: (t) => process.stdout.write(t),
@@ -87,7 +82,7 @@ export const simInstallShims: CliCommand = {
     try {
       await installShims(dir, {
         gpu: String(args.flags['gpu']),
-        count: positiveInt(args.flags['count'], 'count'),
+        count: positiveIntFlag(args.flags['count'], 'count'),
         speedup: positive(args.flags['speedup'], 'speedup'),
         ...(args.flags['cliPath'] ? { cliPath: String(args.flags['cliPath']) } : {}),
       });
@@ -113,7 +108,7 @@ export const simShareGpt: CliCommand = {
   async run({ args, log }) {
     const out = args.flags['out'];
     if (typeof out !== 'string') throw new UsageError('sim sharegpt: --out FILE is required');
-    const count = positiveInt(args.flags['count'], 'count');
+    const count = positiveIntFlag(args.flags['count'], 'count');
     const seed = Number(args.flags['seed']);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer (got ${String(args.flags['seed'])})`);
     await writeSyntheticShareGpt(resolve(out), { count, seed }).catch((err: NodeJS.ErrnoException) => {
@@ -144,12 +139,12 @@ export const simPredict: CliCommand = {
     try {
       prediction = predictBenchmark({
         gpu: String(args.flags['gpu']),
-        count: positiveInt(args.flags['count'], 'count'),
+        count: positiveIntFlag(args.flags['count'], 'count'),
         argv: args.rest,
         workload: String(args.flags['workload']),
         seed: Number(args.flags['seed']),
         ...(Number.isFinite(rate) ? { requestRate: positive(rate, 'request-rate') } : {}),
-        ...(maxConcurrency !== undefined ? { maxConcurrency: positiveInt(maxConcurrency, 'max-concurrency') } : {}),
+        ...(maxConcurrency !== undefined ? { maxConcurrency: positiveIntFlag(maxConcurrency, 'max-concurrency') } : {}),
       });
     } catch (err) {
       if (err instanceof WorkloadSpecError || err instanceof NotAServeCommandError || err instanceof UnknownGpuError) throw new UsageError(err.message);

@@ -60,3 +60,17 @@ test('every command --help lists its flags', () => {
   assert.match(r.stdout, /Usage: serving-lab plan validate \[options\] FILE…/);
   assert.match(r.stdout, /--json/);
 });
+
+test('a command group without a command prints its commands', () => {
+  const help = cli('engine', '--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: serving-lab engine <command>/);
+  assert.match(help.stdout, /engine start/);
+  assert.match(help.stdout, /engine stop/);
+  const bare = cli('hosts');
+  assert.equal(bare.status, 2, 'no command is a usage error, with the group help');
+  assert.match(bare.stdout, /hosts check/);
+  const wrong = cli('engine', 'frob');
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /unknown command "engine frob"; "engine" has: start, list, status, logs, stop/);
+});

@@ -118,6 +118,14 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     assert.ok(drawn > 100, `only ${drawn} pixels of the throughput line were drawn`);
     await shot('dashboard');
     await throughput.screenshot({ path: join(screenshots, 'dashboard-throughput-chart.png') });
+
+    // Export PNG writes the chart into the docs' assets folder.
+    await inner.locator('[data-export="throughput"]').click();
+    await inner.locator('#status', { hasText: 'Saved throughput chart to docs/assets/serving-lab-throughput-' }).waitFor({ timeout: 15_000 });
+    const assets = join(workspace, 'docs', 'assets');
+    const png = readdirSync(assets).find((f) => /^serving-lab-throughput-.*\.png$/.test(f));
+    assert.ok(png, `a PNG in ${assets}`);
+    assert.equal(readFileSync(join(assets, png)).subarray(1, 4).toString(), 'PNG');
   });
 
   await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {

@@ -96,6 +96,22 @@ export type HostSpecInput = z.input<typeof HostSpec>;
 
 // ---------------------------------------------------------------- engine variants
 
+/** Names that hold credentials; their values would otherwise be stored with every result and launch command. */
+const SECRET_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|CREDENTIAL)/i;
+
+/** Engine environment variables. Secrets are refused: the engine inherits them from the host's own environment. */
+const engineEnv = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const name of Object.keys(env)) {
+    if (SECRET_ENV_NAME.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `${name} looks like a secret: do not put it in a variant (it would be saved with every result); set it in the host's environment instead, where the engine inherits it`,
+      });
+    }
+  }
+});
+
 export const EngineVariant = z.strictObject({
   engine: EngineName,
   model: text('a model id or path such as "zai-org/GLM-4.5-Air"'),
@@ -133,7 +149,7 @@ export const EngineVariant = z.strictObject({
     })
     .default({}),
   extraArgs: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
+  env: engineEnv.default({}),
 });
 export type EngineVariant = z.infer<typeof EngineVariant>;
 export type EngineVariantInput = z.input<typeof EngineVariant>;
@@ -161,7 +177,7 @@ export const VariantPatch = z.strictObject({
     .optional(),
   parsers: z.strictObject({ toolCall: text().nullable().optional(), reasoning: text().nullable().optional() }).optional(),
   extraArgs: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string()).optional(),
+  env: engineEnv.optional(),
 });
 export type VariantPatch = z.infer<typeof VariantPatch>;
 

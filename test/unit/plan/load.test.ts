@@ -100,3 +100,11 @@ test('an engine variant fills defaults and rejects unknown keys', () => {
   assert.equal(EngineVariant.safeParse({ engine: 'sglang', model: 'm', tensorParallel: 4 }).success, false);
   assert.equal(EngineVariant.safeParse({ engine: 'tgi', model: 'm' }).success, false);
 });
+
+test('a secret in a variant env is refused with what to do instead', () => {
+  const r = EngineVariant.safeParse({ engine: 'vllm', model: 'm', env: { HF_TOKEN: 'hf_abc', VLLM_ATTENTION_BACKEND: 'FLASHINFER' } });
+  assert.equal(r.success, false);
+  assert.match(r.error!.issues[0]!.message, /HF_TOKEN looks like a secret: .*set it in the host's environment/);
+  assert.deepEqual(r.error!.issues[0]!.path, ['env', 'HF_TOKEN']);
+  assert.equal(EngineVariant.safeParse({ engine: 'vllm', model: 'm', env: { VLLM_ATTENTION_BACKEND: 'FLASHINFER' } }).success, true);
+});

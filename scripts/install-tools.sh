@@ -16,6 +16,12 @@ started=$(date +%s)
 
 log() { echo "install-tools: $*" >&2; }
 
+# .ci/run starts this in the background while npm installs and the first test stages run; the e2e stage calls it
+# again and waits here for that install to finish instead of starting a second one.
+mkdir -p "$TOOLS"
+exec 9>"$TOOLS/.install.lock"
+flock 9
+
 if [ ! -f "$TOOLS/node24/.installed-$NODE24_PKG" ]; then
   log "installing $NODE24_PKG into $TOOLS/node24"
   rm -rf "$TOOLS/node24" && mkdir -p "$TOOLS/node24"

@@ -19,6 +19,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/vscode/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/**'], message: 'the extension calls src/core, not the CLI: move shared code into src/core.' }] }],
+    },
+  },
+  {
     files: ['webview/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult } from '../../core/bench/parse';
 import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
 import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
+import { resultsToCsv } from '../../core/results/csv';
 import { CliError, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
 
@@ -155,43 +156,6 @@ export const resultsShow: CliCommand = {
     return 0;
   },
 };
-
-const CSV_COLUMNS = ['id', 'createdAt', 'status', 'experimentId', 'stage', 'option', 'repeat', 'engine', 'model', 'tp', 'pp', 'dp', 'ep', 'workload', 'runner', 'serveCommand'] as const;
-
-function csvCell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** One row per result: provenance columns, then every metric key any result has (vLLM --save-result names). */
-export function resultsToCsv(results: readonly BenchmarkResult[]): string {
-  const metricKeys: string[] = [];
-  for (const r of results) for (const k of Object.keys(r.metrics)) if (!metricKeys.includes(k)) metricKeys.push(k);
-  const rows = [[...CSV_COLUMNS, ...metricKeys].join(',')];
-  for (const r of results) {
-    const info: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-      id: r.id,
-      createdAt: r.createdAt,
-      status: r.status,
-      experimentId: r.experimentId,
-      stage: r.stage,
-      option: r.option,
-      repeat: r.repeat,
-      engine: r.variant?.engine,
-      model: r.variant?.model,
-      tp: r.variant?.parallel.tp,
-      pp: r.variant?.parallel.pp,
-      dp: r.variant?.parallel.dp,
-      ep: r.variant?.parallel.ep,
-      workload: r.workload?.name,
-      runner: r.runner,
-      serveCommand: r.commands.serve,
-    };
-    rows.push([...CSV_COLUMNS.map((c) => csvCell(info[c])), ...metricKeys.map((k) => csvCell(r.metrics[k]))].join(','));
-  }
-  return `${rows.join('\n')}\n`;
-}
 
 export const resultsExport: CliCommand = {
   path: ['results', 'export'],

@@ -211,7 +211,7 @@ export class ResultsCommands {
     if (!target) return undefined;
     const { results, problems } = await this.lab.store().listResults();
     for (const p of problems) this.lab.log.warn(`export skipped ${p.file}: ${p.message}`);
-    const { resultsToCsv } = await import('../../cli/commands/results');
+    const { resultsToCsv } = await import('../../core/results/csv');
     const text = target.fsPath.endsWith('.json') ? `${JSON.stringify(results, null, 2)}\n` : resultsToCsv(results);
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
     void vscode.window.showInformationMessage(`Serving Lab: exported ${results.length} results to ${path.basename(target.fsPath)}.`);

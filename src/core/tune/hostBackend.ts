@@ -47,6 +47,8 @@ export interface HostBackendOptions {
   credentials?: CredentialProvider;
   /** Asked about host keys seen for the first time; without it an unknown key is refused. */
   hostKeys?: HostKeyPrompter;
+  /** How often the engine's /metrics is scraped during a benchmark (default 1000 ms). */
+  scrapeIntervalMs?: number;
 }
 
 /** Seconds the engine gets to exit on SIGTERM before SIGKILL. */
@@ -308,6 +310,7 @@ class HostBackend implements ConnectedHostBackend {
       },
       onSample: request.onSample,
       onProblem: (message) => request.onLog(message),
+      ...(this.options.scrapeIntervalMs ? { intervalMs: this.options.scrapeIntervalMs } : {}),
     });
     try {
       const d = workload.dataset;

@@ -49,6 +49,8 @@ export interface HostBackendOptions {
   hostKeys?: HostKeyPrompter;
   /** How often the engine's /metrics is scraped during a benchmark (default 1000 ms). */
   scrapeIntervalMs?: number;
+  /** A host the caller already resolved (e.g. from the extension's settings); else `hostName` is resolved here. */
+  hostSpec?: HostSpec;
 }
 
 /** Seconds the engine gets to exit on SIGTERM before SIGKILL. */
@@ -72,7 +74,9 @@ function userArgv(argv: readonly string[]): string[] {
 }
 
 export function hostSpecFor(options: HostBackendOptions): HostSpec {
-  const spec = resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}), ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}) });
+  const spec =
+    options.hostSpec ??
+    resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}), ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}) });
   if (spec.transport.kind === 'sim' && options.speedup !== undefined) return { ...spec, transport: { ...spec.transport, speedup: options.speedup } };
   return spec;
 }

@@ -227,6 +227,8 @@ export class RunCommands {
           const backend = await openHostBackend(
             {
               hostName: plan.host,
+              // Hosts from the servingLab.hosts setting are known only to the extension.
+              hostSpec: lab.resolveHost(plan.host),
               cwd: baseDir(),
               ...(settings.hostsFile ? { hostsFile: settings.hostsFile } : {}),
               ...(settings.sshConfigFile ? { sshConfig: settings.sshConfigFile } : {}),

@@ -32,3 +32,14 @@ test("sglang-bench maps vLLM's fixed random lengths to SGLang's range ratio 1", 
   assert.deepEqual(notes, []);
   assert.throws(() => vllmBenchArgv(resolveWorkload('sharegpt'), { ...target, sharegptPath: undefined }), /needs a dataset file on the host/);
 });
+
+test('a host the caller resolved is used as given (with the speedup applied to simulated hosts)', async () => {
+  const { hostSpecFor } = await import('../../../src/core/tune/hostBackend');
+  const { HostSpec } = await import('../../../src/core/plan/schema');
+  const fromSettings = HostSpec.parse({ name: 'lab-a100', transport: { kind: 'sim', gpu: 'A100-SXM4-80GB', count: 2 } });
+  const spec = hostSpecFor({ hostName: 'lab-a100', cwd: '/nonexistent', hostSpec: fromSettings, speedup: 3 });
+  assert.equal(spec.name, 'lab-a100');
+  assert.deepEqual(spec.transport, { kind: 'sim', gpu: 'A100-SXM4-80GB', count: 2, speedup: 3 });
+  // Without it, the same name is only an ssh destination.
+  assert.equal(hostSpecFor({ hostName: 'lab-a100', cwd: '/nonexistent' }).transport.kind, 'ssh');
+});

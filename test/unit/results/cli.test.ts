@@ -1,20 +1,13 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
 import type { CliCommand } from '../../../src/cli/command';
 import { resultsExport, resultsImport, resultsList, resultsShow } from '../../../src/cli/commands/results';
+import { useTempDirs } from '../../support/tempDirs';
 
-/** Temp dirs of this file, removed when its tests end. */
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 async function run(command: CliCommand, argv: string[], cwd: string) {
   let out = '';

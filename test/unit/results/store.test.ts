@@ -1,19 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newStoreId, openResultsStore, StoreError } from '../../../src/core/results/store';
 import { BenchmarkResult, type BenchmarkResultInput } from '../../../src/core/plan/schema';
+import { useTempDirs } from '../../support/tempDirs';
 
-/** Temp dirs of this file, removed when its tests end. */
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 export function sampleResult(id: string, overrides: Partial<BenchmarkResultInput> = {}): BenchmarkResult {
   return BenchmarkResult.parse({

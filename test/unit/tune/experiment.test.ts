@@ -1,8 +1,5 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadPlanFile } from '../../../src/core/plan/load';
 import { TuningPlan, type TuningPlanInput } from '../../../src/core/plan/schema';
 import { parseServeCommand } from '../../../src/core/engines/index';
@@ -10,15 +7,9 @@ import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import type { LiveSample } from '../../../src/core/tune/observer';
 import { FakeBackend, referenceThroughput } from './fakeBackend';
+import { useTempDirs } from '../../support/tempDirs';
 
-/** Temp dirs of this file, removed when its tests end. */
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 async function referencePlan(): Promise<TuningPlan> {
   const r = await loadPlanFile('examples/glm-4.5-air-a100.plan.yaml');

@@ -1,22 +1,13 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseServeCommand, renderVariant } from '../../../src/core/engines/index';
 import { loadPlanFile } from '../../../src/core/plan/load';
 import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { PredictingBackend } from '../../../src/core/tune/predict';
+import { useTempDirs } from '../../support/tempDirs';
 
-/** Temp dirs of this file, removed when its tests end. */
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 test('a dry run of the quick plan follows the simulator to the reference decisions and sums a time estimate', async () => {
   const loaded = await loadPlanFile('examples/glm-4.5-air-a100.quick.plan.yaml');

@@ -99,7 +99,11 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     const throughput = inner.locator('#chart-throughput');
     await throughput.waitFor({ timeout: 20_000 });
-    const points = Number(await throughput.getAttribute('data-points'));
+    // The last samples may still be on their way when the run's completion is shown.
+    let points = 0;
+    for (const deadline = Date.now() + 10_000; points === 0 && Date.now() < deadline; await page.waitForTimeout(250)) {
+      points = Number(await throughput.getAttribute('data-points'));
+    }
     assert.ok(points > 0, `throughput chart has ${points} points`);
     assert.match(await inner.locator('#phase').textContent(), /completed/);
     assert.match(await inner.locator('#summary').textContent(), /Successful requests\s*60/);

@@ -95,18 +95,21 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
       failing = true;
     }
   };
+  let stopping = false;
   const tick = () => {
     inFlight = scrape().finally(() => {
-      if (!controller.signal.aborted) timer = setTimeout(tick, intervalMs);
+      if (!stopping) timer = setTimeout(tick, intervalMs);
     });
   };
   tick();
   return {
     async stop() {
+      stopping = true;
       if (timer) clearTimeout(timer);
       await inFlight;
+      // The last reading: a benchmark shorter than one interval still gets a start and an end, hence a throughput.
+      await scrape();
       controller.abort();
-      if (timer) clearTimeout(timer);
     },
     get scrapes() {
       return scrapes;

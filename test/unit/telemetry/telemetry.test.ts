@@ -113,3 +113,21 @@ test('a request event becomes a per-request sample in ms with vLLM TPOT', () => 
   assert.ok(Math.abs(s.tpotMs! - 100) < 1e-9);
   assert.ok(Math.abs(s.itlMs! - 100) < 1e-9);
 });
+
+test('a benchmark shorter than one scrape interval still gets a throughput from the final reading', async () => {
+  let calls = 0;
+  const samples: LiveSample[] = [];
+  const telemetry = startTelemetry({
+    engine: 'vllm',
+    intervalMs: 60_000,
+    async fetchMetrics() {
+      calls++;
+      return vllmText(calls * 1000, calls * 100);
+    },
+    onSample: (s) => samples.push(s),
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  await telemetry.stop();
+  assert.equal(calls, 2, 'one reading at the start, one when stopped');
+  assert.ok(samples[1]!.totalTokS !== undefined && samples[1]!.totalTokS > 0, JSON.stringify(samples));
+});

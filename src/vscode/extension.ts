@@ -3,7 +3,6 @@
 import { bundleEvaluationStart, vscodeApiReadyAt } from './loadClock';
 import * as vscode from 'vscode';
 import type MarkdownIt from 'markdown-it';
-import type { Experiment } from '../core/plan/schema';
 import { HostCommands, type HostTarget } from './commands/hosts';
 import { ResultsCommands, type ResultsTarget } from './commands/results';
 import { RunCommands, type BenchmarkArgs } from './commands/run';
@@ -74,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): ServingLabApi {
     command('servingLab.compareResults', () => results.compare()),
     command('servingLab.compareWithBaseline', (target?: ResultsTarget) => results.compareWithBaseline(target)),
     command('servingLab.insertFindings', async (target?: ResultsTarget) => {
-      const experiment = await pickExperiment(lab, resultsTree, target);
+      const experiment = await results.experimentOf(target, 'Serving Lab: insert the findings of which experiment?');
       if (!experiment) return undefined;
       const { insertFindings } = await import('./commands/findings');
       return insertFindings(lab, experiment);
@@ -106,21 +105,6 @@ export function activate(context: vscode.ExtensionContext): ServingLabApi {
     resultsTree,
     hostsTree,
   };
-}
-
-async function pickExperiment(lab: Lab, tree: ResultsTreeProvider, target: ResultsTarget): Promise<Experiment | undefined> {
-  if (target && typeof target === 'object' && 'experiment' in target) return target.experiment;
-  if (typeof target === 'string') return lab.store().loadExperiment(target);
-  const { experiments } = await tree.snapshot();
-  if (experiments.length === 0) {
-    void vscode.window.showInformationMessage('Serving Lab: no experiments to write up yet. Run "Benchmark GLM config" or "Run Tuning Plan" first.');
-    return undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    experiments.map((e) => ({ label: e.plan.name, description: `${e.host.name} · ${e.status}`, detail: e.id, experiment: e })),
-    { title: 'Serving Lab: insert the findings of which experiment?', matchOnDetail: true },
-  );
-  return picked?.experiment;
 }
 
 export function deactivate(): void {}

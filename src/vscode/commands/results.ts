@@ -47,7 +47,8 @@ export class ResultsCommands {
     private readonly tree: ResultsTreeProvider,
   ) {}
 
-  private async experimentOf(target: ResultsTarget): Promise<Experiment | undefined> {
+  /** The experiment a command acts on: the tree node's, an id, or one the user picks. */
+  async experimentOf(target: ResultsTarget, title = 'Serving Lab: pick an experiment'): Promise<Experiment | undefined> {
     if (target && typeof target === 'object' && 'experiment' in target) return target.experiment;
     const id = typeof target === 'string' ? target : undefined;
     const { experiments } = await this.tree.snapshot();
@@ -58,7 +59,7 @@ export class ResultsCommands {
     }
     const picked = await vscode.window.showQuickPick(
       experiments.map((e) => ({ label: e.plan.name, description: `${e.host.name} · ${e.status}`, detail: e.id, experiment: e })),
-      { title: 'Serving Lab: pick an experiment', matchOnDetail: true },
+      { title, matchOnDetail: true },
     );
     return picked?.experiment;
   }

@@ -132,13 +132,18 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     assert.equal(readFileSync(join(assets, png)).subarray(1, 4).toString(), 'PNG');
   });
 
-  await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {
+  /** Benchmark GLM config on the simulated host with the last variant and a workload long enough to interrupt. */
+  const startLongBenchmark = async () => {
     await ui.dismissToasts();
     await ui.runCommand('Serving Lab: Benchmark GLM config');
     await ui.pick('Benchmark GLM config (1/3)', 'sim');
     await ui.pick('Benchmark GLM config (2/3)', 'Last used');
     await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
     await ui.type(LONG_WORKLOAD);
+  };
+
+  await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {
+    await startLongBenchmark();
     await ui.openContainer();
     const host = ui.treeRow('sim').first();
     if ((await host.getAttribute('aria-expanded')) !== 'true') await host.click();
@@ -154,12 +159,7 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
   });
 
   await step('Cancel on the progress notification stops the benchmark and the engine', async () => {
-    await ui.dismissToasts();
-    await ui.runCommand('Serving Lab: Benchmark GLM config');
-    await ui.pick('Benchmark GLM config (1/3)', 'sim');
-    await ui.pick('Benchmark GLM config (2/3)', 'Last used');
-    await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
-    await ui.type(LONG_WORKLOAD);
+    await startLongBenchmark();
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /Serving Lab: Benchmark .*benchmarking/ }).first();
     await toast.waitFor({ timeout: 120_000 });
     await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();

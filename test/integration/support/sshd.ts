@@ -151,14 +151,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   }
   const pid = child.pid!;
   // If the test process ends without calling stop(), the server must not outlive it.
-  const killOnExit = () => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', killOnExit);
+  const killOnExit = killGroupOnExit(pid);
   return {
     host: '127.0.0.1',
     port,
@@ -233,14 +226,7 @@ export async function startAgent(keys: UserKey[]): Promise<SshAgent> {
     if (r.status !== 0) throw new Error(`ssh-add failed: ${r.stderr}`);
   }
   const pid = child.pid!;
-  const killOnExit = () => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', killOnExit);
+  const killOnExit = killGroupOnExit(pid);
   return {
     sock,
     pid,
@@ -250,4 +236,17 @@ export async function startAgent(keys: UserKey[]): Promise<SshAgent> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Kills a process group when the test process exits; returns the killer, to call early and then unregister. */
+function killGroupOnExit(pid: number): () => void {
+  const kill = () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', kill);
+  return kill;
 }

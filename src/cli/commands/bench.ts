@@ -10,7 +10,7 @@ import { BLOCK_STYLES, type BlockStyle } from '../../core/bench/format';
 import { parseGoodput, parsePercentileMetrics, parsePercentiles } from '../../core/bench/metrics';
 import { buildSaveResult, defaultResultFileName, parseMetadata } from '../../core/bench/saveResult';
 import type { BenchmarkResult } from '../../core/plan/schema';
-import { shellJoin } from '../../core/remote/transport';
+import { shellJoin } from '../../core/shell';
 import { CliError, positiveIntFlag, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand } from '../command';
 

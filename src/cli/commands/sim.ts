@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { classifyCrash } from '../../core/engines/crash';
-import { shellQuote } from '../../core/remote/transport';
+import { shellQuote } from '../../core/shell';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/frontends';

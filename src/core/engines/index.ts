@@ -2,8 +2,7 @@
 // serve command line parsed back into a variant. Round trips are tested: parse(render(v)) = v.
 import { basename } from 'node:path';
 import { EngineVariant, type EngineInstall, type EngineName, type EngineVariantInput } from '../plan/schema';
-import { shellJoin } from '../remote/transport';
-import { splitShellWords } from '../remote/shellWords';
+import { shellJoin, splitShellWords } from '../shell';
 import { toVariantInput, VariantError, type EngineAdapter, type RenderOptions } from './adapter';
 import { sglangAdapter } from './sglang';
 import { trtllmAdapter } from './trtllm';

@@ -1,6 +1,7 @@
 // One way to reach a host, whatever the medium: `ssh` (ssh2) or `local` (child processes). Everything that acts on a
 // host (engine runs, inventory, runners, telemetry) goes through this interface.
 import type { Duplex } from 'node:stream';
+import { envNameProblem, shellJoin, shellPath } from '../shell';
 
 export interface ExecOptions {
   signal?: AbortSignal;
@@ -41,34 +42,16 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Quotes one argument for a POSIX shell: safe for any byte string, including quotes, `$()`, backticks, newlines. */
-export function shellQuote(arg: string): string {
-  if (arg === '') return "''";
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Joins an argv into one shell command line where every word arrives exactly as given. */
-export function shellJoin(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(' ');
-}
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A path as one shell word, with a leading `~/` meaning the remote user's home ("$HOME" stays expandable). */
-export function shellPath(path: string): string {
-  if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${shellQuote(path.slice(2))}`;
-  return shellQuote(path);
-}
-
 /** The command line a remote shell runs for an argv with optional cwd and environment; every user string quoted. */
 export function remoteCommandLine(argv: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): string {
   if (argv.length === 0) throw new Error('no command given: argv is empty');
   let line = shellJoin(argv);
   const env = Object.entries(options.env ?? {});
   if (env.length > 0) {
-    for (const [name] of env) if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name: use letters, digits and _`);
+    for (const [name] of env) {
+      const problem = envNameProblem(name);
+      if (problem) throw new Error(problem);
+    }
     if (argv[0]!.includes('=')) throw new Error(`the command "${argv[0]}" contains "=": env would read it as a variable; give a path instead`);
     line = `env ${shellJoin(env.map(([k, v]) => `${k}=${v}`))} ${line}`;
   }

@@ -1,7 +1,6 @@
 // Markdown building blocks for mkdocs-material pages (research/vscode-ecosystem.md C.11): admonitions whose bodies
 // are indented exactly four spaces, code fences that cannot be closed by their content, and pipe tables.
-import { splitShellWords } from '../remote/shellWords';
-import { shellJoin, shellQuote } from '../remote/transport';
+import { shellJoin, shellQuote, splitShellWords } from '../shell';
 
 export type AdmonitionMarker = '!!!' | '???' | '???+';
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { shellQuote } from '../remote/transport';
+import { shellQuote } from '../shell';
 import { resolveGpu } from './hardware';
 
 export interface ShimOptions {

@@ -1,7 +1,7 @@
 // Live telemetry while a benchmark runs (design doc §6): scrape the engine's /metrics about once a second, derive
 // token throughput from counter deltas, and merge in the native runner's per-request events, as RunObserver samples.
 import type { RequestOutput } from '../bench/metrics';
-import type { LiveSample, RequestSample } from '../tune/observer';
+import type { LiveSample, RequestSample } from './samples';
 import type { EngineName } from '../plan/schema';
 import { readEngineMetrics, type EngineMetricsSnapshot } from './prometheus';
 

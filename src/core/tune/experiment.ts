@@ -17,7 +17,8 @@ import type {
 } from '../plan/schema';
 import { resolveWorkload } from '../plan/presets';
 import { newStoreId, type ResultsStore } from '../results/store';
-import type { LiveSample, RequestSample, RunObserver, RunPosition } from './observer';
+import type { LiveSample, RequestSample } from '../telemetry/samples';
+import type { RunObserver, RunPosition } from './observer';
 import {
   baselineVariant,
   budgetExhausted,

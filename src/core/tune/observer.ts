@@ -1,6 +1,7 @@
 // How an experiment reports progress. The CLI (progress line / plain lines) and the extension (live dashboard) both
 // implement RunObserver; the runner calls it, never the other way round. Every method is optional.
 import type { BenchmarkResult, Crash, Experiment, StageDecision } from '../plan/schema';
+import type { LiveSample, RequestSample } from '../telemetry/samples';
 
 /** Where the experiment is: which stage, option (variant), workload and repeat is being measured. */
 export interface RunPosition {
@@ -17,34 +18,6 @@ export interface RunPosition {
   /** 1-based. */
   repeat: number;
   repeats: number;
-}
-
-/**
- * One live point, about once a second while a benchmark runs. Throughput comes from the engine's Prometheus counter
- * deltas; running/waiting/KV usage from its gauges. Fields the engine does not expose are absent.
- */
-export interface LiveSample {
-  /** Epoch milliseconds. */
-  t: number;
-  totalTokS?: number;
-  outputTokS?: number;
-  running?: number;
-  waiting?: number;
-  /** KV-cache usage, 0..1. */
-  kvUsage?: number;
-}
-
-/** One finished request, when the native runner streams them (latencies in ms). */
-export interface RequestSample {
-  t: number;
-  success: boolean;
-  ttftMs: number;
-  /** Absent for single-token outputs. */
-  tpotMs?: number;
-  /** Mean inter-token latency of this request. */
-  itlMs?: number;
-  e2elMs: number;
-  outputTokens: number;
 }
 
 export interface EtaInfo {

@@ -2,7 +2,7 @@
 // sees K× the throughput and 1/K of every latency. Converting back to the engine's own (simulated) clock makes a
 // quick demo's numbers comparable with real hosts and with the reference; every converted result says so.
 import type { BenchmarkMetrics } from '../plan/schema';
-import type { LiveSample, RequestSample } from './observer';
+import type { LiveSample, RequestSample } from '../telemetry/samples';
 
 /** Keys that are rates per second (divide by K); every `*_ms` key and `duration` are times (multiply by K). */
 const RATE_KEYS = new Set(['request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'max_output_tokens_per_s', 'request_rate']);

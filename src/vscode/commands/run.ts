@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineVariant, Experiment, TuningPlan, WorkloadSpec } from '../../core/plan/schema';
-import type { LiveSample as CoreSample, RequestSample, RunObserver } from '../../core/tune/observer';
+import type { LiveSample as CoreSample, RequestSample } from '../../core/telemetry/samples';
+import type { RunObserver } from '../../core/tune/observer';
 import type { EngineSession, LaunchOutcome, TuneBackend } from '../../core/tune/experiment';
 import type { LiveSample } from '../../shared/protocol';
 import { baseDir } from '../config';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseServeCommand } from '../../../src/core/engines/index';
 import { loadPlanFile } from '../../../src/core/plan/load';
-import { splitShellWords } from '../../../src/core/remote/shellWords';
+import { splitShellWords } from '../../../src/core/shell';
 import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { FakeBackend } from '../../unit/tune/fakeBackend';

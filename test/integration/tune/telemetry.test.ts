@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EngineVariant } from '../../../src/core/plan/schema';
 import { resolveWorkload } from '../../../src/core/plan/presets';
 import { openHostBackend, type ConnectedHostBackend } from '../../../src/core/tune/hostBackend';
-import type { LiveSample, RequestSample } from '../../../src/core/tune/observer';
+import type { LiveSample, RequestSample } from '../../../src/core/telemetry/samples';
 import { killEngines, liveEngineGroups } from './support';
 
 const home = mkdtempSync(join(tmpdir(), 'serving-lab-telemetry-home-'));

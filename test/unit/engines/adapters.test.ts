@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineVariant, type EngineVariantInput } from '../../../src/core/plan/schema';
 import { parseServeCommand, parseServeCommandDetailed, renderVariant, VariantError } from '../../../src/core/engines/index';
-import { splitShellWords } from '../../../src/core/remote/shellWords';
+import { splitShellWords } from '../../../src/core/shell';
 
 const GLM = 'zai-org/GLM-4.5-Air';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { remoteCommandLine, shellJoin, shellPath } from '../../../src/core/remote/transport';
+import { remoteCommandLine } from '../../../src/core/remote/transport';
+import { shellJoin, shellPath } from '../../../src/core/shell';
 
 const hostile = ["it's", '"dq"', '; echo PWNED', '$(echo PWNED)', '`echo PWNED`', 'a\nb', ' sp ', '', '*', '$HOME', '\\', '-e', '~'];
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitShellWords } from '../../../src/core/remote/shellWords';
+import { splitShellWords } from '../../../src/core/shell';
 import { admonition, codeFence, signedPercent, table, wrapCommand } from '../../../src/core/report/markdown';
 
 test('admonition: quoted title with quotes escaped, four-space body, blank lines kept empty, tabs never emitted', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readEngineMetrics } from '../../../src/core/telemetry/prometheus';
 import { requestSample, startTelemetry, ThroughputDeriver } from '../../../src/core/telemetry/live';
-import type { LiveSample } from '../../../src/core/tune/observer';
+import type { LiveSample } from '../../../src/core/telemetry/samples';
 
 const vllmText = (prompt: number, gen: number, running = 187, waiting = 613, kv = 0.1734) => `# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge

@@ -5,7 +5,7 @@ import { TuningPlan, type TuningPlanInput } from '../../../src/core/plan/schema'
 import { parseServeCommand } from '../../../src/core/engines/index';
 import { openResultsStore } from '../../../src/core/results/store';
 import { runExperiment } from '../../../src/core/tune/experiment';
-import type { LiveSample } from '../../../src/core/tune/observer';
+import type { LiveSample } from '../../../src/core/telemetry/samples';
 import { FakeBackend, referenceThroughput } from './fakeBackend';
 import { useTempDirs } from '../../support/tempDirs';
 

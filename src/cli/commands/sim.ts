@@ -6,7 +6,7 @@ import { classifyCrash } from '../../core/engines/crash';
 import { shellQuote } from '../../core/shell';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
-import { NotAServeCommandError } from '../../core/sim/frontends';
+import { NotAServeCommandError } from '../../core/sim/engines/index';
 import { predictBenchmark, WorkloadSpecError } from '../../core/sim/predict';
 import { writeSyntheticShareGpt } from '../../core/sim/sharegpt';
 import { CliBundleNotFoundError, installShims } from '../../core/sim/shims';

@@ -3,14 +3,15 @@
 import type { GpuSpec } from './hardware';
 import { kvBytesPerToken, weightBytesPerParam, type ModelSpec } from './models';
 import type { AttentionCost, EngineEfficiency, PerfConfig } from './perf';
-import { SglangScheduler, VllmScheduler, type BatchScheduler } from './scheduler';
+import type { SpeculativeSettings } from './engines/speculative';
+import type { SchedulePolicy } from './scheduler';
 
 export type SimEngineKind = 'vllm' | 'sglang' | 'trtllm';
 
-export const ENGINE_VERSIONS: Readonly<Record<SimEngineKind, string>> = { vllm: '0.11.0', sglang: '0.5.4.post2', trtllm: '1.2.0rc1' };
-
 export interface SimEngineConfig {
   engine: SimEngineKind;
+  /** The engine release simulated (engines/versions.ts). */
+  version: string;
   gpu: GpuSpec;
   gpuCount: number;
   speedup: number;
@@ -37,7 +38,20 @@ export interface SimEngineConfig {
   /** SGLang --max-total-tokens, when given. */
   maxTotalTokens?: number;
   cudaGraphMaxBatch: number;
+  /** False: a prompt is prefilled whole in one step (vLLM --no-enable-chunked-prefill, SGLang --chunked-prefill-size -1). */
+  chunkedPrefill: boolean;
+  /** SGLang --max-prefill-tokens: new tokens of one prefill batch (a single longer prompt still runs alone). */
+  maxPrefillTokens?: number;
   mixedChunk: boolean;
+  /** Automatic prefix caching (vLLM), the radix cache (SGLang), KV block reuse (TRT-LLM). */
+  prefixCaching: boolean;
+  /** Tokens per KV block: prefix-cache hits are whole blocks. */
+  blockSize: number;
+  /** Order in which waiting requests are admitted. */
+  schedulePolicy: SchedulePolicy;
+  speculative?: SpeculativeSettings;
+  /** Options given that the simulator accepts without modelling, as the user spelled them. */
+  notModelled: string[];
   reasoningParser?: string;
   toolCallParser?: string;
   enableMetrics: boolean;
@@ -52,29 +66,6 @@ export interface SimEngineConfig {
 }
 
 const GIB = 1024 ** 3;
-
-/** vLLM 0.11 `get_batch_defaults`: A100s keep the conservative serving defaults (PR #17885). */
-export function vllmBatchDefaults(gpu: GpuSpec): { maxNumSeqs: number; maxNumBatchedTokens: number } {
-  const bigNonA100 = gpu.usableGiB >= 70 && !gpu.smiName.toLowerCase().includes('a100');
-  return bigNonA100 ? { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } : { maxNumSeqs: 256, maxNumBatchedTokens: 2048 };
-}
-
-/** SGLang `_handle_gpu_memory_settings`: chunked prefill size and CUDA-graph batch cap by GPU memory. */
-export function sglangMemoryDefaults(gpu: GpuSpec, tp: number): { chunkedPrefillSize: number; cudaGraphMaxBs: number } {
-  const gb = gpu.memoryMiB / 1024;
-  if (gb < 35) return { chunkedPrefillSize: 2048, cudaGraphMaxBs: tp < 4 ? 8 : 80 };
-  if (gb < 60) return { chunkedPrefillSize: 4096, cudaGraphMaxBs: tp < 4 ? 24 : 80 };
-  if (gb < 160) return { chunkedPrefillSize: 8192, cudaGraphMaxBs: tp < 4 ? 256 : 512 };
-  return { chunkedPrefillSize: 16384, cudaGraphMaxBs: 512 };
-}
-
-/** SGLang's default mem_fraction_static (research/engines.md §1.2). */
-export function sglangMemFractionStatic(gpu: GpuSpec, tp: number, pp: number, chunkedPrefillSize: number, cudaGraphMaxBs: number): number {
-  const gpuMb = gpu.usableGiB * 1024;
-  let reservedMb = 512 + Math.max(chunkedPrefillSize, 2048) * 1.5 + cudaGraphMaxBs * 2 + ((tp * pp) / 8) * 1024;
-  if (gpu.memoryMiB / 1024 > 60) reservedMb = Math.max(reservedMb, 10240);
-  return Math.round(((gpuMb - reservedMb) / gpuMb) * 1000) / 1000;
-}
 
 export interface MemoryPlan {
   weightsGiBPerGpu: number;
@@ -152,12 +143,4 @@ export function perfConfig(cfg: SimEngineConfig): PerfConfig {
     fp8: cfg.fp8,
     cudaGraphMaxBatch: cfg.cudaGraphMaxBatch,
   };
-}
-
-export function createScheduler(cfg: SimEngineConfig): BatchScheduler {
-  const perf = perfConfig(cfg);
-  const kv = memoryPlan(cfg).kvCapacityTokens;
-  if (cfg.engine === 'sglang') return new SglangScheduler(perf, kv, cfg.maxRunning, cfg.tokenBudget, cfg.mixedChunk);
-  // TRT-LLM's GUARANTEED_NO_EVICT with chunked context behaves like a mixed-batch scheduler.
-  return new VllmScheduler(perf, kv, cfg.maxRunning, cfg.tokenBudget);
 }

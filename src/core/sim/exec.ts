@@ -2,8 +2,8 @@
 // answers them. Benchmarks go to the native client (`serving-lab bench`), through a callback the CLI provides.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENGINE_VERSIONS } from './config';
-import { planLaunch, type SimHost } from './frontends';
+import { planLaunch, type SimHost } from './engines/index';
+import { engineVersion, UnsupportedEngineVersionError } from './engines/versions';
 import { NvidiaSmiError, nvidiaSmi } from './nvidiaSmi';
 import { runSimEngine } from './process';
 import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from './sharegpt';
@@ -48,7 +48,7 @@ export async function runSimProgram(program: SimProgram, args: readonly string[]
         return args.length === 0 ? 2 : 0;
       }
       const rest = args[0] === 'serve' ? args.slice(1) : args;
-      return serve('trtllm', rest, ctx);
+      return withVersion(ctx, () => serve('trtllm', rest, ctx));
     }
     case 'nvidia-smi':
       try {
@@ -62,6 +62,22 @@ export async function runSimProgram(program: SimProgram, args: readonly string[]
         throw err;
       }
   }
+}
+
+/** Runs `run`; an engine version the simulator has no profile for (engines/versions.ts) is a usage error. */
+async function withVersion(ctx: SimExecContext, run: () => Promise<number> | number): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof UnsupportedEngineVersionError)) throw err;
+    ctx.stderr(`serving-lab sim: ${err.message}\n`);
+    return 2;
+  }
+}
+
+function printVersion(engine: 'vllm' | 'sglang' | 'trtllm', ctx: SimExecContext): number {
+  ctx.stdout(`${engineVersion(engine, ctx.env)}\n`);
+  return 0;
 }
 
 async function serve(engine: 'vllm' | 'sglang' | 'trtllm', args: readonly string[], ctx: SimExecContext): Promise<number> {
@@ -80,15 +96,12 @@ async function serve(engine: 'vllm' | 'sglang' | 'trtllm', args: readonly string
 
 async function vllm(args: readonly string[], ctx: SimExecContext): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === '--version' || sub === '-v') {
-    ctx.stdout(`${ENGINE_VERSIONS.vllm}\n`);
-    return 0;
-  }
+  if (sub === '--version' || sub === '-v') return withVersion(ctx, () => printVersion('vllm', ctx));
   if (sub === undefined || sub === '-h' || sub === '--help') {
     ctx.stdout(VLLM_TOP_USAGE);
     return sub === undefined ? 2 : 0;
   }
-  if (sub === 'serve') return serve('vllm', rest, ctx);
+  if (sub === 'serve') return withVersion(ctx, () => serve('vllm', rest, ctx));
   if (sub === 'bench' && rest[0] === 'serve') {
     const benchArgs = await withShareGptFallback(rest.slice(1), ctx);
     if (!benchArgs.includes('--block-style')) benchArgs.push('--block-style', 'v0.11');
@@ -101,16 +114,11 @@ async function vllm(args: readonly string[], ctx: SimExecContext): Promise<numbe
 async function python(args: readonly string[], ctx: SimExecContext): Promise<number> {
   if (args[0] === '-c') {
     const code = args[1] ?? '';
-    if (code.includes('sglang')) ctx.stdout(`${ENGINE_VERSIONS.sglang}\n`);
-    else if (code.includes('vllm')) ctx.stdout(`${ENGINE_VERSIONS.vllm}\n`);
-    else if (code.includes('tensorrt_llm')) ctx.stdout(`${ENGINE_VERSIONS.trtllm}\n`);
-    return 0;
+    const engine = code.includes('sglang') ? 'sglang' : code.includes('vllm') ? 'vllm' : code.includes('tensorrt_llm') ? 'trtllm' : undefined;
+    return engine ? withVersion(ctx, () => printVersion(engine, ctx)) : 0;
   }
-  if (args[0] === '-m' && args[1] === 'sglang.launch_server') return serve('sglang', args.slice(2), ctx);
-  if (args[0] === '-m' && args[1] === 'sglang.version') {
-    ctx.stdout(`${ENGINE_VERSIONS.sglang}\n`);
-    return 0;
-  }
+  if (args[0] === '-m' && args[1] === 'sglang.launch_server') return withVersion(ctx, () => serve('sglang', args.slice(2), ctx));
+  if (args[0] === '-m' && args[1] === 'sglang.version') return withVersion(ctx, () => printVersion('sglang', ctx));
   if (args[0] === '-m' && args[1] === 'sglang.bench_serving') {
     const translated = translateSglangBench(args.slice(2), ctx);
     if (typeof translated === 'number') return translated;

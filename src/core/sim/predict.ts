@@ -5,17 +5,18 @@ import { computeMetrics, type RequestOutput } from '../bench/metrics';
 import { formatResultBlock } from '../bench/format';
 import { arrivalTimes } from '../bench/random';
 import type { BenchmarkMetrics } from '../plan/schema';
-import { createScheduler, type SimEngineConfig } from './config';
-import { planLaunch, splitServeCommand, type LaunchPlan } from './frontends';
+import type { SimEngineConfig } from './config';
+import { planLaunch, splitServeCommand, type LaunchPlan } from './engines/index';
 import { resolveGpu } from './hardware';
-import { newRequest, type PlannedStep, type SimRequest } from './scheduler';
 import { syntheticShareGptRequests } from './sharegpt';
+import { simulateRequests, type VirtualRequest } from './virtual';
 
-export type SimWorkload = { kind: 'sharegpt'; count: number } | { kind: 'random'; input: number; output: number; count: number };
+/** `prefix`: leading tokens every prompt shares (vllm bench --random-prefix-len), counted in `input`. */
+export type SimWorkload = { kind: 'sharegpt'; count: number } | { kind: 'random'; input: number; output: number; count: number; prefix?: number };
 
 export class WorkloadSpecError extends Error {}
 
-/** `sharegpt:N` or `random:IN:OUT:N`. */
+/** `sharegpt:N`, `random:IN:OUT:N` or `random:IN:OUT:N:PREFIX` (the first PREFIX of IN tokens shared by every prompt). */
 export function parseWorkloadSpec(text: string): SimWorkload {
   const parts = text.trim().split(':');
   const int = (s: string | undefined, what: string) => {
@@ -25,12 +26,18 @@ export function parseWorkloadSpec(text: string): SimWorkload {
   };
   if (parts[0] === 'sharegpt' && parts.length === 2) return { kind: 'sharegpt', count: int(parts[1], 'N') };
   if (parts[0] === 'random' && parts.length === 4) return { kind: 'random', input: int(parts[1], 'IN'), output: int(parts[2], 'OUT'), count: int(parts[3], 'N') };
+  if (parts[0] === 'random' && parts.length === 5) {
+    const input = int(parts[1], 'IN');
+    const prefix = int(parts[4], 'PREFIX');
+    if (prefix > input) throw new WorkloadSpecError(`workload "${text}": PREFIX (${prefix}) is part of IN and cannot exceed it (${input})`);
+    return { kind: 'random', input, output: int(parts[2], 'OUT'), count: int(parts[3], 'N'), prefix };
+  }
   throw new WorkloadSpecError(`workload "${text}" is not understood; use sharegpt:N (synthetic ShareGPT-like lengths) or random:IN:OUT:N`);
 }
 
-function workloadRequests(workload: SimWorkload, seed: number): Array<{ input: number; output: number }> {
+function workloadRequests(workload: SimWorkload, seed: number): VirtualRequest[] {
   if (workload.kind === 'sharegpt') return syntheticShareGptRequests(workload.count, seed);
-  return Array.from({ length: workload.count }, () => ({ input: workload.input, output: workload.output }));
+  return Array.from({ length: workload.count }, () => ({ input: workload.input, output: workload.output, sharedPrefix: workload.prefix ?? 0 }));
 }
 
 export interface PredictOptions {
@@ -58,88 +65,11 @@ export interface Prediction {
   config?: SimEngineConfig;
   outputs?: RequestOutput[];
   /** Engine-side facts of the run. */
-  engine?: { steps: number; preemptions: number; kvCapacityTokens: number; maxRunning: number; tokenBudget: number };
-}
-
-/** Runs the requests through the engine's scheduler in virtual time; returns what the client would have seen. */
-export function simulateRequests(
-  config: SimEngineConfig,
-  requests: ReadonlyArray<{ input: number; output: number }>,
-  sendTimes: readonly number[],
-  maxConcurrency = Infinity,
-): { outputs: RequestOutput[]; steps: number; preemptions: number; kvCapacityTokens: number } {
-  // One scheduler per data-parallel replica, each with its own chain of steps; a new request goes to the replica
-  // with the fewest queued and running requests (vLLM's DP coordinator does the same).
-  const lanes = Array.from({ length: Math.max(1, config.dp) }, () => ({ scheduler: createScheduler(config), step: undefined as PlannedStep | undefined, end: 0 }));
-  const n = requests.length;
-  const start = new Array<number>(n).fill(0);
-  const tokenTimes: number[][] = requests.map(() => []);
-  const sims: SimRequest[] = requests.map((r, i) => newRequest(i, r.input, r.output));
-  const rejected = requests.map((r) => r.input + r.output > config.maxModelLen);
-  let t = 0;
-  let nextToSend = 0;
-  let inflight = 0;
-  for (;;) {
-    while (nextToSend < n && sendTimes[nextToSend]! <= t && inflight < maxConcurrency) {
-      const i = nextToSend++;
-      start[i] = Math.max(t, sendTimes[i]!);
-      if (rejected[i]) continue;
-      let lane = lanes[0]!;
-      for (const l of lanes) if (l.scheduler.waiting.length + l.scheduler.running.length < lane.scheduler.waiting.length + lane.scheduler.running.length) lane = l;
-      lane.scheduler.add(sims[i]!);
-      inflight += 1;
-    }
-    for (const lane of lanes) {
-      if (lane.step) continue;
-      lane.step = lane.scheduler.plan();
-      if (lane.step) lane.end = t + lane.step.duration;
-    }
-    let next = Infinity;
-    for (const lane of lanes) if (lane.step) next = Math.min(next, lane.end);
-    if (next === Infinity) {
-      if (nextToSend >= n) break;
-      t = Math.max(t, sendTimes[nextToSend]!);
-      continue;
-    }
-    t = next;
-    for (const lane of lanes) {
-      if (!lane.step || lane.end !== t) continue;
-      for (const event of lane.scheduler.commit(lane.step)) {
-        tokenTimes[event.request.id]!.push(t);
-        if (event.finished) inflight -= 1;
-      }
-      lane.step = undefined;
-    }
-  }
-  const outputs: RequestOutput[] = requests.map((r, i) => {
-    const times = tokenTimes[i]!;
-    if (rejected[i] || times.length === 0) {
-      return {
-        success: false,
-        error: `This model's maximum context length is ${config.maxModelLen} tokens. However, you requested ${r.input + r.output} tokens.`,
-        promptLen: r.input,
-        outputLen: 0,
-        ttft: 0,
-        itl: [],
-        latency: 0,
-        startTime: start[i]!,
-      };
-    }
-    const itl: number[] = [];
-    for (let k = 1; k < times.length; k++) itl.push(times[k]! - times[k - 1]!);
-    return {
-      success: true,
-      promptLen: r.input,
-      outputLen: times.length,
-      ttft: times[0]! - start[i]!,
-      itl,
-      latency: times[times.length - 1]! - start[i]!,
-      startTime: start[i]!,
-      chunkTimes: times,
-    };
-  });
-  const sum = (f: (s: (typeof lanes)[number]['scheduler']) => number) => lanes.reduce((a, l) => a + f(l.scheduler), 0);
-  return { outputs, steps: sum((s) => s.counters.steps), preemptions: sum((s) => s.counters.preemptions), kvCapacityTokens: sum((s) => s.kvCapacity) };
+  engine?: { steps: number; preemptions: number; kvCapacityTokens: number; maxRunning: number; tokenBudget: number; cachedTokens: number };
+  /** Options of the command the simulator accepts but does not model: the prediction ignores them. */
+  notModelled?: string[];
+  /** Set when the engine would stop scheduling with requests left (a hang on a real host). */
+  stalled?: string;
 }
 
 function crashLog(plan: LaunchPlan): string[] {
@@ -176,6 +106,8 @@ export function predictBenchmark(options: PredictOptions): Prediction {
     block,
     config,
     outputs: run.outputs,
-    engine: { steps: run.steps, preemptions: run.preemptions, kvCapacityTokens: run.kvCapacityTokens, maxRunning: config.maxRunning, tokenBudget: config.tokenBudget },
+    engine: { steps: run.steps, preemptions: run.preemptions, kvCapacityTokens: run.kvCapacityTokens, maxRunning: config.maxRunning, tokenBudget: config.tokenBudget, cachedTokens: run.cachedTokens },
+    notModelled: config.notModelled,
+    ...(run.stalled ? { stalled: run.stalled } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { LaunchPlan } from './frontends';
+import type { LaunchPlan } from './engines/index';
 import { RealtimeEngine } from './realtime';
 import { createSimServer, type ServerState } from './server';
 

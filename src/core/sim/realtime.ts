@@ -3,9 +3,10 @@
 // a late timer makes the next step start early rather than stretching the run; the difference between scheduled and
 // actual emission is recorded as scheduling lag.
 import { performance } from 'node:perf_hooks';
-import { createScheduler, type SimEngineConfig } from './config';
+import type { SimEngineConfig } from './config';
+import { createScheduler } from './engines/index';
 import { Histogram, SGLANG_BUCKETS, VLLM_BUCKETS } from './prometheus';
-import { newRequest, SglangScheduler, type BatchScheduler, type PlannedStep, type SchedulerCounters, type SimRequest } from './scheduler';
+import { newRequest, type BatchScheduler, type PlannedStep, type SchedulerCounters, type SimRequest } from './scheduler';
 
 export interface TokenSink {
   /** Called at the token's emission time; `index` counts from 0. */
@@ -100,21 +101,22 @@ export class RealtimeEngine {
   }
 
   totals(): EngineTotals {
-    const counters: SchedulerCounters = { steps: 0, promptTokens: 0, generationTokens: 0, preemptions: 0, finishedRequests: 0 };
+    const counters: SchedulerCounters = { steps: 0, promptTokens: 0, cachedTokens: 0, generationTokens: 0, preemptions: 0, finishedRequests: 0 };
     const t: EngineTotals = { running: 0, waiting: 0, kvUsed: 0, kvCapacity: 0, retractions: 0, counters };
     for (const { scheduler: s } of this.lanes) {
       t.running += s.runningCount();
       t.waiting += s.waiting.length;
       t.kvUsed += s.kvUsed;
       t.kvCapacity += s.kvCapacity;
-      t.retractions += s instanceof SglangScheduler ? s.retractions : 0;
+      t.retractions += s.retractions;
       for (const key of Object.keys(counters) as Array<keyof SchedulerCounters>) counters[key] += s.counters[key];
     }
     return t;
   }
 
-  submit(promptLen: number, maxTokens: number, sink: TokenSink): LiveRequest {
-    const request = newRequest(this.nextId++, promptLen, maxTokens);
+  /** `blockKeys`: the prompt's prefix-cache keys (prefixCache.ts), empty when the engine caches no prefixes. */
+  submit(promptLen: number, maxTokens: number, sink: TokenSink, blockKeys: readonly string[] = []): LiveRequest {
+    const request = newRequest(this.nextId++, promptLen, maxTokens, blockKeys);
     // Like vLLM's DP coordinator: the replica with the fewest queued and running requests.
     let lane = this.lanes[0]!;
     for (const l of this.lanes) if (l.scheduler.waiting.length + l.scheduler.running.length < lane.scheduler.waiting.length + lane.scheduler.running.length) lane = l;
@@ -198,18 +200,18 @@ export class RealtimeEngine {
   private logProgress(lane: Lane, step: PlannedStep, v: number): void {
     const s = lane.scheduler;
     const usage = s.kvUsed / s.kvCapacity;
-    if (s instanceof SglangScheduler) {
-      const sg = s;
+    if (this.config.engine === 'sglang') {
       if (step.kind === 'prefill') {
         const newTokens = step.shape.prefill.reduce((a, p) => a + p.q, 0);
-        this.log(`Prefill batch. #new-seq: ${step.chunks.length}, #new-token: ${newTokens}, #cached-token: 0, token usage: ${usage.toFixed(2)}, #running-req: ${s.runningCount()}, #queue-req: ${s.waiting.length},`);
+        const cached = step.chunks.reduce((a, c) => a + (c.request.prefilled === c.request.cached + c.q ? c.request.cached : 0), 0);
+        this.log(`Prefill batch. #new-seq: ${step.chunks.length}, #new-token: ${newTokens}, #cached-token: ${cached}, token usage: ${usage.toFixed(2)}, #running-req: ${s.runningCount()}, #queue-req: ${s.waiting.length},`);
       } else if (++lane.decodeStepsSinceLog >= 40) {
         lane.decodeStepsSinceLog = 0;
         this.updateThroughput(v);
         this.log(`Decode batch. #running-req: ${s.runningCount()}, #token: ${s.kvUsed}, token usage: ${usage.toFixed(2)}, cuda graph: ${step.shape.decodeCount <= this.config.cudaGraphMaxBatch}, gen throughput (token/s): ${this.stats.genThroughput.toFixed(2)}, #queue-req: ${s.waiting.length},`);
       }
-      if (sg.retractions > lane.retractionsLogged) {
-        lane.retractionsLogged = sg.retractions;
+      if (s.retractions > lane.retractionsLogged) {
+        lane.retractionsLogged = s.retractions;
         this.log('KV cache pool is full. Retract requests.');
       }
       return;
@@ -223,7 +225,7 @@ export class RealtimeEngine {
       this.lastLogV = v;
       this.lastLogCounters = { prompt: t.counters.promptTokens, generation: t.counters.generationTokens };
       this.log(
-        `Engine 000: Avg prompt throughput: ${prompt.toFixed(1)} tokens/s, Avg generation throughput: ${generation.toFixed(1)} tokens/s, Running: ${t.running} reqs, Waiting: ${t.waiting} reqs, GPU KV cache usage: ${((t.kvUsed / t.kvCapacity) * 100).toFixed(1)}%, Prefix cache hit rate: 0.0%`,
+        `Engine 000: Avg prompt throughput: ${prompt.toFixed(1)} tokens/s, Avg generation throughput: ${generation.toFixed(1)} tokens/s, Running: ${t.running} reqs, Waiting: ${t.waiting} reqs, GPU KV cache usage: ${((t.kvUsed / t.kvCapacity) * 100).toFixed(1)}%, Prefix cache hit rate: ${((100 * t.counters.cachedTokens) / Math.max(1, t.counters.cachedTokens + t.counters.promptTokens)).toFixed(1)}%`,
       );
     }
   }

@@ -1,25 +1,37 @@
 // Discrete-event continuous batching (research/engines.md §6.4). A scheduler decides what one engine step runs;
 // the caller advances time by the step's modelled duration and commits it, which emits tokens. The same code runs
-// in virtual time (`sim predict`) and in real time behind the HTTP server.
+// in virtual time (`sim predict`) and in real time behind the HTTP server. Each engine's admission policy lives in
+// its own folder (engines/<engine>/scheduler.ts); this file holds what they share: requests, KV accounting,
+// preemption, prefix-cache hits, speculative decoding and the step's duration.
+import type { SpeculativeSettings } from './engines/speculative';
+import { expectedTokensPerStep } from './engines/speculative';
 import { stepSeconds, type PerfConfig, type StepShape } from './perf';
+import { PrefixCache } from './prefixCache';
 
 export interface SimRequest {
   id: number;
   promptLen: number;
   maxTokens: number;
+  /** Keys of the prompt's full KV blocks (each covers the prompt up to that block), for prefix-cache lookups. */
+  blockKeys: readonly string[];
   /** Tokens the next prefill must compute: the prompt, plus the output so far after a preemption (recompute). */
   prefillTarget: number;
   prefilled: number;
+  /** Prompt tokens found in the prefix cache at the latest admission. */
+  cached: number;
   generated: number;
   /** KV-cache tokens held. */
   kv: number;
   preemptions: number;
+  admitted: boolean;
   aborted: boolean;
   finished: boolean;
+  /** Speculative decoding: accepted tokens owed but not yet emitted (fractions of the expected yield). */
+  specCredit: number;
 }
 
-export function newRequest(id: number, promptLen: number, maxTokens: number): SimRequest {
-  return { id, promptLen, maxTokens, prefillTarget: promptLen, prefilled: 0, generated: 0, kv: 0, preemptions: 0, aborted: false, finished: false };
+export function newRequest(id: number, promptLen: number, maxTokens: number, blockKeys: readonly string[] = []): SimRequest {
+  return { id, promptLen, maxTokens, blockKeys, prefillTarget: promptLen, prefilled: 0, cached: 0, generated: 0, kv: 0, preemptions: 0, admitted: false, aborted: false, finished: false, specCredit: 0 };
 }
 
 export interface PlannedStep {
@@ -39,22 +51,44 @@ export interface TokenEvent {
 export interface SchedulerCounters {
   steps: number;
   promptTokens: number;
+  /** Prompt tokens served from the prefix cache instead of computed. */
+  cachedTokens: number;
   generationTokens: number;
   preemptions: number;
   finishedRequests: number;
+}
+
+/** vLLM: fcfs | priority. SGLang: fcfs | lpm | random | lof | dfs-weight | priority. */
+export type SchedulePolicy = 'fcfs' | 'priority' | 'lpm' | 'random' | 'lof' | 'dfs-weight';
+
+export interface SchedulerOptions {
+  /** False: prompts are prefilled whole, never split across steps. */
+  chunkedPrefill?: boolean;
+  prefixCaching?: boolean;
+  blockSize?: number;
+  policy?: SchedulePolicy;
+  speculative?: SpeculativeSettings;
 }
 
 export abstract class BatchScheduler {
   readonly waiting: SimRequest[] = [];
   running: SimRequest[] = [];
   kvUsed = 0;
-  readonly counters: SchedulerCounters = { steps: 0, promptTokens: 0, generationTokens: 0, preemptions: 0, finishedRequests: 0 };
+  /** Requests retracted under KV pressure (SGLang's wording; vLLM counts them as preemptions). */
+  retractions = 0;
+  readonly counters: SchedulerCounters = { steps: 0, promptTokens: 0, cachedTokens: 0, generationTokens: 0, preemptions: 0, finishedRequests: 0 };
+  protected readonly prefixCache: PrefixCache | undefined;
+  private readonly tokensPerVerify: number;
 
   constructor(
     readonly perf: PerfConfig,
     readonly kvCapacity: number,
     readonly maxRunning: number,
-  ) {}
+    readonly options: SchedulerOptions = {},
+  ) {
+    this.prefixCache = options.prefixCaching ? new PrefixCache(options.blockSize ?? 16, kvCapacity) : undefined;
+    this.tokensPerVerify = options.speculative ? expectedTokensPerStep(options.speculative) : 1;
+  }
 
   add(request: SimRequest): void {
     this.waiting.push(request);
@@ -84,11 +118,30 @@ export abstract class BatchScheduler {
   /** The next step, or undefined when there is nothing to run. */
   abstract plan(): PlannedStep | undefined;
 
+  /** Prompt tokens a waiting request still has to compute, after the prefix cache; looks the cache up once per admission. */
+  protected remainingPrefill(request: SimRequest): number {
+    if (!request.admitted && request.prefilled === 0 && this.prefixCache) {
+      // The engines always compute the last prompt token, so a full hit still leaves one.
+      const hit = Math.min(this.prefixCache.lookup(request.blockKeys), request.prefillTarget - 1);
+      request.cached = Math.max(0, hit);
+      request.prefilled = request.cached;
+    }
+    return request.prefillTarget - request.prefilled;
+  }
+
+  /** Moves a waiting request into the batch. */
+  protected admit(request: SimRequest): void {
+    request.admitted = true;
+    this.counters.cachedTokens += request.cached;
+  }
+
   protected preemptNewest(): void {
     const victim = this.running.pop()!;
     this.kvUsed -= victim.kv;
     victim.kv = 0;
     victim.prefilled = 0;
+    victim.cached = 0;
+    victim.admitted = false;
     victim.prefillTarget = victim.promptLen + victim.generated;
     victim.preemptions += 1;
     this.counters.preemptions += 1;
@@ -99,9 +152,24 @@ export abstract class BatchScheduler {
     let decodeContextSum = 0;
     for (const r of decodes) decodeContextSum += r.kv;
     let newRequests = 0;
-    for (const c of chunks) if (c.request.prefilled === 0) newRequests += 1;
-    const shape: StepShape = { prefill: chunks.map((c) => ({ q: c.q, ctx: c.request.prefilled })), decodeCount: decodes.length, decodeContextSum, newRequests };
-    return { kind, duration: stepSeconds(this.perf, shape), chunks, decodes, shape };
+    for (const c of chunks) if (c.request.prefilled === c.request.cached) newRequests += 1;
+    const spec = this.options.speculative;
+    // A speculative decode verifies k drafted tokens plus one in the same pass, after k draft steps.
+    const verified = spec ? decodes.length * (spec.draftTokens + 1) : decodes.length;
+    const shape: StepShape = { prefill: chunks.map((c) => ({ q: c.q, ctx: c.request.prefilled })), decodeCount: verified, decodeContextSum, newRequests };
+    const draft = spec && decodes.length > 0 ? spec.draftTokens * this.draftStepSeconds(decodes.length, decodeContextSum) : 0;
+    return { kind, duration: stepSeconds(this.perf, shape) + draft, chunks, decodes, shape };
+  }
+
+  /** One draft step over `count` requests: a separate draft model, or a one-layer head (EAGLE, MTP) plus its lm_head. */
+  private draftStepSeconds(count: number, contextSum: number): number {
+    const spec = this.options.speculative!;
+    const shape: StepShape = { prefill: [], decodeCount: count, decodeContextSum: contextSum, newRequests: 0 };
+    if (spec.draftModel) return stepSeconds({ ...this.perf, model: spec.draftModel }, shape);
+    if (spec.method.toLowerCase().includes('ngram')) return 0;
+    const { model, gpu, tp } = this.perf;
+    const lmHead = (2 * model.hidden * model.vocabSize) / (tp * gpu.hbmBytesPerS);
+    return (stepSeconds(this.perf, shape) - this.perf.efficiency.stepOverheadS) / model.layers + lmHead;
   }
 
   /** Applies a step that has just ended: KV grows, tokens are emitted, finished requests leave. */
@@ -125,13 +193,19 @@ export abstract class BatchScheduler {
       request.kv += q;
       this.kvUsed += q;
       this.counters.promptTokens += q;
-      if (request.prefilled >= request.prefillTarget) emit(request);
+      if (request.prefilled >= request.prefillTarget) {
+        this.prefixCache?.insert(request.blockKeys);
+        emit(request);
+      }
     }
     for (const request of step.decodes) {
       if (request.aborted || request.finished) continue;
-      request.kv += 1;
-      this.kvUsed += 1;
-      emit(request);
+      request.specCredit += this.tokensPerVerify;
+      const accepted = Math.max(1, Math.min(Math.floor(request.specCredit), request.maxTokens - request.generated));
+      request.specCredit -= accepted;
+      request.kv += accepted;
+      this.kvUsed += accepted;
+      for (let i = 0; i < accepted; i++) emit(request);
     }
     if (events.some((e) => e.finished)) {
       this.running = this.running.filter((r) => {
@@ -142,159 +216,5 @@ export abstract class BatchScheduler {
       });
     }
     return events;
-  }
-}
-
-/**
- * vLLM V1: one mixed step per iteration. Running requests go first (a decode token each, or the next prompt chunk),
- * then waiting requests are admitted FCFS while the token budget, the sequence cap and free KV allow. When KV runs
- * out the newest running request is preempted and recomputed later.
- */
-export class VllmScheduler extends BatchScheduler {
-  constructor(
-    perf: PerfConfig,
-    kvCapacity: number,
-    maxNumSeqs: number,
-    readonly maxNumBatchedTokens: number,
-  ) {
-    super(perf, kvCapacity, maxNumSeqs);
-  }
-
-  runningCount(): number {
-    return this.running.length;
-  }
-
-  plan(): PlannedStep | undefined {
-    let budget = 0;
-    let growth = 0;
-    let chunks: PlannedStep['chunks'] = [];
-    let decodes: SimRequest[] = [];
-    let preempted = false;
-    for (;;) {
-      budget = this.maxNumBatchedTokens;
-      growth = 0;
-      chunks = [];
-      decodes = [];
-      for (const r of this.running) {
-        if (budget <= 0) break;
-        if (r.prefilled < r.prefillTarget) {
-          const q = Math.min(r.prefillTarget - r.prefilled, budget);
-          chunks.push({ request: r, q });
-          budget -= q;
-          growth += q;
-        } else {
-          decodes.push(r);
-          budget -= 1;
-          growth += 1;
-        }
-      }
-      if (this.kvUsed + growth <= this.kvCapacity || this.running.length <= 1) break;
-      this.preemptNewest();
-      preempted = true;
-    }
-    // Like vLLM, no new admissions in a step that had to preempt.
-    while (!preempted && this.waiting.length > 0 && budget > 0 && this.running.length < this.maxRunning) {
-      const r = this.waiting[0]!;
-      const q = Math.min(r.prefillTarget - r.prefilled, budget);
-      if (this.kvUsed + growth + q > this.kvCapacity) break;
-      this.waiting.shift();
-      this.running.push(r);
-      chunks.push({ request: r, q });
-      budget -= q;
-      growth += q;
-    }
-    if (chunks.length === 0 && decodes.length === 0) return undefined;
-    return this.finishPlan(chunks.length === 0 ? 'decode' : decodes.length === 0 ? 'prefill' : 'mixed', chunks, decodes);
-  }
-}
-
-const SGLANG_INIT_NEW_TOKEN_RATIO = 0.7;
-const SGLANG_MIN_NEW_TOKEN_RATIO = 0.14;
-const SGLANG_NEW_TOKEN_RATIO_DECAY = 0.001;
-const SGLANG_RESERVE_CLIP = 4096;
-
-/**
- * SGLang: prefill first. While requests wait and their prompts plus the estimated growth of the running batch fit in
- * KV, run a prefill-only batch of at most chunked_prefill_size tokens; otherwise one decode step over every running
- * request. A decode that runs out of KV retracts the newest requests.
- */
-export class SglangScheduler extends BatchScheduler {
-  newTokenRatio = SGLANG_INIT_NEW_TOKEN_RATIO;
-  retractions = 0;
-  private chunked: SimRequest | undefined;
-
-  constructor(
-    perf: PerfConfig,
-    kvCapacity: number,
-    maxRunningRequests: number,
-    readonly chunkedPrefillSize: number,
-    /** SGLang's --enable-mixed-chunk: decode tokens ride along with prefill chunks. */
-    readonly mixedChunk = false,
-  ) {
-    super(perf, kvCapacity, maxRunningRequests);
-  }
-
-  runningCount(): number {
-    let n = 0;
-    for (const r of this.running) if (r.prefilled >= r.prefillTarget) n += 1;
-    return n;
-  }
-
-  override abort(request: SimRequest): void {
-    super.abort(request);
-    if (this.chunked === request) this.chunked = undefined;
-  }
-
-  plan(): PlannedStep | undefined {
-    const decodable = () => this.running.filter((r) => r.prefilled >= r.prefillTarget);
-    if (this.chunked?.aborted || (this.chunked && this.chunked.prefilled >= this.chunked.prefillTarget)) this.chunked = undefined;
-    if (this.waiting.length > 0 || this.chunked) {
-      let budget = this.chunkedPrefillSize;
-      let inflight = 0;
-      let reserve = 0;
-      for (const r of this.running) {
-        if (r.prefilled >= r.prefillTarget) reserve += Math.min(r.maxTokens - r.generated, SGLANG_RESERVE_CLIP) * this.newTokenRatio;
-      }
-      const chunks: PlannedStep['chunks'] = [];
-      if (this.chunked) {
-        const q = Math.min(this.chunked.prefillTarget - this.chunked.prefilled, budget);
-        chunks.push({ request: this.chunked, q });
-        budget -= q;
-        inflight += this.chunked.prefillTarget - this.chunked.prefilled;
-        this.chunked = this.chunked.prefilled + q < this.chunked.prefillTarget ? this.chunked : undefined;
-      }
-      while (!this.chunked && this.waiting.length > 0 && budget > 0 && this.running.length < this.maxRunning) {
-        const r = this.waiting[0]!;
-        const remaining = r.prefillTarget - r.prefilled;
-        if (this.kvUsed + inflight + remaining + reserve > this.kvCapacity) break;
-        const q = Math.min(remaining, budget);
-        this.waiting.shift();
-        this.running.push(r);
-        chunks.push({ request: r, q });
-        budget -= q;
-        inflight += remaining;
-        reserve += Math.min(r.maxTokens - r.generated, SGLANG_RESERVE_CLIP) * this.newTokenRatio;
-        if (q < remaining) this.chunked = r;
-      }
-      if (chunks.length > 0) {
-        const decodes = this.mixedChunk ? decodable().filter((r) => !chunks.some((c) => c.request === r)) : [];
-        return this.finishPlan(decodes.length > 0 ? 'mixed' : 'prefill', chunks, decodes);
-      }
-    }
-    let decodes = decodable();
-    if (decodes.length === 0) return undefined;
-    while (this.kvUsed + decodes.length > this.kvCapacity && this.running.length > 1) {
-      this.retract();
-      decodes = decodable();
-    }
-    this.newTokenRatio = Math.max(SGLANG_MIN_NEW_TOKEN_RATIO, this.newTokenRatio - SGLANG_NEW_TOKEN_RATIO_DECAY);
-    return this.finishPlan('decode', [], decodes);
-  }
-
-  private retract(): void {
-    if (this.chunked === this.running[this.running.length - 1]) this.chunked = undefined;
-    this.preemptNewest();
-    this.retractions += 1;
-    this.newTokenRatio = SGLANG_INIT_NEW_TOKEN_RATIO;
   }
 }

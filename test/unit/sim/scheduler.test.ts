@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { perfConfig } from '../../../src/core/sim/config';
-import { planLaunch } from '../../../src/core/sim/frontends';
+import { planLaunch } from '../../../src/core/sim/engines/index';
+import { SglangScheduler } from '../../../src/core/sim/engines/sglang/scheduler';
+import { VllmScheduler } from '../../../src/core/sim/engines/vllm/scheduler';
 import { resolveGpu } from '../../../src/core/sim/hardware';
-import { newRequest, SglangScheduler, VllmScheduler } from '../../../src/core/sim/scheduler';
+import { newRequest } from '../../../src/core/sim/scheduler';
 
 const host = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1 };
 const perf = (engine: 'vllm' | 'sglang') =>

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { planLaunch } from '../../../src/core/sim/frontends';
+import { planLaunch } from '../../../src/core/sim/engines/index';
 import { resolveGpu } from '../../../src/core/sim/hardware';
 import { nvidiaSmi } from '../../../src/core/sim/nvidiaSmi';
 import { RealtimeEngine } from '../../../src/core/sim/realtime';
@@ -103,7 +103,7 @@ test('real time: tokens leave at the modelled times divided by the speedup', asy
   const config = planLaunch('vllm', ['zai-org/GLM-4.5-Air', '-tp', '4'], { ...host, speedup }).config!;
   const rt = new RealtimeEngine(config);
   engines.push(rt);
-  const { simulateRequests } = await import('../../../src/core/sim/predict');
+  const { simulateRequests } = await import('../../../src/core/sim/virtual');
   const virtual = simulateRequests(config, [{ input: 500, output: 12 }], [0]).outputs[0]!;
   const times: number[] = [];
   const t0 = performance.now();

@@ -1,8 +1,9 @@
 // The engines' command lines: real defaults by GPU, real rejections of unknown flags, and the crash signatures.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { memoryPlan, sglangMemFractionStatic } from '../../../src/core/sim/config';
-import { planLaunch, splitServeCommand, type LaunchPlan } from '../../../src/core/sim/frontends';
+import { memoryPlan } from '../../../src/core/sim/config';
+import { planLaunch, splitServeCommand, type LaunchPlan } from '../../../src/core/sim/engines/index';
+import { sglangMemFractionStatic } from '../../../src/core/sim/engines/sglang/defaults';
 import { resolveGpu } from '../../../src/core/sim/hardware';
 
 const A100 = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1 };

@@ -1,0 +1,98 @@
+// What every simulated engine front end produces: a launch plan — the engine config plus the timed log lines the real
+// engine prints on its way to ready, or to the crash a real GPU host would give (research/engines.md §1, §4).
+import type { MemoryPlan, SimEngineConfig, SimEngineKind } from '../config';
+import type { GpuSpec } from '../hardware';
+import { MODELS } from '../models';
+
+export interface SimHost {
+  gpu: GpuSpec;
+  count: number;
+  speedup: number;
+}
+
+export type LaunchEvent =
+  /** `text` as formatted when planned; `render` re-formats it with the time it is actually printed. */
+  | { at: number; kind: 'log'; stream: 'stdout' | 'stderr'; text: string; render?: (now: Date) => string }
+  /** Bind the HTTP port now; a failure prints `bindFailure` and exits 1. */
+  | { at: number; kind: 'bind' }
+  /** The HTTP server answers from here on (SGLang still reports 503 on /health until `ready`). */
+  | { at: number; kind: 'serve' }
+  | { at: number; kind: 'ready' }
+  | { at: number; kind: 'exit'; code: number };
+
+export interface LaunchPlan {
+  engine: SimEngineKind;
+  /** Absent when the command line itself is rejected. */
+  config?: SimEngineConfig;
+  memory?: MemoryPlan;
+  events: LaunchEvent[];
+  /** Lines printed when the port cannot be bound. */
+  bindFailure: string[];
+  /** The crash the plan ends in, if any: the root-cause line. */
+  crash?: { rootCause: string; exitCode: number };
+}
+
+export interface PlanOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string | undefined;
+}
+
+export const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** Log lines in order of planned time; `log` lines get the engine's prefix and timestamp when printed. */
+export class EventList {
+  readonly events: LaunchEvent[] = [];
+  t = 0;
+  constructor(private readonly format: (now: Date, text: string, tag: string) => string) {}
+  wait(seconds: number): this {
+    this.t += seconds;
+    return this;
+  }
+  log(text: string, tag = '', stream: 'stdout' | 'stderr' = 'stdout'): this {
+    const render = (now: Date) => this.format(now, text, tag);
+    this.events.push({ at: this.t, kind: 'log', stream, text: render(new Date()), render });
+    return this;
+  }
+  raw(text: string, stream: 'stdout' | 'stderr' = 'stderr'): this {
+    this.events.push({ at: this.t, kind: 'log', stream, text });
+    return this;
+  }
+  mark(kind: 'bind' | 'serve' | 'ready'): this {
+    this.events.push({ at: this.t, kind });
+    return this;
+  }
+  exit(code: number): this {
+    this.events.push({ at: this.t, kind: 'exit', code });
+    return this;
+  }
+}
+
+/** A plan that ends at `list`'s current time with exit `exitCode`, `rootCause` being the line that explains why. */
+export function failedPlan(engine: SimEngineKind, list: EventList, rootCause: string, exitCode = 1): LaunchPlan {
+  return { engine, events: list.exit(exitCode).events, bindFailure: [], crash: { rootCause, exitCode } };
+}
+
+export const simulatedNotice = (host: SimHost): string =>
+  `SIMULATED ENGINE on a simulated ${host.count}x ${host.gpu.id} host (serving-lab sim), real-time speedup ${host.speedup}x: timings are modelled, not measured.`;
+
+export function pythonRepr(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value === null || value === undefined) return 'None';
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `'${k}': ${pythonRepr(v)}`).join(', ')}}`;
+  return String(value);
+}
+
+export const notInCatalog = (model: string): string =>
+  `the simulated host has no model "${model}"; it simulates ${MODELS.map((m) => m.id).join(', ')} (or a local directory named like one of them)`;
+
+/** Seconds to read the weights (page cache / NVMe at ~2 GB/s per GPU) and to warm up; scales with model size. */
+export const loadSeconds = (memory: MemoryPlan): number => memory.weightsGiBPerGpu / 1.9;
+
+/** The GPUs an engine of `count` devices takes: CUDA_VISIBLE_DEVICES order when set. */
+export function gpuIndices(count: number, env: Readonly<Record<string, string | undefined>>): number[] {
+  const visible = env['CUDA_VISIBLE_DEVICES']?.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n));
+  const pool = visible && visible.length > 0 ? visible : Array.from({ length: count }, (_, i) => i);
+  return pool.slice(0, count);
+}

@@ -1,0 +1,26 @@
+// SGLang 0.5.x defaults that matter for speed, as server_args.py derives them from the GPU (research/engines.md §1.2).
+import type { GpuSpec } from '../../hardware';
+
+/** `_handle_gpu_memory_settings`: chunked prefill size and CUDA-graph batch cap by GPU memory. */
+export function sglangMemoryDefaults(gpu: GpuSpec, tp: number): { chunkedPrefillSize: number; cudaGraphMaxBs: number } {
+  const gb = gpu.memoryMiB / 1024;
+  if (gb < 35) return { chunkedPrefillSize: 2048, cudaGraphMaxBs: tp < 4 ? 8 : 80 };
+  if (gb < 60) return { chunkedPrefillSize: 4096, cudaGraphMaxBs: tp < 4 ? 24 : 80 };
+  if (gb < 160) return { chunkedPrefillSize: 8192, cudaGraphMaxBs: tp < 4 ? 256 : 512 };
+  return { chunkedPrefillSize: 16384, cudaGraphMaxBs: 512 };
+}
+
+/** The default mem_fraction_static; speculative decoding reserves 2 GB more for the draft. */
+export function sglangMemFractionStatic(gpu: GpuSpec, tp: number, pp: number, chunkedPrefillSize: number, cudaGraphMaxBs: number, speculative = false): number {
+  const gpuMb = gpu.usableGiB * 1024;
+  let reservedMb = 512 + Math.max(chunkedPrefillSize, 2048) * 1.5 + cudaGraphMaxBs * 2 + ((tp * pp) / 8) * 1024;
+  if (gpu.memoryMiB / 1024 > 60) reservedMb = Math.max(reservedMb, 10240);
+  if (speculative) reservedMb += 2048;
+  return Math.round(((gpuMb - reservedMb) / gpuMb) * 1000) / 1000;
+}
+
+/** --max-prefill-tokens default. */
+export const SGLANG_MAX_PREFILL_TOKENS = 16384;
+
+/** Draft steps when --speculative-algorithm is given without --speculative-num-steps (auto-chosen 3/1/4). */
+export const SGLANG_DEFAULT_SPEC_STEPS = 3;

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { checkHost, type HostCheck } from '../../core/remote/check';
 import { connect } from '../../core/remote/connect';
 import { HostError, listHosts, resolveHost } from '../../core/remote/hosts';
+import { slurmSummary } from '../../core/remote/slurm';
 import type { Transport } from '../../core/remote/transport';
 import type { HostSpec } from '../../core/plan/schema';
 import type { CredentialProvider, HostKeyPrompter } from '../../core/ssh/types';
@@ -114,7 +115,7 @@ export const hostsList: CliCommand = {
     }
     const rows = hosts.map((h) => {
       const t = h.spec.transport;
-      const how = t.kind === 'sim' ? `simulated ${t.count}×${t.gpu}` : t.kind === 'local' ? 'this machine' : `ssh ${t.user ? `${t.user}@` : ''}${t.alias ?? t.host}${t.port ? `:${t.port}` : ''}`;
+      const how = t.kind === 'sim' ? `simulated ${t.count}×${t.gpu}` : t.kind === 'local' ? 'this machine' : t.kind === 'slurm' ? slurmSummary(t) : `ssh ${t.user ? `${t.user}@` : ''}${t.alias ?? t.host}${t.port ? `:${t.port}` : ''}`;
       return [h.name, h.source, how, h.origin ?? ''];
     });
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['NAME', 'SOURCE', 'TRANSPORT'][i]!.length));

@@ -10,6 +10,7 @@ import { openResultsStore, StoreError } from '../../core/results/store';
 import { ExperimentError, runExperiment } from '../../core/tune/experiment';
 import { commandRenderer, hostSpecFor, openHostBackend, type HostBackendOptions } from '../../core/tune/hostBackend';
 import type { LiveSample } from '../../core/telemetry/samples';
+import { openPoolBackend } from '../../core/tune/pool';
 import type { RunObserver, RunPosition } from '../../core/tune/observer';
 import { PredictingBackend } from '../../core/tune/predict';
 import { CliError } from '../args';
@@ -97,7 +98,10 @@ export function progressObserver(write: (text: string) => void, interactive: boo
       redraw();
     },
     log(line, source) {
-      if (source === 'tune' && /stopped engine run|skipped/.test(line)) say(`note    ${line}`);
+      if (source === 'tune' && /stopped engine run|skipped|measuring it again/.test(line)) say(`note    ${line}`);
+      // Where a variant runs: its pool host, its Slurm job's queue state (PENDING with the scheduler's reason).
+      const placement = source === 'engine' ? /^(\[[^\]]+\] )?\[serving-lab\] (.*)$/.exec(line) : null;
+      if (placement) say(`place   ${placement[1] ?? ''}${placement[2]}`);
     },
     close() {
       clear();
@@ -119,7 +123,7 @@ export const tune: CliCommand = {
   path: ['tune'],
   summary: 'Run a tuning plan: launch each engine variant on the host, benchmark it, keep every result, and recommend a configuration.',
   flags: [
-    { name: 'host', type: 'string', metavar: 'NAME', description: "host to run on: sim, sim:GPU:COUNT, a hosts-file entry or an ssh alias (default: the plan's host)" },
+    { name: 'host', type: 'string', metavar: 'NAME[,NAME…]', description: "host to run on: sim, sim:GPU:COUNT, a hosts-file entry or an ssh alias; several (comma-separated) run independent points in parallel (default: the plan's hosts or host)" },
     { name: 'dry-run', type: 'boolean', description: 'print every launch and benchmark command and a time estimate (from the simulator model); run nothing' },
     { name: 'resume', type: 'string', metavar: 'ID', description: 'continue an interrupted experiment without re-running finished points' },
     resultsDirFlag,
@@ -132,11 +136,14 @@ export const tune: CliCommand = {
     const planPath = resolve(ctx.cwd, ctx.args.positionals[0]!);
     const plan = await loadPlan(planPath);
     const flags = ctx.args.flags;
-    const hostName = typeof flags['host'] === 'string' ? flags['host'] : plan.host;
+    const hostNames = typeof flags['host'] === 'string' ? flags['host'].split(',').map((h) => h.trim()).filter(Boolean) : (plan.hosts ?? [plan.host]);
+    if (hostNames.length === 0) throw new CliError('--host names no host: give NAME or NAME,NAME,…');
+    const hostName = hostNames.join(',');
+    const planHosts = (plan.hosts ?? [plan.host]).join(',');
     const speedupFlag = typeof flags['speedup'] === 'number' ? flags['speedup'] : undefined;
     if (speedupFlag !== undefined && !(speedupFlag > 0)) throw new CliError('--speedup must be a positive number');
     const backendOptions: HostBackendOptions = {
-      hostName,
+      hostName: hostNames[0]!,
       cwd: ctx.cwd,
       ...(typeof flags['hostsFile'] === 'string' ? { hostsFile: resolve(ctx.cwd, flags['hostsFile']) } : {}),
       ...(typeof flags['sshConfig'] === 'string' ? { sshConfig: resolve(ctx.cwd, flags['sshConfig']) } : {}),
@@ -186,7 +193,13 @@ export const tune: CliCommand = {
 
     const store = openResultsStore(resolve(ctx.cwd, String(flags['results'])));
     const progress = progressObserver((text) => process.stderr.write(text), ctx.interactive);
-    const backend = await openHostBackend(backendOptions, ctx.signal);
+    let backend;
+    try {
+      backend = hostNames.length > 1 ? await openPoolBackend(hostNames, { ...backendOptions, ...(plan.allowMixed !== undefined ? { allowMixed: plan.allowMixed } : {}) }, ctx.signal) : await openHostBackend(backendOptions, ctx.signal);
+    } catch (err) {
+      if (err instanceof ExperimentError) throw new CliError(err.message);
+      throw err;
+    }
     let experiment: Experiment;
     try {
       experiment = await runExperiment({
@@ -210,7 +223,7 @@ export const tune: CliCommand = {
     if (json) ctx.stdout(`${JSON.stringify(experiment, null, 2)}\n`);
     else ctx.stdout(summaryLines(experiment));
     if (experiment.status === 'interrupted') {
-      ctx.log.warn(`interrupted; what was measured is saved. Continue with: serving-lab tune ${ctx.args.positionals[0]} --resume ${experiment.id}${hostName !== plan.host ? ` --host ${hostName}` : ''}`);
+      ctx.log.warn(`interrupted; what was measured is saved. Continue with: serving-lab tune ${ctx.args.positionals[0]} --resume ${experiment.id}${hostName !== planHosts ? ` --host ${hostName}` : ''}`);
       return 1;
     }
     ctx.log.info(`experiment ${experiment.id} ${experiment.status}; results in ${store.root} (\`serving-lab results show ${experiment.id}\`)`);

@@ -74,8 +74,37 @@ export const SimTransport = z.strictObject({
   speedup: z.number().positive().default(1),
 });
 
-export const Transport = z.discriminatedUnion('kind', [SshTransport, LocalTransport, SimTransport], {
-  error: (iss) => `expected a transport with kind "ssh", "local" or "sim", got ${describeInput(iss.input)}`,
+/** A word Slurm takes as a name (partition, account, QOS): passed as one argv word, but still no spaces or shell syntax. */
+const slurmWord = (what: string, pattern = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/) =>
+  z.string({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` }).regex(pattern, { error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` });
+
+/**
+ * A Slurm cluster: variants run as batch jobs submitted from the login node (over SSH by `alias`, or this machine
+ * when there is none). Every value reaches sbatch as its own argv word, so the patterns only keep out what Slurm
+ * itself would reject.
+ */
+export const SlurmTransport = z.strictObject({
+  kind: z.literal('slurm'),
+  /** The login node's ssh config alias; absent = this machine submits (it is a login node itself). */
+  alias: text('an ssh config alias').optional(),
+  partition: slurmWord('a partition name such as "gpu"').optional(),
+  account: slurmWord('an account name').optional(),
+  qos: slurmWord('a QOS name').optional(),
+  /** sbatch --time: minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]. */
+  timeLimit: slurmWord('a time limit such as "02:00:00" or "1-00:00:00"', /^(\d+-)?\d+(:\d{1,2}){0,2}$/).default('01:00:00'),
+  /** sbatch --gres, e.g. "gpu:4" or "gpu:a100:4". */
+  gres: slurmWord('a GRES such as "gpu:4" or "gpu:a100:4"', /^[A-Za-z0-9_]+(:[A-Za-z0-9_.-]+)*(,[A-Za-z0-9_]+(:[A-Za-z0-9_.-]+)*)*$/),
+  /** sbatch --constraint: node features, e.g. "a100&nvlink". */
+  constraint: slurmWord('node features such as "a100" or "a100&ib"', /^[A-Za-z0-9_.&|,:*![\]()-]+$/).optional(),
+  /** A container the engine runs in: an Apptainer image (*.sif) or an enroot/pyxis image ("nvcr.io#nvidia/vllm:25.09"). */
+  container: slurmWord('a container image', /^[A-Za-z0-9_./:@#+~-]+$/).optional(),
+  /** Jobs of one plan that may run (or wait) at once. */
+  maxParallel: positiveInt('a job count').default(1),
+});
+export type SlurmTransport = z.infer<typeof SlurmTransport>;
+
+export const Transport = z.discriminatedUnion('kind', [SshTransport, LocalTransport, SimTransport, SlurmTransport], {
+  error: (iss) => `expected a transport with kind "ssh", "local", "sim" or "slurm", got ${describeInput(iss.input)}`,
 });
 export type Transport = z.infer<typeof Transport>;
 
@@ -324,6 +353,10 @@ export const TuningPlan = z.strictObject({
   name: text('a plan name'),
   description: z.string().optional(),
   host: text('a host name').default('sim'),
+  /** A pool: independent measurements (a stage's options, grid points) run on these hosts in parallel; wins over `host`. */
+  hosts: z.array(text('a host name')).min(1, { error: 'a pool needs at least one host' }).optional(),
+  /** Pool: mix hosts that differ in GPU model/count, driver or engine versions, labelling every result with its host. */
+  allowMixed: z.boolean().optional(),
   model: text('a model id such as "zai-org/GLM-4.5-Air"'),
   baseline: z.union([VariantPatch, z.strictObject({ command: text('a serve command line') })]),
   stages: z.array(Stage).default([]),
@@ -426,6 +459,9 @@ export const CRASH_REASONS = [
   'kv-cache-too-small',
   'bad-arguments',
   'readiness-timeout',
+  /** The place the engine ran went away: a Slurm job ended by the scheduler (time limit, preemption, node failure) or
+   * a host of a pool that stopped answering. The point is measured again once, elsewhere if possible. */
+  'place-lost',
   'unknown',
 ] as const;
 export const CrashReason = z.enum(CRASH_REASONS);

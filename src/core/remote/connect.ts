@@ -33,6 +33,8 @@ export async function connect(host: HostSpec, options: ConnectOptions = {}): Pro
   const t = host.transport;
   if (t.kind === 'local') return new LocalTransport(`local (${host.name})`);
   if (t.kind === 'sim') return connectSim(host, { gpu: t.gpu, count: t.count, speedup: t.speedup, cliPath: options.simCliPath, log });
+  // A Slurm host is reached at its login node, where sbatch/squeue/scancel run (this machine when it names none).
+  if (t.kind === 'slurm') return t.alias ? connect({ ...host, transport: { kind: 'ssh', alias: t.alias } }, options) : new LocalTransport(`local login node (${host.name})`);
   const resolveOptions = { configFile: options.sshConfig, user: t.user, port: t.port };
   const resolved = await resolveSshHost(t.alias ?? t.host!, resolveOptions);
   if (t.alias && t.host) resolved.hostName = t.host;

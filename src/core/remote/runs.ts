@@ -49,7 +49,7 @@ function checkRunId(id: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new EngineRunError(`"${id}" is not a run id: run ids look like vllm-20251020-091200-ab12`);
 }
 
-function newRunId(engine: EngineName): string {
+export function newRunId(engine: EngineName): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${engine}-${t}-${randomBytes(2).toString('hex')}`;
 }

@@ -57,6 +57,7 @@ const CRASH_LABELS: Record<Crash['reason'], string | undefined> = {
   'kv-cache-too-small': 'KV cache too small',
   'bad-arguments': 'rejected its arguments',
   'readiness-timeout': 'not ready in time',
+  'place-lost': 'its host or job went away',
   unknown: undefined,
 };
 

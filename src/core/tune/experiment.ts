@@ -66,6 +66,8 @@ export interface BenchmarkOutcome {
 /** Where an experiment's launches and benchmarks happen. The real one drives a host; a predicting one forecasts. */
 export interface TuneBackend {
   readonly runner: Runner;
+  /** Variants it can measure at once (several hosts of a pool, a Slurm host's jobs); absent = one. */
+  readonly parallelism?: number;
   facts(signal: AbortSignal): Promise<HostFacts>;
   /** The launch command of a variant as a user would type it (what the report shows). */
   launchCommand(variant: EngineVariant): string;
@@ -290,8 +292,8 @@ class ExperimentRunner {
     if (!record.options.some((o) => o.incumbent)) {
       record.options.unshift({ name: incumbent.name, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: true, outcome: incumbent.outcome });
     }
+    const pending: OptionRecord[] = [];
     for (const option of stage.options) {
-      this.checkAbort();
       let optionRecord = record.options.find((o) => !o.incumbent && o.name === option.name);
       if (!optionRecord) {
         let variant: EngineVariant;
@@ -303,8 +305,9 @@ class ExperimentRunner {
         optionRecord = { name: option.name, variant, command: this.backend.launchCommand(variant), incumbent: false };
         record.options.push(optionRecord);
       }
-      await this.measureOption(stage.name, index, optionRecord);
+      pending.push(optionRecord);
     }
+    await this.measureOptions(stage.name, index, pending);
     return this.decide(record, incumbent);
   }
 
@@ -320,11 +323,23 @@ class ExperimentRunner {
       }
       await this.save();
     }
-    for (const option of record.options.filter((o) => !o.incumbent)) {
-      this.checkAbort();
-      await this.measureOption(record.name, 0, option);
-    }
+    await this.measureOptions(record.name, 0, record.options.filter((o) => !o.incumbent));
     return this.decide(record, incumbent);
+  }
+
+  /** A stage's options are independent: measured `backend.parallelism` at a time, in the plan's order. */
+  private async measureOptions(stage: string, stageIndex: number, records: OptionRecord[]): Promise<void> {
+    const queue = [...records];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        this.checkAbort();
+        await this.measureOption(stage, stageIndex, next);
+      }
+    };
+    const workers = Math.max(1, Math.min(this.backend.parallelism ?? 1, queue.length));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async measureOption(stage: string, stageIndex: number, record: OptionRecord): Promise<void> {
@@ -403,14 +418,16 @@ class ExperimentRunner {
 
   // ------------------------------------------------------------ one launch, several workloads × repeats
 
-  private async measure(args: {
-    stage: string;
-    stageIndex: number;
-    option: string;
-    record: OptionRecord;
-    workloads: Workload[];
-    countsForBudget: boolean;
-  }): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
+  /** Measures once more (only what is missing) when the place went away under the engine: a scheduler kill, a lost host. */
+  private async measure(args: MeasureArgs): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
+    const first = await this.measureOnce(args);
+    if (first.primary.kind !== 'crashed' || first.primary.crash.reason !== 'place-lost') return first;
+    this.experiment.notes.push(`${args.stage} / ${args.option}: ${first.primary.crash.rootCause}; measured again`);
+    this.log(`${args.option}: ${first.primary.crash.rootCause}; measuring it again`);
+    return this.measureOnce(args);
+  }
+
+  private async measureOnce(args: MeasureArgs): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
     const { stage, option, record, workloads } = args;
     const repeats = this.plan.repeats;
     const missing = workloads.flatMap((w) => Array.from({ length: repeats }, (_, r) => ({ w, r }))).filter(({ w, r }) => !this.done.has(pointKey(stage, option, w.name, r)));
@@ -563,6 +580,15 @@ class ExperimentRunner {
       remainingS: (this.measuredSeconds / this.measuredRuns) * remainingRuns,
     });
   }
+}
+
+interface MeasureArgs {
+  stage: string;
+  stageIndex: number;
+  option: string;
+  record: OptionRecord;
+  workloads: Workload[];
+  countsForBudget: boolean;
 }
 
 class Interrupted extends Error {

@@ -16,7 +16,9 @@ import { checkHost } from '../remote/check';
 import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
-import { engineStatus, listEngineRuns, startEngine, stopEngine, workDirOf } from '../remote/runs';
+import { hostPlace, type EnginePlace } from '../remote/place';
+import { workDirOf } from '../remote/runs';
+import { SlurmPlace } from '../remote/slurmPlace';
 import type { Transport } from '../remote/transport';
 import { shellJoin } from '../shell';
 import type { CredentialProvider, HostKeyPrompter } from '../ssh/types';
@@ -114,6 +116,8 @@ function benchArgv(runner: Runner, w: Workload, t: BenchTarget, host: HostSpec, 
 export interface ConnectedHostBackend extends TuneBackend {
   /** Facts every result of this host carries (e.g. simulated at speedup K). */
   readonly notes: string[];
+  /** False when the host no longer answers (a pool then places its points elsewhere). */
+  reachable(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -128,12 +132,18 @@ export async function openHostBackend(options: HostBackendOptions, signal: Abort
     ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}),
     ...(options.cliPath ? { simCliPath: options.cliPath } : {}),
   });
-  return new HostBackend(transport, host, options);
+  // A Slurm host runs each variant as a batch job; any other host runs one engine at a time itself.
+  const place = host.transport.kind === 'slurm' ? new SlurmPlace(transport, host) : hostPlace(transport, host);
+  return new HostBackend(place, options);
 }
 
 class HostBackend implements ConnectedHostBackend {
   readonly runner: Runner;
   readonly notes: string[] = [];
+  /** Variants this backend measures at once (the place's capacity). */
+  readonly parallelism: number;
+  private readonly transport: Transport;
+  private readonly host: HostSpec;
   private readonly log: Logger;
   private readonly renderer: CommandRenderer;
   private readonly ports = new Map<string, number>();
@@ -144,10 +154,13 @@ class HostBackend implements ConnectedHostBackend {
   private nativeCli: Promise<string[] | undefined> | undefined;
 
   constructor(
-    private readonly transport: Transport,
-    private readonly host: HostSpec,
+    private readonly place: EnginePlace,
     private readonly options: HostBackendOptions,
   ) {
+    const host = place.host;
+    this.transport = place.transport;
+    this.host = host;
+    this.parallelism = place.capacity;
     this.runner = options.runner ?? 'vllm-bench';
     this.log = options.log ?? silentLogger;
     this.renderer = commandRenderer(host, this.runner, options.goodput);
@@ -175,7 +188,7 @@ class HostBackend implements ConnectedHostBackend {
   }
 
   async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
-    const run = await startEngine(this.transport, this.host, variant, {
+    const run = await this.place.start(variant, {
       signal: options.signal,
       onLog: options.onLog,
       log: this.log,
@@ -185,19 +198,25 @@ class HostBackend implements ConnectedHostBackend {
     if (run.status.state === 'crashed') return { ok: false, crash: run.status.crash, runId: run.id, command };
     if (run.status.state !== 'ready') return { ok: false, crash: { reason: 'unknown', rootCause: `the engine ended in state ${run.status.state} before it was ready`, logExcerpt: [] }, runId: run.id, command };
     this.ports.set(run.id, run.port);
-    this.speedups.set(run.id, await this.simulatedSpeedup(run.port, options.signal));
+    this.speedups.set(run.id, await this.simulatedSpeedup(run.id, run.port, options.signal));
     return { ok: true, session: { runId: run.id, command, variant }, startupS: run.timings.startupSeconds ?? 0 };
   }
 
   /** A simulated engine says so in /v1/models, with its speedup; real engines give 1. */
-  private async simulatedSpeedup(port: number, signal: AbortSignal): Promise<number> {
+  private async simulatedSpeedup(runId: string, port: number, signal: AbortSignal): Promise<number> {
     try {
-      const res = await httpRequest(this.transport, { port, path: '/v1/models', timeoutMs: 10_000, signal });
+      const res = await httpRequest(this.transport, { ...this.at(runId), port, path: '/v1/models', timeoutMs: 10_000, signal });
       const model = (JSON.parse(res.body) as { data?: Array<{ simulated?: unknown; speedup?: unknown }> }).data?.[0];
       return model?.simulated === true && typeof model.speedup === 'number' && model.speedup > 0 ? model.speedup : 1;
     } catch {
       return 1;
     }
+  }
+
+  /** Where a run's engine is, seen from the transport (a Slurm job's node; else the host itself). */
+  private at(runId: string): { host?: string } {
+    const address = this.place.address(runId);
+    return address ? { host: address } : {};
   }
 
   private port(session: EngineSession): number {
@@ -209,7 +228,7 @@ class HostBackend implements ConnectedHostBackend {
   async warmup(session: EngineSession, signal: AbortSignal): Promise<void> {
     const body = JSON.stringify({ model: session.variant.servedModelName ?? session.variant.model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 1 });
     try {
-      const res = await httpRequest(this.transport, { port: this.port(session), path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 300_000, signal });
+      const res = await httpRequest(this.transport, { ...this.at(session.runId), port: this.port(session), path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: 300_000, signal });
       if (res.status !== 200) this.log.warn(`warmup request answered HTTP ${res.status}; benchmarking anyway`);
     } catch (err) {
       if (signal.aborted) throw err;
@@ -221,7 +240,7 @@ class HostBackend implements ConnectedHostBackend {
     const path = session.variant.engine === 'vllm' ? '/reset_prefix_cache' : session.variant.engine === 'sglang' ? '/flush_cache' : undefined;
     if (!path) return false;
     try {
-      const res = await httpRequest(this.transport, { port: this.port(session), path, method: 'POST', timeoutMs: 30_000, signal });
+      const res = await httpRequest(this.transport, { ...this.at(session.runId), port: this.port(session), path, method: 'POST', timeoutMs: 30_000, signal });
       return res.status === 200;
     } catch (err) {
       if (signal.aborted) throw err;
@@ -276,7 +295,7 @@ class HostBackend implements ConnectedHostBackend {
     } catch (err) {
       if (original.signal.aborted) throw err;
       // A client that failed because the engine died reports the engine's crash, with its root cause.
-      const run = await engineStatus(this.transport, this.host, original.session.runId).catch(() => undefined);
+      const run = await this.place.status(original.session.runId).catch(() => undefined);
       if (run?.status.state === 'crashed') throw new EngineCrashedError(run.status.crash);
       throw err;
     }
@@ -309,7 +328,7 @@ class HostBackend implements ConnectedHostBackend {
     const telemetry = startTelemetry({
       engine: session.variant.engine,
       fetchMetrics: async (signal) => {
-        const res = await httpRequest(this.transport, { port, path: METRICS_PATH[session.variant.engine], timeoutMs: 5000, signal });
+        const res = await httpRequest(this.transport, { ...this.at(session.runId), port, path: METRICS_PATH[session.variant.engine], timeoutMs: 5000, signal });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
         return res.body;
       },
@@ -362,13 +381,13 @@ class HostBackend implements ConnectedHostBackend {
       }
     };
     const onAbort = () => {
-      void this.transport.exec(['sh', '-c', 'kill -INT "$(cat "$1")" 2>/dev/null', 'sh', pidFile]);
+      void this.place.exec(request.session.runId, ['sh', '-c', 'kill -INT "$(cat "$1")" 2>/dev/null', 'sh', pidFile]);
     };
     request.signal.addEventListener('abort', onAbort, { once: true });
     let result;
     try {
       // `exec` keeps the pid, so the pid file names the client itself.
-      result = await this.transport.exec(['sh', '-c', 'echo $$ > "$0"; exec "$@"', pidFile, ...argv], { onStdout, onStderr: (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => request.onLog(l)) });
+      result = await this.place.exec(request.session.runId, ['sh', '-c', 'echo $$ > "$0"; exec "$@"', pidFile, ...argv], { onStdout, onStderr: (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => request.onLog(l)) });
     } finally {
       request.signal.removeEventListener('abort', onAbort);
     }
@@ -410,7 +429,7 @@ class HostBackend implements ConnectedHostBackend {
   /** The native client on this machine, reaching the engine through a forwarded port (the host has no Node ≥ 18). */
   private async benchmarkThroughTunnel(request: BenchmarkRequest, port: number, startedAt: string): Promise<BenchmarkOutcome> {
     const server: Server = createServer((socket) => {
-      this.transport.openTcp(port).then(
+      this.transport.openTcp(port, this.place.address(request.session.runId)).then(
         (remote) => {
           socket.pipe(remote).pipe(socket);
           remote.on('error', () => socket.destroy());
@@ -455,10 +474,10 @@ class HostBackend implements ConnectedHostBackend {
   }
 
   async stop(session: EngineSession): Promise<void> {
-    await stopEngine(this.transport, this.host, session.runId, { graceS: STOP_GRACE_S, log: this.log });
+    await this.place.stop(session.runId, { graceS: STOP_GRACE_S, log: this.log });
     this.ports.delete(session.runId);
     this.speedups.delete(session.runId);
-    await this.waitGpuReleased();
+    if (this.place.ownsGpus) await this.waitGpuReleased();
   }
 
   /** Waits (up to a minute) until every GPU's used memory is back near zero, so the next launch gets all of it. */
@@ -480,15 +499,20 @@ class HostBackend implements ConnectedHostBackend {
   async stopLeftovers(runIds: readonly string[], match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]> {
     const stopped: string[] = [];
     const keys = new Set(match.variants.map(variantKey));
-    for (const run of await listEngineRuns(this.transport, this.host)) {
+    for (const run of await this.place.list()) {
       if (run.status.state !== 'starting' && run.status.state !== 'ready') continue;
       const ours = runIds.includes(run.id) || (run.timings.launchedAt >= match.since && run.variant !== undefined && keys.has(variantKey(run.variant)));
       if (!ours) continue;
-      await stopEngine(this.transport, this.host, run.id, { graceS: STOP_GRACE_S, log: this.log });
+      await this.place.stop(run.id, { graceS: STOP_GRACE_S, log: this.log });
       stopped.push(run.id);
     }
-    if (stopped.length > 0) await this.waitGpuReleased();
+    if (stopped.length > 0 && this.place.ownsGpus) await this.waitGpuReleased();
     return stopped;
+  }
+
+  async reachable(): Promise<boolean> {
+    const r = await this.transport.exec(['true'], { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
+    return r?.exitCode === 0 && !r.connectionLost;
   }
 
   async close(): Promise<void> {

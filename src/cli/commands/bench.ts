@@ -5,7 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BenchmarkError, runBenchmark, workloadFromOptions, type BenchmarkOptions, type RequestEvent } from '../../core/bench/client';
-import { DatasetError, parseRangeRatio, type DatasetSpec } from '../../core/bench/datasets';
+import { checkDatasetSize, DatasetError, parseRangeRatio, type DatasetSpec } from '../../core/bench/datasets';
 import { BLOCK_STYLES, type BlockStyle } from '../../core/bench/format';
 import { parseGoodput, parsePercentileMetrics, parsePercentiles } from '../../core/bench/metrics';
 import { buildSaveResult, defaultResultFileName, parseMetadata } from '../../core/bench/saveResult';
@@ -131,14 +131,21 @@ function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.ProcessEn
     if (!(v > 0)) throw new UsageError(`bench: --${flag} must be a positive number of seconds`);
     return v;
   };
+  const dataset = datasetFrom(f);
+  const numPrompts = positiveIntFlag(f['numPrompts'], 'num-prompts');
+  try {
+    checkDatasetSize(dataset, numPrompts);
+  } catch (err) {
+    throw new UsageError(`bench: ${(err as Error).message}`);
+  }
   return {
     baseUrl,
     endpoint: (f['endpoint'] as string | undefined) ?? (backend === 'openai-chat' ? '/v1/chat/completions' : '/v1/completions'),
     backend,
     ...(f['model'] ? { model: f['model'] as string } : {}),
     ...(f['servedModelName'] ? { servedModelName: f['servedModelName'] as string } : {}),
-    dataset: datasetFrom(f),
-    numPrompts: positiveIntFlag(f['numPrompts'], 'num-prompts'),
+    dataset,
+    numPrompts,
     requestRate: rate,
     burstiness,
     ...(f['maxConcurrency'] !== undefined ? { maxConcurrency: positiveIntFlag(f['maxConcurrency'], 'max-concurrency') } : {}),

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SERVING_LAB_VERSION } from '../version';
 import type { BenchmarkMetrics, Workload } from '../plan/schema';
 import { silentLogger, type Logger } from '../logger';
-import { loadDataset, type DatasetSpec, type SampleRequest, type TokenCounter } from './datasets';
+import { checkDatasetSize, loadDataset, type DatasetSpec, type SampleRequest, type TokenCounter } from './datasets';
 import { formatFailedRequests, formatResultBlock, type BlockStyle } from './format';
 import { createAgent, requestJson, streamRequest, type AnyAgent, type StreamOutcome } from './http';
 import { computeMetrics, type GoodputSlo, type RequestOutput } from './metrics';
@@ -178,6 +178,7 @@ function describeDatasetSpec(spec: DatasetSpec): Record<string, unknown> {
 
 export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHooks = {}): Promise<BenchmarkRun> {
   const log = hooks.log ?? silentLogger;
+  checkDatasetSize(options.dataset, options.numPrompts);
   // One listener per in-flight request hangs on these signals: thousands are expected, not a leak.
   const runController = new AbortController();
   const userSignal = runController.signal;
@@ -203,7 +204,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
         log,
       );
     }
-    const dataset = await loadDataset(options.dataset, options.numPrompts, options.seed, tokens);
+    const dataset = await loadDataset(options.dataset, options.numPrompts, options.seed, tokens, userSignal);
     notes.push(...dataset.notes);
     const ignoreEos = options.ignoreEos || options.dataset.kind === 'random';
     const bodies = dataset.requests.map((r) => buildPayload(options, modelName, r, ignoreEos));
@@ -281,8 +282,10 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     const clock = () => (performance.now() - t0) / 1000;
     const tasks: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      if (stopSending.signal.aborted) break;
-      await sleep(arrivals[i]! * 1000 - (performance.now() - t0), stopSending.signal);
+      // As vLLM's get_request: a timer only for a request that is not due yet. A due one (all of them at
+      // --request-rate inf) is dispatched in this same turn, so a burst leaves at once, not one per timer tick.
+      const wait = arrivals[i]! * 1000 - (performance.now() - t0);
+      if (wait > 0) await sleep(wait, stopSending.signal);
       if (stopSending.signal.aborted) break;
       const index = i;
       tasks.push(
@@ -309,12 +312,17 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     const sent: RequestOutput[] = [];
     const sentQueueTimes: number[] = [];
     let missingUsage = 0;
+    const invalidUsage: string[] = [];
     outcomes.forEach((o, i) => {
       if (!o) return;
-      if (o.success && o.completionTokens === undefined) missingUsage += 1;
+      if (o.invalidUsage !== undefined) invalidUsage.push(o.invalidUsage);
+      if (o.success && o.completionTokens === undefined && o.invalidUsage === undefined) missingUsage += 1;
       sent.push(toRequestOutput(o, dataset.requests[i]!));
       sentQueueTimes.push(queueTimes[i]!);
     });
+    if (invalidUsage.length > 0) {
+      notes.push(`${invalidUsage.length} request(s) got a usage count that is not a non-negative integer (first: ${invalidUsage[0]}); it was ignored (the dataset's prompt length, or one output token per streamed chunk, was counted instead)`);
+    }
     if (missingUsage > 0) notes.push(`${missingUsage} request(s) got no usage chunk; their output tokens were counted as one per streamed chunk`);
     if (interrupted) notes.push(`interrupted: ${sent.length} of ${count} requests were sent; in-flight requests had ${options.interruptGraceS} s to finish`);
 

@@ -2,7 +2,7 @@
 // server's: with its /tokenize and /detokenize, random prompts hit their lengths exactly; without them, lengths
 // come from a tokens-per-word ratio calibrated on the server's reported prompt_tokens, and the result says so.
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { SeededRandom } from './random';
 
 export interface SampleRequest {
@@ -39,12 +39,56 @@ export interface TokenCounter {
 
 export class DatasetError extends Error {}
 
+/** The most requests one run holds (each keeps its prompt, payload and timings in memory); vLLM's default is 1000. */
+export const MAX_NUM_PROMPTS = 1_000_000;
+/** Random prompts' tokens in one run, all prompts together: about 1 GB of prompt text, held as prompt and payload. */
+export const MAX_TOTAL_PROMPT_TOKENS = 200_000_000;
+/** Largest dataset file read (the real ShareGPT file is ~670 MB; a replay file is read as one string). */
+const MAX_SHAREGPT_BYTES = 4 * 1024 ** 3;
+const MAX_REPLAY_BYTES = 500 * 1024 ** 2;
+
+/** Refuses a run too large to hold in memory before anything is allocated for it. */
+export function checkDatasetSize(spec: DatasetSpec, count: number): void {
+  if (!Number.isSafeInteger(count) || count < 1) throw new DatasetError(`--num-prompts must be a positive integer (got ${count})`);
+  if (count > MAX_NUM_PROMPTS) {
+    throw new DatasetError(`--num-prompts ${count} is more than one run can hold in memory (at most ${MAX_NUM_PROMPTS.toLocaleString('en-US')}); split it into several runs`);
+  }
+  if (spec.kind === 'random') {
+    const perPrompt = Math.ceil(spec.inputLen * (1 + spec.rangeRatio.input)) + spec.prefixLen;
+    if (perPrompt * count > MAX_TOTAL_PROMPT_TOKENS) {
+      throw new DatasetError(
+        `${count} random prompts of up to ${perPrompt} tokens are ${(perPrompt * count).toExponential(2)} prompt tokens, more than one run can hold in memory (at most ${MAX_TOTAL_PROMPT_TOKENS.toExponential(0)}); lower --num-prompts or --random-input-len`,
+      );
+    }
+  }
+}
+
+/** `path` as a regular file of at most `maxBytes`: a device (/dev/zero), FIFO or directory would never end or never start. */
+async function checkDatasetFile(path: string, maxBytes: number, what: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return; // the reader names the missing file with the dataset's own hint
+    throw new DatasetError(`cannot read ${what} ${path}: ${e.message}`);
+  }
+  if (!info.isFile()) throw new DatasetError(`${what} ${path} is not a regular file (a device, FIFO or directory cannot be a dataset); pass the dataset file itself`);
+  if (info.size > maxBytes) throw new DatasetError(`${what} ${path} is ${(info.size / 1024 ** 2).toFixed(0)} MiB, more than the ${(maxBytes / 1024 ** 2).toFixed(0)} MiB this client reads; use a smaller file`);
+}
+
+/** Thrown while a dataset loads when the run is interrupted (Ctrl-C, SIGTERM). */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DatasetError('interrupted while loading the dataset; nothing was sent');
+}
+
 /** Runs `fn` over `items` with at most `limit` at a time, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
+      throwIfAborted(signal);
       const i = next++;
       out[i] = await fn(items[i]!, i);
     }
@@ -108,10 +152,10 @@ function randomLengths(spec: Extract<DatasetSpec, { kind: 'random' }>, count: nu
   return { inputs, outputs };
 }
 
-async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
+async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, count: number, seed: number, tokens: TokenCounter, signal?: AbortSignal): Promise<Dataset> {
   const rng = new SeededRandom(seed);
   const { inputs, outputs } = randomLengths(spec, count, tokens.specialTokens, rng);
-  const longest = Math.max(...inputs) + spec.prefixLen;
+  const longest = inputs.reduce((a, b) => Math.max(a, b), 0) + spec.prefixLen;
   if (tokens.encode && tokens.decode) {
     const encode = tokens.encode.bind(tokens);
     const decode = tokens.decode.bind(tokens);
@@ -136,7 +180,7 @@ async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, cou
         }
       }
       return { request: { prompt, promptLen: target + tokens.specialTokens, expectedOutputLen: outputs[i]! }, exact };
-    });
+    }, signal);
     const inexact = made.filter((m) => !m.exact).length;
     return {
       requests: made.map((m) => m.request),
@@ -163,7 +207,10 @@ async function randomDataset(spec: Extract<DatasetSpec, { kind: 'random' }>, cou
  * Calls `onElement` with each element of the top-level JSON array in `path`, reading the file in chunks. The real
  * ShareGPT file is ~670 MB, more than the longest string V8 can hold, so it cannot be read and parsed whole.
  */
-export async function forEachJsonArrayElement(path: string, onElement: (value: unknown, index: number) => void): Promise<void> {
+/** JSON's four whitespace bytes; anything else between elements (a NUL from /dev/zero, say) is an error. */
+const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+export async function forEachJsonArrayElement(path: string, onElement: (value: unknown, index: number) => void, signal?: AbortSignal): Promise<void> {
   const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d, QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c;
   let depth = 0;
   let inString = false;
@@ -184,7 +231,7 @@ export async function forEachJsonArrayElement(path: string, onElement: (value: u
     onElement(value, index++);
   };
   let first = true;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) }) as AsyncIterable<Buffer>) {
     elementStart = pending.length > 0 ? 0 : -1;
     const bom = first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
     first = false;
@@ -198,11 +245,11 @@ export async function forEachJsonArrayElement(path: string, onElement: (value: u
       }
       if (!started) {
         if (c === OPEN_BRACKET) started = true;
-        else if (c > 0x20) throw fail('it does not start with "["');
+        else if (!isJsonSpace(c)) throw fail('it does not start with "["');
         continue;
       }
       if (ended) {
-        if (c > 0x20) throw fail('there is text after the closing "]"');
+        if (!isJsonSpace(c)) throw fail('there is text after the closing "]"');
         continue;
       }
       if (c === QUOTE) {
@@ -227,7 +274,7 @@ export async function forEachJsonArrayElement(path: string, onElement: (value: u
           pending = [];
           elementStart = -1;
         }
-      } else if (depth === 0 && c !== COMMA && c > 0x20) {
+      } else if (depth === 0 && c !== COMMA && !isJsonSpace(c)) {
         throw fail(`entry ${index + 1} is not an object`);
       }
     }
@@ -242,17 +289,19 @@ interface ShareGptPair {
   completion: string;
 }
 
-async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>, count: number, seed: number, tokens: TokenCounter): Promise<Dataset> {
+async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>, count: number, seed: number, tokens: TokenCounter, signal?: AbortSignal): Promise<Dataset> {
   // Only the first two turns of each entry are kept: the whole file would not fit in memory as objects.
   const entries: ShareGptPair[] = [];
+  await checkDatasetFile(spec.path, MAX_SHAREGPT_BYTES, 'ShareGPT file');
   try {
     await forEachJsonArrayElement(spec.path, (value) => {
       const turns = (value as { conversations?: unknown } | null)?.conversations;
       if (!Array.isArray(turns) || turns.length < 2) return;
       const text = (turn: unknown) => String((turn as { value?: unknown } | null)?.value ?? '');
       entries.push({ prompt: text(turns[0]), completion: text(turns[1]) });
-    });
+    }, signal);
   } catch (err) {
+    throwIfAborted(signal);
     if (err instanceof DatasetError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new DatasetError(
@@ -272,7 +321,7 @@ async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>,
       const promptLen = await tokens.count(prompt);
       const outputLen = spec.outputLen ?? (await tokens.count(completion));
       return { prompt, promptLen, expectedOutputLen: outputLen };
-    });
+    }, signal);
     for (const r of counted) {
       if (kept.length >= count) break;
       // vLLM's is_valid_sequence; the output minimum is skipped when the output length is fixed.
@@ -299,11 +348,13 @@ async function shareGptDataset(spec: Extract<DatasetSpec, { kind: 'sharegpt' }>,
 
 // ---------------------------------------------------------------- replay
 
-async function replayDataset(path: string, count: number): Promise<Dataset> {
+async function replayDataset(path: string, count: number, signal?: AbortSignal): Promise<Dataset> {
   let text: string;
+  await checkDatasetFile(path, MAX_REPLAY_BYTES, 'replay file');
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(path, { encoding: 'utf8', ...(signal ? { signal } : {}) });
   } catch (err) {
+    throwIfAborted(signal);
     throw new DatasetError(`cannot read replay file ${path}: ${(err as Error).message}; expected JSONL lines of {"prompt", "prompt_len", "output_len"}`);
   }
   const requests: SampleRequest[] = [];
@@ -333,9 +384,11 @@ async function replayDataset(path: string, count: number): Promise<Dataset> {
   return { requests: requests.slice(0, count), exactLengths: true, notes };
 }
 
-/** `tokens` is needed for random and ShareGPT; replay files carry their own lengths. */
-export async function loadDataset(spec: DatasetSpec, count: number, seed: number, tokens?: TokenCounter): Promise<Dataset> {
-  if (spec.kind === 'replay') return replayDataset(spec.path, count);
+/** `tokens` is needed for random and ShareGPT; replay files carry their own lengths. `signal` ends the loading. */
+export async function loadDataset(spec: DatasetSpec, count: number, seed: number, tokens?: TokenCounter, signal?: AbortSignal): Promise<Dataset> {
+  checkDatasetSize(spec, count);
+  throwIfAborted(signal);
+  if (spec.kind === 'replay') return replayDataset(spec.path, count, signal);
   if (!tokens) throw new DatasetError(`the ${spec.kind} dataset needs a token counter (the server's /tokenize or a calibrated estimate)`);
-  return spec.kind === 'random' ? randomDataset(spec, count, seed, tokens) : shareGptDataset(spec, count, seed, tokens);
+  return spec.kind === 'random' ? randomDataset(spec, count, seed, tokens, signal) : shareGptDataset(spec, count, seed, tokens, signal);
 }

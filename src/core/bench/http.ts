@@ -36,8 +36,13 @@ export interface StreamOutcome {
   /** usage.prompt_tokens / completion_tokens when the server sent a usage chunk. */
   promptTokens?: number;
   completionTokens?: number;
+  /** A usage count the server sent that is not a non-negative integer (e.g. "usage.completion_tokens -5"); it was ignored. */
+  invalidUsage?: string;
   generatedText: string;
 }
+
+/** The longest one SSE message may be (characters; JSON is ASCII, so about bytes): a token chunk is well under 1 KiB. */
+export const MAX_SSE_MESSAGE_CHARS = 16 * 1024 * 1024;
 
 const NO_CHUNK = 'Never received a valid chunk to calculate TTFT.This response will be marked as failed!';
 
@@ -58,10 +63,10 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
     let promptTokens: number | undefined;
     let completionTokens: number | undefined;
     let text = '';
-    let buffer = '';
     let sawDone = false;
     let settled = false;
     let streamError: string | undefined;
+    let invalidUsage: string | undefined;
 
     const finish = (error?: string) => {
       if (settled) return;
@@ -80,6 +85,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
       if (!ok) out.error = error ?? NO_CHUNK;
       if (promptTokens !== undefined) out.promptTokens = promptTokens;
       if (completionTokens !== undefined) out.completionTokens = completionTokens;
+      if (invalidUsage !== undefined) out.invalidUsage = invalidUsage;
       resolve(out);
     };
 
@@ -124,8 +130,14 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
       }
       const usage = data.usage;
       if (usage && typeof usage === 'object') {
-        if (typeof usage.completion_tokens === 'number') completionTokens = usage.completion_tokens;
-        if (typeof usage.prompt_tokens === 'number') promptTokens = usage.prompt_tokens;
+        // A count that is not a non-negative integer is the server's bug: ignored (and reported), never summed.
+        const counts: Array<['completion_tokens' | 'prompt_tokens', unknown]> = [['completion_tokens', usage.completion_tokens], ['prompt_tokens', usage.prompt_tokens]];
+        for (const [key, value] of counts) {
+          if (value === undefined || value === null) continue;
+          if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalidUsage = `usage.${key} ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
+          else if (key === 'completion_tokens') completionTokens = value;
+          else promptTokens = value;
+        }
       }
       if (data.error !== undefined && choices === undefined) {
         const e = data.error as { message?: unknown } | string;
@@ -155,27 +167,52 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
         res.on('error', () => finish(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
         return;
       }
+      // The text of an unfinished message is kept as pieces and joined only once its blank line arrives, and each
+      // chunk is searched once: a server that never ends a message costs linear time and at most
+      // MAX_SSE_MESSAGE_CHARS of memory, then fails this request.
+      let pieces: string[] = [];
+      let pendingLength = 0;
+      let pendingCr = false;
       res.on('data', (chunk: string) => {
+        if (settled) return;
         const now = req.clock();
+        if (pendingCr && chunk.charCodeAt(0) === 10) chunk = chunk.slice(1);
+        pendingCr = chunk.charCodeAt(chunk.length - 1) === 13;
+        if (chunk === '') return;
         if (chunk.indexOf('\r') >= 0) chunk = chunk.replace(/\r\n?/g, '\n');
-        buffer = buffer === '' ? chunk : buffer + chunk;
-        let from = 0;
-        for (;;) {
-          const end = buffer.indexOf('\n\n', from);
-          if (end < 0) break;
-          if (end > from) onMessage(buffer.slice(from, end), now);
-          from = end + 2;
-          if (streamError !== undefined) {
-            request.destroy();
-            finish(streamError);
-            return;
+        // The blank line may straddle the previous piece's last "\n" and this chunk's first.
+        const straddles = pendingLength > 0 && chunk.charCodeAt(0) === 10 && pieces[pieces.length - 1]!.charCodeAt(pieces[pieces.length - 1]!.length - 1) === 10;
+        let end = straddles ? pendingLength - 1 : chunk.indexOf('\n\n');
+        if (end < 0) {
+          pieces.push(chunk);
+          pendingLength += chunk.length;
+        } else {
+          const text = pendingLength === 0 ? chunk : pieces.join('') + chunk;
+          if (!straddles && pendingLength > 0) end += pendingLength;
+          let from = 0;
+          while (end >= 0) {
+            if (end > from) onMessage(text.slice(from, end), now);
+            from = end + 2;
+            if (streamError !== undefined) {
+              request.destroy();
+              finish(streamError);
+              return;
+            }
+            end = text.indexOf('\n\n', from);
           }
+          pieces = from < text.length ? [text.slice(from)] : [];
+          pendingLength = text.length - from;
         }
-        buffer = from === 0 ? buffer : buffer.slice(from);
+        if (pendingLength > MAX_SSE_MESSAGE_CHARS) {
+          pieces = [];
+          request.destroy();
+          finish(`one SSE message exceeded ${MAX_SSE_MESSAGE_CHARS / (1024 * 1024)} MiB without ending (no blank line after ${itl.length + (ttft >= 0 ? 1 : 0)} chunk(s)); the server's stream is not valid SSE`);
+        }
       });
       res.on('end', () => {
         // vLLM also accepts a final complete `data:` message that lacks the blank line.
-        if (buffer.trim() !== '') onMessage(buffer.trim(), req.clock());
+        const rest = pieces.join('').trim();
+        if (rest !== '') onMessage(rest, req.clock());
         if (streamError !== undefined) finish(streamError);
         else if (!sawDone && ttft >= 0) finish(`the stream ended after ${itl.length + 1} chunk(s) without "data: [DONE]"; the server stopped mid-stream`);
         else finish();

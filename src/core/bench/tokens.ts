@@ -34,7 +34,7 @@ export async function connectTokenCounter(target: ServerTarget, log: Logger): Pr
   try {
     const special = (await tokenize(target, '')).length;
     const probe = await tokenize(target, 'hello world', false);
-    const decoded = await requestJson(new URL('/detokenize', target.baseUrl), { model: target.model, tokens: probe }, { agent: target.agent, headers: target.headers });
+    const decoded = await requestJson(new URL('/detokenize', target.baseUrl), { model: target.model, tokens: probe }, { agent: target.agent, headers: target.headers, ...(target.signal ? { signal: target.signal } : {}) });
     if (decoded.status !== 200 || typeof (decoded.json as { prompt?: unknown } | undefined)?.prompt !== 'string') throw new Error(`POST /detokenize answered HTTP ${decoded.status}`);
     log.debug(`token counts from the server's /tokenize (${special} special token(s) per prompt)`);
     return {
@@ -42,7 +42,7 @@ export async function connectTokenCounter(target: ServerTarget, log: Logger): Pr
       specialTokens: special,
       encode: (text) => tokenize(target, text, false),
       decode: async (ids) => {
-        const res = await requestJson(new URL('/detokenize', target.baseUrl), { model: target.model, tokens: ids }, { agent: target.agent, headers: target.headers });
+        const res = await requestJson(new URL('/detokenize', target.baseUrl), { model: target.model, tokens: ids }, { agent: target.agent, headers: target.headers, ...(target.signal ? { signal: target.signal } : {}) });
         const prompt = (res.json as { prompt?: unknown } | undefined)?.prompt;
         if (res.status !== 200 || typeof prompt !== 'string') throw new Error(`POST /detokenize answered HTTP ${res.status}: ${res.text.slice(0, 200)}`);
         return prompt;
@@ -64,7 +64,7 @@ async function calibrateTokensPerWord(target: ServerTarget, log: Logger): Promis
     const body = target.chat
       ? { model: target.model, messages: [{ role: 'user', content: text }], max_completion_tokens: 1, max_tokens: 1 }
       : { model: target.model, prompt: text, max_tokens: 1 };
-    const res = await requestJson(new URL(target.endpoint, target.baseUrl), body, { agent: target.agent, headers: target.headers, timeoutS: 600 });
+    const res = await requestJson(new URL(target.endpoint, target.baseUrl), body, { agent: target.agent, headers: target.headers, timeoutS: 600, ...(target.signal ? { signal: target.signal } : {}) });
     const n = (res.json as { usage?: { prompt_tokens?: unknown } } | undefined)?.usage?.prompt_tokens;
     if (res.status !== 200 || typeof n !== 'number') throw new Error(`HTTP ${res.status} without usage.prompt_tokens`);
     return n;

@@ -79,3 +79,37 @@ test('an error object in the stream fails the request with its message', async (
   assert.equal(o.success, false);
   assert.equal(o.error, 'the server sent an error in the stream: KV cache exhausted');
 });
+
+test('a blank line split across writes, and CRLF split between "\\r" and "\\n", still frame one message each', async () => {
+  const o = await run('/split', [
+    'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n',
+    5,
+    '\n',
+    'data: {"choices":[{"index":0,\r',
+    5,
+    '\ndata: "delta":{"content":"b"}}]}\r\n\r\n',
+    'data: [DONE]\n\n',
+  ]);
+  assert.equal(o.success, true, o.error);
+  assert.equal(o.generatedText, 'ab', 'the CRLF split across writes stays one line break inside a two-line message');
+  assert.equal(o.itl.length, 1);
+});
+
+test('one SSE message may be large (8 MiB in 64 KiB writes) but not endless: past 16 MiB the request fails, saying why', async () => {
+  const piece = 'x'.repeat(64 * 1024);
+  const big = `data: {"choices":[{"index":0,"delta":{"content":"${'y'.repeat(8 * 1024 * 1024)}"}}]}\n\n`;
+  const ok = await run('/big', [...Array.from({ length: Math.ceil(big.length / piece.length) }, (_, i) => big.slice(i * piece.length, (i + 1) * piece.length)), 'data: [DONE]\n\n']);
+  assert.equal(ok.success, true, ok.error);
+  assert.equal(ok.generatedText.length, 8 * 1024 * 1024);
+  const endless = await run('/endless', [chunk('a'), 'data: {"choices":', ...Array.from({ length: 17 * 16 }, () => piece), 'data: [DONE]\n\n']);
+  assert.equal(endless.success, false);
+  assert.equal(endless.error, "one SSE message exceeded 16 MiB without ending (no blank line after 1 chunk(s)); the server's stream is not valid SSE");
+});
+
+test('usage counts that are not non-negative integers are not taken; the outcome names the first one', async () => {
+  const o = await run('/usage', [chunk('a'), chunk('b'), 'data: {"choices":[],"usage":{"prompt_tokens":-3,"completion_tokens":1e999}}\n\n', 'data: [DONE]\n\n']);
+  assert.equal(o.success, true, o.error);
+  assert.equal(o.completionTokens, undefined);
+  assert.equal(o.promptTokens, undefined);
+  assert.match(o.invalidUsage ?? '', /^usage\.(prompt_tokens -3|completion_tokens Infinity)$/);
+});

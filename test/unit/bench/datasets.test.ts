@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetError, forEachJsonArrayElement, loadDataset, parseRangeRatio, type TokenCounter } from '../../../src/core/bench/datasets';
+import { checkDatasetSize, DatasetError, forEachJsonArrayElement, loadDataset, MAX_NUM_PROMPTS, parseRangeRatio, type TokenCounter } from '../../../src/core/bench/datasets';
 import { arrivalTimes, SeededRandom } from '../../../src/core/bench/random';
 import { defaultResultFileName, parseMetadata, pythonFloat } from '../../../src/core/bench/saveResult';
 
@@ -139,4 +139,48 @@ test('the streaming JSON-array reader gives the same entries as JSON.parse, acro
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('NUL bytes are not JSON whitespace: a ShareGPT file of zeros fails at its first byte instead of being skipped to the end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sharegpt-'));
+  try {
+    const file = join(dir, 'zeros.json');
+    writeFileSync(file, Buffer.alloc(3 * 1024 * 1024));
+    let elements = 0;
+    await assert.rejects(forEachJsonArrayElement(file, () => elements++), /does not start with "\["/);
+    writeFileSync(file, Buffer.concat([Buffer.from('[{"a":1}'), Buffer.alloc(16), Buffer.from(']')]));
+    await assert.rejects(forEachJsonArrayElement(file, () => elements++), /entry 2 is not an object/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a dataset load ends when its signal aborts, with an error saying nothing was sent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sharegpt-'));
+  try {
+    const file = join(dir, 'many.json');
+    const conversation = { conversations: [{ value: 'a question of some words' }, { value: 'an answer of some words' }] };
+    writeFileSync(file, JSON.stringify(Array.from({ length: 5000 }, () => conversation)));
+    // A slow tokenizer: counting all 5000 conversations would take minutes; the abort comes after 200 ms.
+    let counted = 0;
+    const slow: TokenCounter = { kind: 'approximate', specialTokens: 0, count: (text) => new Promise((resolve) => setTimeout(() => resolve((counted++, text.split(' ').length)), 20)) };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = performance.now();
+    await assert.rejects(loadDataset({ kind: 'sharegpt', path: file }, 5000, 0, slow, controller.signal), (err: Error) => err instanceof DatasetError && /^interrupted while loading the dataset; nothing was sent$/.test(err.message));
+    assert.ok(counted < 2000, `stopped after ${counted} of 10000 counts`);
+    assert.ok(performance.now() - started < 60_000);
+    // Aborted before it starts: not even the file is read.
+    await assert.rejects(loadDataset({ kind: 'replay', path: join(dir, 'absent.jsonl') }, 1, 0, undefined, AbortSignal.abort()), /interrupted while loading/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run size bounds: prompts and total random prompt tokens are refused past the limits, naming them', () => {
+  const random = (inputLen: number) => ({ kind: 'random' as const, inputLen, outputLen: 1, rangeRatio: { input: 0.5, output: 0 }, prefixLen: 0 });
+  assert.doesNotThrow(() => checkDatasetSize(random(1024), 10_000));
+  assert.throws(() => checkDatasetSize({ kind: 'replay', path: 'x' }, MAX_NUM_PROMPTS + 1), /--num-prompts 1000001 is more than one run can hold in memory \(at most 1,000,000\)/);
+  assert.throws(() => checkDatasetSize(random(1000), 200_000), /200000 random prompts of up to 1500 tokens are 3\.00e\+8 prompt tokens/);
+  assert.throws(() => checkDatasetSize({ kind: 'replay', path: 'x' }, 1.5), /must be a positive integer/);
 });

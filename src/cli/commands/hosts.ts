@@ -128,6 +128,7 @@ export function formatHostCheck(c: HostCheck): string {
   const lines = [`${c.name}: ${c.transport}${c.simulated ? ' — SIMULATED host (no real GPU)' : ''}`];
   lines.push(`  GPUs: ${c.gpus.length === 0 ? 'none found' : c.gpus.length}`);
   for (const g of c.gpus) lines.push(`    [${g.index}] ${g.name}  ${g.memoryUsedMiB ?? '?'} / ${g.memoryTotalMiB} MiB used`);
+  if (c.gpus.length > 0) lines.push(`  simulator GPU: ${c.simulatorGpu ?? `none in the catalog for "${c.gpus[0]!.name}" (\`serving-lab sim gpus\` lists them)`}`);
   lines.push(`  driver ${c.driverVersion ?? 'unknown'}, CUDA ${c.cudaVersion ?? 'unknown'}`);
   lines.push('  engines:');
   for (const e of c.engines) {

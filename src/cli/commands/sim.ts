@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { classifyCrash } from '../../core/engines/crash';
 import { shellQuote } from '../../core/shell';
-import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/hardware';
+import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/gpus';
+import { kvBytesPerToken, MODEL_HINT_MARK, ModelConfigError, MODELS, readModelConfig, weightBytes } from '../../core/sim/models';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/engines/index';
 import { predictBenchmark, WorkloadSpecError } from '../../core/sim/predict';
@@ -14,7 +15,7 @@ import { CliError, positiveIntFlag, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand } from '../command';
 
 const gpuFlags: FlagSpec[] = [
-  { name: 'gpu', type: 'string', default: 'A100-SXM4-80GB', choices: GPUS.map((g) => g.id), description: 'simulated GPU model' },
+  { name: 'gpu', type: 'string', default: 'A100-SXM4-80GB', metavar: 'GPU', description: `simulated GPU: an id (${GPUS.map((g) => g.id).join(', ')}), its nvidia-smi name or an alias (h100, h100-sxm, a100-40gb); \`sim gpus\` lists them` },
   { name: 'count', type: 'number', default: 4, description: 'number of simulated GPUs' },
 ];
 const speedupFlag: FlagSpec = { name: 'speedup', type: 'number', default: 1, description: 'real-time speedup of simulated engines (logged and reported in /v1/models)' };
@@ -127,6 +128,7 @@ export const simPredict: CliCommand = {
     { name: 'seed', type: 'number', default: 0, description: 'seed for lengths and arrivals' },
     { name: 'request-rate', type: 'number', default: 'inf', metavar: 'RPS', description: 'requests per second (inf = all at once, as the reference ran)' },
     { name: 'max-concurrency', type: 'number', description: 'most requests in flight at once' },
+    { name: 'model-config', type: 'string', metavar: 'PATH', description: "the served model's config.json (a file or a model directory) when the catalog does not have it" },
     jsonFlag,
   ],
   positionals: [],
@@ -135,9 +137,12 @@ export const simPredict: CliCommand = {
     if (args.rest.length === 0) throw new UsageError('sim predict: give the serve command after --, e.g. `-- vllm serve zai-org/GLM-4.5-Air -tp 4`');
     const rate = args.flags['requestRate'] as number;
     const maxConcurrency = args.flags['maxConcurrency'] as number | undefined;
+    const modelConfig = args.flags['modelConfig'] as string | undefined;
     let prediction;
     try {
+      const models = modelConfig !== undefined ? [readModelConfig(resolve(modelConfig), servedModelArg(args.rest) ?? resolve(modelConfig))] : undefined;
       prediction = predictBenchmark({
+        ...(models ? { models } : {}),
         gpu: String(args.flags['gpu']),
         count: positiveIntFlag(args.flags['count'], 'count'),
         argv: args.rest,
@@ -147,7 +152,7 @@ export const simPredict: CliCommand = {
         ...(maxConcurrency !== undefined ? { maxConcurrency: positiveIntFlag(maxConcurrency, 'max-concurrency') } : {}),
       });
     } catch (err) {
-      if (err instanceof WorkloadSpecError || err instanceof NotAServeCommandError || err instanceof UnknownGpuError) throw new UsageError(err.message);
+      if (err instanceof WorkloadSpecError || err instanceof NotAServeCommandError || err instanceof UnknownGpuError || err instanceof ModelConfigError) throw new UsageError(err.message);
       throw err;
     }
     if (args.flags['json']) {
@@ -159,7 +164,7 @@ export const simPredict: CliCommand = {
       const { reason } = classifyCrash(prediction.crash.log);
       throw new CliError(
         `the engine would crash on ${args.flags['count']}x ${args.flags['gpu']} (${reason === 'unknown' ? `exit ${prediction.crash.exitCode}` : reason}): ${prediction.crash.rootCause}; ` +
-          'change the serve command or pick another --gpu',
+          (prediction.crash.log.some((l) => l.includes(MODEL_HINT_MARK)) ? "give the simulator the model's config.json (see above)" : 'change the serve command or pick another --gpu'),
       );
     }
     log.info(`simulated prediction for ${args.flags['count']}x ${args.flags['gpu']} (virtual time; ${args.flags['workload']}${String(args.flags['workload']).startsWith('sharegpt') ? ', synthetic ShareGPT-like lengths' : ''})`);
@@ -167,4 +172,54 @@ export const simPredict: CliCommand = {
   },
 };
 
-export const SIM_COMMANDS: CliCommand[] = [simPredict, simInstallShims, simShareGpt, simExec];
+/** The model argument of a serve command (`vllm serve M`, `--model-path M`, `--model M`, `trtllm-serve M`). */
+function servedModelArg(argv: readonly string[]): string | undefined {
+  const flag = argv.findIndex((a) => a === '--model' || a === '--model-path');
+  if (flag >= 0) return argv[flag + 1];
+  const serve = argv.findIndex((a) => a === 'serve' || a.endsWith('trtllm-serve'));
+  const next = serve >= 0 ? argv[serve + 1] : undefined;
+  return next && !next.startsWith('-') ? next : undefined;
+}
+
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+
+export const simModels: CliCommand = {
+  path: ['sim', 'models'],
+  summary: 'List the models the simulated host knows (its bundled catalog): parameters, weights, KV cache per token, quantization.',
+  flags: [jsonFlag],
+  positionals: [],
+  async run({ args, stdout }) {
+    if (args.flags['json']) {
+      stdout(`${JSON.stringify(MODELS, null, 2)}\n`);
+      return;
+    }
+    const rows = MODELS.map((m) => {
+      const w = weightBytes(m);
+      return [m.id, m.architecture, `${(m.totalParams / 1e9).toFixed(1)}B`, `${(m.activeParams / 1e9).toFixed(1)}B`, `${gib(w.dense + w.experts + w.embedding)} GiB`, `${(kvBytesPerToken(m, 2) / 1024).toFixed(0)} KiB`, m.quantization ? `${m.weightDtype} (${m.quantization.method})` : 'bf16'];
+    });
+    stdout(formatTable(['model', 'architecture', 'params', 'active', 'weights', 'KV/token', 'weights dtype'], rows));
+  },
+};
+
+export const simGpus: CliCommand = {
+  path: ['sim', 'gpus'],
+  summary: 'List the GPUs the simulated host can be (datasheet figures): memory, bandwidth, dense BF16/FP8 throughput, links.',
+  flags: [jsonFlag],
+  positionals: [],
+  async run({ args, stdout }) {
+    if (args.flags['json']) {
+      stdout(`${JSON.stringify(GPUS, null, 2)}\n`);
+      return;
+    }
+    const tf = (v: number | undefined) => (v === undefined ? '-' : `${(v / 1e12).toFixed(0)}`);
+    const rows = GPUS.map((g) => [g.id, g.smiName, `${(g.memoryMiB / 1024).toFixed(0)} GiB`, `${(g.hbmBytesPerS / 1e12).toFixed(2)} TB/s`, tf(g.peakBf16), tf(g.peakFp8), `${g.link.kind} ${(g.link.bytesPerS / 1e9).toFixed(0)} GB/s`, g.computeCapability.join('.'), g.aliases.join(', ')]);
+    stdout(formatTable(['id', 'nvidia-smi name', 'memory', 'bandwidth', 'BF16 TFLOPS', 'FP8 TFLOPS', 'link', 'SM', 'aliases'], rows));
+  },
+};
+
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export const SIM_COMMANDS: CliCommand[] = [simPredict, simModels, simGpus, simInstallShims, simShareGpt, simExec];

@@ -5,7 +5,7 @@ import { parseServeCommand } from '../../core/engines/index';
 import { formatProblem, loadPlanFile } from '../../core/plan/load';
 import type { Experiment, HostFacts, TuningPlan } from '../../core/plan/schema';
 import { openMemoryStore } from '../../core/results/memory';
-import { findGpu, GPUS } from '../../core/sim/hardware';
+import { findGpu, GPUS } from '../../core/sim/gpus';
 import { openResultsStore, StoreError } from '../../core/results/store';
 import { ExperimentError, runExperiment } from '../../core/tune/experiment';
 import { commandRenderer, hostSpecFor, openHostBackend, type HostBackendOptions } from '../../core/tune/hostBackend';

@@ -4,6 +4,7 @@ import { ENGINES, type EngineName, type HostFacts, type HostSpec } from '../plan
 import { ADAPTERS } from '../engines/index';
 import { workDirOf } from './runs';
 import type { Transport } from './transport';
+import { findGpu } from '../sim/gpus';
 
 export interface EngineAvailability {
   engine: EngineName;
@@ -22,6 +23,8 @@ export interface HostCheck extends HostFacts {
   engines: EngineAvailability[];
   workDir: string;
   workDirWritable: boolean;
+  /** The simulator's catalog GPU for what nvidia-smi reports (`sim predict --gpu`, dry runs); undefined if none. */
+  simulatorGpu?: string;
   problems: string[];
 }
 
@@ -103,6 +106,7 @@ export async function checkHost(transport: Transport, host: HostSpec): Promise<H
     engines,
     workDir,
     workDirWritable: w.exitCode === 0,
+    ...(gpus[0] && findGpu(gpus[0].name) ? { simulatorGpu: findGpu(gpus[0].name)!.id } : {}),
     problems,
   };
 }

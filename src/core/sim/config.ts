@@ -1,7 +1,8 @@
 // What a simulated engine process is: the parsed command line resolved against the engine's GPU-dependent defaults,
 // the memory plan (weights, KV capacity) and the performance profile the scheduler runs on.
-import type { GpuSpec } from './hardware';
-import { kvBytesPerToken, weightBytesPerParam, type ModelSpec } from './models';
+import { FITTED_EFFICIENCY } from './calibration/fitted';
+import { supportsFp8, type GpuSpec } from './gpus';
+import { kvBytesPerTokenPerGpu, weightBytes, type ModelSpec, type WeightFormat } from './models';
 import type { AttentionCost, EngineEfficiency, PerfConfig } from './perf';
 import type { SpeculativeSettings } from './engines/speculative';
 import type { SchedulePolicy } from './scheduler';
@@ -76,12 +77,19 @@ export interface MemoryPlan {
   cudaGraphGiBPerGpu: number;
 }
 
+/** The weight format as served: the checkpoint's, or FP8 when `--quantization fp8` quantizes a BF16 checkpoint online. */
+export function servedWeightFormat(cfg: Pick<SimEngineConfig, 'model' | 'fp8'>): { format: WeightFormat; scope: 'linear' | 'experts'; online: boolean } {
+  const model = cfg.model;
+  if (cfg.fp8 && model.weightDtype === 'bf16') return { format: 'fp8', scope: 'linear', online: true };
+  return { format: model.weightDtype, scope: model.quantization?.scope ?? 'linear', online: false };
+}
+
 export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
   const shards = cfg.tp * cfg.pp;
-  const bytesPerParam = cfg.fp8 ? 1 : weightBytesPerParam(cfg.model);
-  const weightsGiBPerGpu = (cfg.model.totalParams * bytesPerParam) / shards / GIB;
-  // KV heads are split across TP ranks (replicated beyond the head count) and layers across PP stages.
-  const kvBytesPerTokenPerGpu = kvBytesPerToken(cfg.model, cfg.kvDtypeBytes) / Math.min(cfg.tp, cfg.model.kvHeads) / cfg.pp;
+  const served = servedWeightFormat(cfg);
+  const bytes = weightBytes(cfg.model, served.online ? served.format : undefined);
+  const weightsGiBPerGpu = (bytes.dense + bytes.experts + bytes.embedding) / shards / GIB;
+  const kvBytesPerTokenPerGpuValue = kvBytesPerTokenPerGpu(cfg.model, cfg.kvDtypeBytes, cfg.tp, cfg.pp);
   let activationGiBPerGpu: number;
   let kvGiBPerGpu: number;
   if (cfg.engine === 'sglang') {
@@ -96,18 +104,11 @@ export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
     activationGiBPerGpu = 1.2 + 0.0007 * cfg.tokenBudget;
     kvGiBPerGpu = cfg.gpu.usableGiB * cfg.memoryFraction - weightsGiBPerGpu - activationGiBPerGpu;
   }
-  let kvCapacityTokens = Math.max(0, Math.floor((kvGiBPerGpu * GIB) / kvBytesPerTokenPerGpu));
+  let kvCapacityTokens = Math.max(0, Math.floor((kvGiBPerGpu * GIB) / kvBytesPerTokenPerGpuValue));
   if (cfg.maxTotalTokens !== undefined) kvCapacityTokens = Math.min(kvCapacityTokens, cfg.maxTotalTokens);
   const cudaGraphGiBPerGpu = cfg.cudaGraphMaxBatch > 0 ? 0.3 + cfg.cudaGraphMaxBatch * 0.001 : 0;
-  return { weightsGiBPerGpu, activationGiBPerGpu, kvGiBPerGpu, kvBytesPerTokenPerGpu, kvCapacityTokens, cudaGraphGiBPerGpu };
+  return { weightsGiBPerGpu, activationGiBPerGpu, kvGiBPerGpu, kvBytesPerTokenPerGpu: kvBytesPerTokenPerGpuValue, kvCapacityTokens, cudaGraphGiBPerGpu };
 }
-
-// Calibrated against the reference (research/engines.md §6.3 and test/unit/sim/calibration.test.ts).
-const VLLM_EFFICIENCY: EngineEfficiency = { stepOverheadS: 0.006, perNewRequestS: 0.006, moeBandwidthEfficiency: 0.35, moeComputeEfficiency: 0.2265, moeImbalance: 1 };
-const SGLANG_EFFICIENCY: EngineEfficiency = { stepOverheadS: 0.003, perNewRequestS: 0.0005, moeBandwidthEfficiency: 0.35, moeComputeEfficiency: 0.2265, moeImbalance: 1 };
-const TRTLLM_EFFICIENCY: EngineEfficiency = { stepOverheadS: 0.003, perNewRequestS: 0.0005, moeBandwidthEfficiency: 0.45, moeComputeEfficiency: 0.3, moeImbalance: 1 };
-/** Expert parallel keeps experts whole (better GEMM shapes) at the price of routing imbalance. */
-const EXPERT_PARALLEL = { moeBandwidthEfficiency: 0.45, moeComputeEfficiency: 0.3, moeImbalance: 1.1 };
 
 const DEFAULT_ATTENTION: AttentionCost = { compute: 1, memory: 1, perStepS: 0 };
 /** Relative attention costs by backend (engine defaults are 1). */
@@ -128,19 +129,22 @@ const ATTENTION_COSTS: Readonly<Record<string, AttentionCost>> = {
   TRTLLM: DEFAULT_ATTENTION,
 };
 
-export function perfConfig(cfg: SimEngineConfig): PerfConfig {
-  const base = cfg.engine === 'vllm' ? VLLM_EFFICIENCY : cfg.engine === 'sglang' ? SGLANG_EFFICIENCY : TRTLLM_EFFICIENCY;
-  const efficiency = cfg.expertParallel && cfg.engine !== 'trtllm' ? { ...base, ...EXPERT_PARALLEL } : base;
+export function perfConfig(cfg: SimEngineConfig, efficiency: EngineEfficiency = FITTED_EFFICIENCY[cfg.engine]): PerfConfig {
+  const served = servedWeightFormat(cfg);
   return {
     gpu: cfg.gpu,
     model: cfg.model,
     tp: cfg.tp,
     pp: cfg.pp,
+    // vLLM's --enable-expert-parallel and SGLang's --ep-size spread the experts over the TP group's GPUs.
+    ep: cfg.expertParallel ? cfg.tp : 1,
     efficiency,
     attention: ATTENTION_COSTS[cfg.attentionBackend] ?? DEFAULT_ATTENTION,
     kvDtypeBytes: cfg.kvDtypeBytes,
-    // On GPUs without FP8 tensor cores this is weight-only FP8 (Marlin): half the weight bytes, BF16 math.
-    fp8: cfg.fp8,
+    weightFormat: served.format,
+    quantScope: served.scope,
+    // On GPUs without FP8 tensor cores FP8 is weight-only (Marlin): half the weight bytes, BF16 math.
+    fp8Compute: served.format === 'fp8' && supportsFp8(cfg.gpu),
     cudaGraphMaxBatch: cfg.cudaGraphMaxBatch,
   };
 }

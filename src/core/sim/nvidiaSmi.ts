@@ -2,7 +2,7 @@
 // / `--query-compute-apps=…`, with memory in use while simulated engines hold the GPUs (read from the state dir).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CUDA_VERSION, DRIVER_VERSION, type GpuSpec } from './hardware';
+import { CUDA_VERSION, DRIVER_VERSION, type GpuSpec } from './gpus';
 import { claimsDir, type GpuClaim } from './process';
 
 interface GpuRow {

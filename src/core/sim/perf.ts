@@ -1,21 +1,30 @@
-// Roofline step-time model of one engine step (research/engines.md §6.3): one forward pass over N tokens costs a
-// fixed per-step overhead, dense GEMMs, routed-expert weight streaming plus expert compute, attention FLOPs and KV
-// reads, and the tensor-parallel all-reduces. Constants were fitted to the reference's 4×A100 results.
-import type { GpuSpec } from './hardware';
-import { kvBytesPerToken, weightBytesPerParam, type ModelSpec } from './models';
+// Step-time model of one engine step (research/engines.md §6.3), from FLOPs and bytes per op: dense GEMMs
+// (attention projections, dense MLPs, shared experts, lm_head), routed-expert GEMMs at their real batch shapes
+// (weights streamed once per touched expert, compute at topK·N tokens), attention FLOPs and KV reads (GQA, MLA,
+// sliding windows), and communication over the GPU's links (TP all-reduce, EP all-to-all, PP hand-offs and
+// bubble). The only fitted numbers are the per-engine efficiencies in calibration/fitted.ts; nothing is keyed to
+// one model.
+import type { GpuSpec } from './gpus';
+import { BYTES_PER_WEIGHT, kvBytesPerLayer, type ModelSpec, type WeightFormat } from './models';
 
-/** Engine-specific efficiencies (research/engines.md §6.3, "Calibrated constants"). */
+/** Per-engine efficiencies, fitted by `node bench/sim-accuracy.mts --fit --write` (calibration/fitted.ts). */
 export interface EngineEfficiency {
   /** Scheduler + launch overhead per step (s). */
   stepOverheadS: number;
+  /** Per sequence in the batch per step: input preparation, sampling, detokenization (s). */
+  perSequenceS: number;
   /** Per newly admitted request (tokenization hand-off, block tables) (s). */
   perNewRequestS: number;
+  /** Fraction of peak FLOP/s dense GEMMs reach at large N (they approach it as N/(N+128)). */
+  gemmEfficiency: number;
   /** Fraction of HBM bandwidth the fused-MoE kernel reaches when streaming expert weights. */
   moeBandwidthEfficiency: number;
   /** Fraction of peak FLOP/s the expert GEMMs reach. */
   moeComputeEfficiency: number;
-  /** Expert-parallel routing imbalance (1 = none). */
-  moeImbalance: number;
+  /** Fraction of peak FLOP/s prefill attention reaches. */
+  attentionComputeEfficiency: number;
+  /** Fraction of HBM bandwidth decode attention reaches reading the KV cache. */
+  kvBandwidthEfficiency: number;
 }
 
 /** Relative cost of an attention backend against the engine's default (1 = default). */
@@ -33,12 +42,18 @@ export interface PerfConfig {
   model: ModelSpec;
   tp: number;
   pp: number;
+  /** Expert-parallel size (1 = experts sharded by TP). */
+  ep: number;
   efficiency: EngineEfficiency;
   attention: AttentionCost;
   /** Bytes per KV element (2 for bf16, 1 for fp8). */
   kvDtypeBytes: number;
-  /** FP8 weights with FP8 tensor cores (SM≥89). */
-  fp8: boolean;
+  /** Format of the quantized linear weights as served (the checkpoint's, or online `--quantization fp8`). */
+  weightFormat: WeightFormat;
+  /** Whether quantization covers every linear layer or only the routed experts. */
+  quantScope: 'linear' | 'experts';
+  /** FP8 weights with FP8 tensor cores (SM≥89): GEMMs at the FP8 peak. */
+  fp8Compute: boolean;
   /** Decode batches up to this size replay a CUDA graph; 0 = CUDA graphs off. */
   cudaGraphMaxBatch: number;
 }
@@ -52,59 +67,109 @@ export interface StepShape {
   newRequests: number;
 }
 
-const ALL_REDUCE_LATENCY_S = 20e-6;
-const DENSE_BANDWIDTH_EFFICIENCY = 0.8;
-const ATTENTION_COMPUTE_EFFICIENCY = 0.55;
-const KV_BANDWIDTH_EFFICIENCY = 0.65;
-/** Kernel launches of one eager forward pass: about 0.25 ms per layer on these models. */
+const LINK_LATENCY_S = 20e-6;
+/** Kernel launches of one eager forward pass: about 0.25 ms per layer. */
 const EAGER_OVERHEAD_PER_LAYER_S = 0.25e-3;
+/** Dense GEMMs reach half their efficiency at this many tokens. */
+const GEMM_HALF_TOKENS = 128;
+const ACTIVATION_BYTES = 2;
+/** Expert parallel: the busiest rank gets this much more than its share of the routed tokens. */
+const EP_IMBALANCE = 1.1;
+const MOE_HALF_WIDTH = 192;
+/** Fraction of HBM bandwidth plain GEMMs reach streaming their weights (small-batch decode). */
+const DENSE_BANDWIDTH_EFFICIENCY = 0.8;
+
+/** Tensor FLOP/s the GEMMs of this checkpoint run at: FP8 weights use FP8 tensor cores where the GPU has them. */
+const gemmPeak = (cfg: PerfConfig): number => (cfg.fp8Compute ? (cfg.gpu.peakFp8 ?? cfg.gpu.peakBf16) : cfg.gpu.peakBf16);
+
+/** Attention FLOPs and KV bytes of one step, per GPU. */
+function attentionSeconds(cfg: PerfConfig, shape: StepShape, peak: number): number {
+  const { model, tp, pp, gpu, efficiency } = cfg;
+  const window = model.slidingWindow;
+  const sliding = model.slidingLayers;
+  const full = model.layers - sliding;
+  const flopsPerPair = 2 * model.heads * (model.qkHeadDim + model.vHeadDim);
+  // Σ over layers of the context each query token attends to, and of the KV tokens read.
+  let pairs = 0;
+  let kvTokens = 0;
+  for (const { q, ctx } of shape.prefill) {
+    pairs += full * q * (ctx + q / 2);
+    kvTokens += full * (ctx + q);
+    if (sliding > 0) {
+      pairs += sliding * q * Math.min(ctx + q / 2, window);
+      kvTokens += sliding * Math.min(ctx + q, window + q);
+    }
+  }
+  pairs += full * shape.decodeContextSum;
+  kvTokens += full * shape.decodeContextSum;
+  if (sliding > 0) {
+    const windowed = Math.min(shape.decodeContextSum, shape.decodeCount * window);
+    pairs += sliding * windowed;
+    kvTokens += sliding * windowed;
+  }
+  // Heads split across TP ranks; GQA's KV heads too (replicated beyond their count), MLA's latent is replicated.
+  const kvSplit = model.attention === 'mla' ? 1 : Math.min(tp, model.kvHeads);
+  const compute = (flopsPerPair * pairs) / (tp * pp * peak * efficiency.attentionComputeEfficiency);
+  const memory = (kvBytesPerLayer(model, cfg.kvDtypeBytes) * kvTokens) / (kvSplit * pp * gpu.hbmBytesPerS * efficiency.kvBandwidthEfficiency);
+  return compute * cfg.attention.compute + memory * cfg.attention.memory + cfg.attention.perStepS;
+}
+
+/** Dense (non-routed) GEMMs: attention projections, dense MLPs, shared experts, routers; lm_head on sampled tokens only. */
+function denseSeconds(cfg: PerfConfig, n: number, logits: number, peak: number): number {
+  const { model, gpu, efficiency } = cfg;
+  const shards = cfg.tp * cfg.pp;
+  const lmHead = model.vocabSize * model.hidden;
+  const bytesPerWeight = BYTES_PER_WEIGHT[cfg.quantScope === 'linear' ? cfg.weightFormat : 'bf16'];
+  const flopsPerS = cfg.quantScope === 'linear' ? gemmPeak(cfg) : peak;
+  const flops = 2 * (model.denseParams - lmHead) * n + 2 * lmHead * logits;
+  const eff = (efficiency.gemmEfficiency * n) / (n + GEMM_HALF_TOKENS);
+  return Math.max(flops / (shards * flopsPerS * eff), (bytesPerWeight * model.denseParams) / (shards * gpu.hbmBytesPerS * DENSE_BANDWIDTH_EFFICIENCY));
+}
+
+/** Routed experts: every touched expert's weights streamed once, plus the expert GEMMs over topK·n token rows. */
+function expertSeconds(cfg: PerfConfig, n: number): number {
+  const { model, gpu, efficiency } = cfg;
+  if (model.moeLayers === 0 || model.experts === 0) return 0;
+  const touched = model.experts * (1 - Math.pow(1 - model.topK / model.experts, n));
+  // TP shards every expert; EP keeps experts whole and spreads them over the EP ranks (with routing imbalance).
+  const shards = Math.max(cfg.ep, cfg.ep > 1 ? 1 : cfg.tp) * cfg.pp;
+  const imbalance = cfg.ep > 1 ? EP_IMBALANCE : 1;
+  // Narrow TP shards of an expert (moe_intermediate/tp columns) make small tiles: the fused-MoE kernel reaches
+  // half its efficiency at MOE_HALF_WIDTH columns.
+  const width = model.moeIntermediate / (cfg.ep > 1 ? 1 : cfg.tp);
+  const shapeEff = width / (width + MOE_HALF_WIDTH);
+  const stream = (model.moeLayers * touched * model.expertParams * BYTES_PER_WEIGHT[cfg.weightFormat]) / (shards * gpu.hbmBytesPerS * efficiency.moeBandwidthEfficiency * shapeEff);
+  const compute = (2 * model.moeLayers * model.topK * model.expertParams * n) / (shards * gemmPeak(cfg) * efficiency.moeComputeEfficiency * shapeEff);
+  return (stream + compute) * imbalance;
+}
+
+/** TP all-reduces (two per layer), EP dispatch/combine (per MoE layer), PP stage hand-offs. */
+function communicationSeconds(cfg: PerfConfig, n: number): number {
+  const { model, gpu, tp, pp, ep } = cfg;
+  const activation = n * model.hidden * ACTIVATION_BYTES;
+  let t = 0;
+  if (tp > 1) t += (2 * model.layers * (LINK_LATENCY_S + (((2 * (tp - 1)) / tp) * activation) / gpu.allReduceBusBytesPerS)) / pp;
+  if (ep > 1) t += (2 * model.moeLayers * (LINK_LATENCY_S + (((ep - 1) / ep) * activation * model.topK) / ep / gpu.allReduceBusBytesPerS)) / pp;
+  if (pp > 1) t += (pp - 1) * (LINK_LATENCY_S + activation / gpu.link.bytesPerS);
+  return t;
+}
 
 export function stepSeconds(cfg: PerfConfig, shape: StepShape): number {
-  const { gpu, model, tp, pp, efficiency } = cfg;
+  const { model, pp, efficiency } = cfg;
   let prefillTokens = 0;
-  let attentionFlops = 0;
-  let kvTokensRead = shape.decodeContextSum;
-  const flopsPerCtxToken = 4 * model.layers * model.heads * model.headDim;
-  for (const { q, ctx } of shape.prefill) {
-    prefillTokens += q;
-    attentionFlops += flopsPerCtxToken * q * (ctx + q / 2);
-    kvTokensRead += ctx + q;
-  }
-  attentionFlops += flopsPerCtxToken * shape.decodeContextSum;
+  for (const { q } of shape.prefill) prefillTokens += q;
   const n = prefillTokens + shape.decodeCount;
   if (n === 0) return 0;
-
-  const shards = tp * pp;
-  const peak = cfg.fp8 ? (gpu.peakFp8 ?? gpu.peakBf16) : gpu.peakBf16;
-  const bytesPerParam = cfg.fp8 ? 1 : weightBytesPerParam(model);
-  const bw = gpu.hbmBytesPerS;
-
-  const denseEfficiency = (0.6 * n) / (n + 128);
-  const tDense = Math.max((2 * model.denseParams * n) / (shards * peak * denseEfficiency), (bytesPerParam * model.denseParams) / (shards * bw * DENSE_BANDWIDTH_EFFICIENCY));
-
-  const expertsTouched = model.experts * (1 - Math.pow(1 - model.topK / model.experts, n));
-  const perExpertS = (bytesPerParam * model.expertParams) / shards / (bw * efficiency.moeBandwidthEfficiency);
-  const activeExpertParams = model.moeLayers * model.topK * model.expertParams;
-  const tMoe =
-    (model.moeLayers * expertsTouched * perExpertS + (2 * activeExpertParams * n) / (shards * peak * efficiency.moeComputeEfficiency)) * efficiency.moeImbalance;
-
-  const kvBytes = kvBytesPerToken(model, cfg.kvDtypeBytes) * kvTokensRead;
-  const tAttention =
-    (attentionFlops / (shards * gpu.peakBf16 * ATTENTION_COMPUTE_EFFICIENCY)) * cfg.attention.compute +
-    (kvBytes / (shards * bw * KV_BANDWIDTH_EFFICIENCY)) * cfg.attention.memory +
-    cfg.attention.perStepS;
-
-  const tComm =
-    tp > 1 ? (2 * model.layers * (ALL_REDUCE_LATENCY_S + ((2 * (tp - 1)) / tp) * n * model.hidden * 2 / gpu.allReduceBusBytesPerS)) / pp : 0;
-
+  const peak = cfg.gpu.peakBf16;
+  const logits = shape.decodeCount + shape.prefill.length;
+  const compute = denseSeconds(cfg, n, logits, peak) + expertSeconds(cfg, n) + attentionSeconds(cfg, shape, peak) + communicationSeconds(cfg, n);
+  // Pipeline parallel: each stage holds 1/pp of the layers; micro-batching leaves a bubble of (pp-1)/pp.
+  const pipelined = pp > 1 ? compute * (1 + (pp - 1) / pp) : compute;
   // Prefill and mixed steps were calibrated as they run (piecewise graphs at most); a decode batch larger than the
   // biggest captured graph, or any step with CUDA graphs off, pays the eager kernel launches.
   const decodeOnly = shape.prefill.length === 0;
   const eager = cfg.cudaGraphMaxBatch === 0 || (decodeOnly && shape.decodeCount > cfg.cudaGraphMaxBatch);
-  const tLaunch = eager ? model.layers * EAGER_OVERHEAD_PER_LAYER_S : 0;
-
-  const compute = tDense + tMoe + tAttention + tComm;
-  // Pipeline parallel: each stage holds 1/pp of the layers; micro-batching leaves a bubble of (pp-1)/pp.
-  const pipelined = pp > 1 ? compute * (1 + (pp - 1) / pp) : compute;
-  return efficiency.stepOverheadS + efficiency.perNewRequestS * shape.newRequests + pipelined + tLaunch;
+  const launches = eager ? model.layers * EAGER_OVERHEAD_PER_LAYER_S : 0;
+  const sequences = shape.decodeCount + shape.prefill.length;
+  return efficiency.stepOverheadS + efficiency.perSequenceS * sequences + efficiency.perNewRequestS * shape.newRequests + pipelined + launches;
 }

@@ -7,7 +7,8 @@ import { arrivalTimes } from '../bench/random';
 import type { BenchmarkMetrics } from '../plan/schema';
 import type { SimEngineConfig } from './config';
 import { planLaunch, splitServeCommand, type LaunchPlan } from './engines/index';
-import { resolveGpu } from './hardware';
+import { resolveGpu } from './gpus';
+import type { ModelSpec } from './models';
 import { syntheticShareGptRequests } from './sharegpt';
 import { simulateRequests, type VirtualRequest } from './virtual';
 
@@ -54,6 +55,8 @@ export interface PredictOptions {
   env?: Readonly<Record<string, string | undefined>>;
   percentileMetrics?: readonly string[];
   percentiles?: readonly number[];
+  /** Model configs given by path (`--model-config`), besides the catalog and the Hugging Face cache. */
+  models?: readonly ModelSpec[];
 }
 
 export interface Prediction {
@@ -81,7 +84,7 @@ export function predictBenchmark(options: PredictOptions): Prediction {
   const gpu = resolveGpu(options.gpu);
   const workload = typeof options.workload === 'string' ? parseWorkloadSpec(options.workload) : options.workload;
   const { engine, args } = splitServeCommand(options.argv);
-  const plan = planLaunch(engine, args, { gpu, count: options.count, speedup: 1 }, { env: options.env ?? {} });
+  const plan = planLaunch(engine, args, { gpu, count: options.count, speedup: 1, ...(options.models ? { models: options.models } : {}) }, { env: options.env ?? {} });
   if (plan.crash || !plan.config) {
     return { crash: { rootCause: plan.crash?.rootCause ?? 'the engine did not start', exitCode: plan.crash?.exitCode ?? 1, log: crashLog(plan) } };
   }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { shellQuote } from '../shell';
-import { resolveGpu } from './hardware';
+import { resolveGpu } from './gpus';
 
 export interface ShimOptions {
   gpu: string;

@@ -5,7 +5,7 @@ import { classifyCrash } from '../engines/crash';
 import { renderVariant } from '../engines/index';
 import type { EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
-import { resolveGpu } from '../sim/hardware';
+import { resolveGpu } from '../sim/gpus';
 import { predictBenchmark, type SimWorkload } from '../sim/predict';
 import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './experiment';
 

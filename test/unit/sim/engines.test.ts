@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { memoryPlan } from '../../../src/core/sim/config';
 import { planLaunch, splitServeCommand, type LaunchPlan } from '../../../src/core/sim/engines/index';
 import { sglangMemFractionStatic } from '../../../src/core/sim/engines/sglang/defaults';
-import { resolveGpu } from '../../../src/core/sim/hardware';
+import { resolveGpu } from '../../../src/core/sim/gpus';
 
 const A100 = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1 };
 const H100 = { gpu: resolveGpu('h100'), count: 4, speedup: 1 };

@@ -5,7 +5,7 @@ import { perfConfig } from '../../../src/core/sim/config';
 import { planLaunch } from '../../../src/core/sim/engines/index';
 import { SglangScheduler } from '../../../src/core/sim/engines/sglang/scheduler';
 import { VllmScheduler } from '../../../src/core/sim/engines/vllm/scheduler';
-import { resolveGpu } from '../../../src/core/sim/hardware';
+import { resolveGpu } from '../../../src/core/sim/gpus';
 import { newRequest } from '../../../src/core/sim/scheduler';
 
 const host = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1 };

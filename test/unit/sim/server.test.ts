@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { planLaunch } from '../../../src/core/sim/engines/index';
-import { resolveGpu } from '../../../src/core/sim/hardware';
+import { resolveGpu } from '../../../src/core/sim/gpus';
 import { nvidiaSmi } from '../../../src/core/sim/nvidiaSmi';
 import { RealtimeEngine } from '../../../src/core/sim/realtime';
 import { createSimServer } from '../../../src/core/sim/server';

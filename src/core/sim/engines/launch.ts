@@ -1,13 +1,15 @@
 // What every simulated engine front end produces: a launch plan — the engine config plus the timed log lines the real
 // engine prints on its way to ready, or to the crash a real GPU host would give (research/engines.md §1, §4).
 import type { MemoryPlan, SimEngineConfig, SimEngineKind } from '../config';
-import type { GpuSpec } from '../hardware';
-import { MODELS } from '../models';
+import type { GpuSpec } from '../gpus';
+import { modelNotFoundHint, type ModelLookup, type ModelSpec } from '../models';
 
 export interface SimHost {
   gpu: GpuSpec;
   count: number;
   speedup: number;
+  /** Model configs this host has besides the catalog and its Hugging Face cache (`sim predict --model-config`). */
+  models?: readonly ModelSpec[];
 }
 
 export type LaunchEvent =
@@ -84,8 +86,11 @@ export function pythonRepr(value: unknown): string {
   return String(value);
 }
 
-export const notInCatalog = (model: string): string =>
-  `the simulated host has no model "${model}"; it simulates ${MODELS.map((m) => m.id).join(', ')} (or a local directory named like one of them)`;
+/** The line after the engine's own "unknown model" error: how to give the simulator the model's config. */
+export const notInCatalog = (model: string, env: Readonly<Record<string, string | undefined>>): string => modelNotFoundHint(model, { env });
+
+/** Where a simulated engine on this host finds models: explicit configs, the catalog, the host's paths and HF cache. */
+export const modelLookup = (host: SimHost, env: Readonly<Record<string, string | undefined>>): ModelLookup => ({ ...(host.models ? { models: host.models } : {}), env });
 
 /** Seconds to read the weights (page cache / NVMe at ~2 GB/s per GPU) and to warm up; scales with model size. */
 export const loadSeconds = (memory: MemoryPlan): number => memory.weightsGiBPerGpu / 1.9;

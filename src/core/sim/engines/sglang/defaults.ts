@@ -1,5 +1,5 @@
 // SGLang 0.5.x defaults that matter for speed, as server_args.py derives them from the GPU (research/engines.md §1.2).
-import type { GpuSpec } from '../../hardware';
+import type { GpuSpec } from '../../gpus';
 
 /** `_handle_gpu_memory_settings`: chunked prefill size and CUDA-graph batch cap by GPU memory. */
 export function sglangMemoryDefaults(gpu: GpuSpec, tp: number): { chunkedPrefillSize: number; cudaGraphMaxBs: number } {

@@ -2,10 +2,10 @@
 // refusals, then the scheduler's startup log (research/engines.md §1.2, §4).
 import { EngineArgError, optionsFor, parseEngineArgs } from '../../argparse';
 import { memoryPlan, type SimEngineConfig } from '../../config';
-import type { GpuSpec } from '../../hardware';
+import type { GpuSpec } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
 import type { SchedulePolicy } from '../../scheduler';
-import { EventList, failedPlan, gpuIndices, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
 import { pipelineParallelSupported } from '../support';
 import { engineVersion } from '../versions';
@@ -148,9 +148,9 @@ export function sglangPlan(argv: readonly string[], host: SimHost, options: Plan
     log.raw(SGLANG_USAGE).raw(message);
     return failedPlan('sglang', log, message, 2);
   }
-  const model = findModel(modelArg);
+  const model = findModel(modelArg, modelLookup(host, env));
   if (!model) {
-    log.log(`[sim] ${notInCatalog(modelArg)}`, '', 'stderr');
+    log.log(`[sim] ${notInCatalog(modelArg, env)}`, '', 'stderr');
     return refuse(
       log,
       ['  File "/sgl-workspace/sglang/python/sglang/srt/server_args.py", line 3150, in prepare_server_args', '  File "/sgl-workspace/sglang/python/sglang/srt/utils/hf_transformers_utils.py", line 190, in get_config'],

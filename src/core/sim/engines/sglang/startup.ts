@@ -1,7 +1,7 @@
 // The startup log of an SGLang scheduler from a resolved config: weights, KV pool, CUDA graphs, the summary line,
 // then uvicorn and the warmup request; or the scheduler's crash (research/engines.md §4).
 import type { MemoryPlan, SimEngineConfig } from '../../config';
-import { supportsFp8 } from '../../hardware';
+import { supportsFp8 } from '../../gpus';
 import { EventList, failedPlan, loadSeconds, pad, type LaunchPlan } from '../launch';
 
 const TAG = 'TP0';

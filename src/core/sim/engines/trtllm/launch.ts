@@ -3,9 +3,9 @@
 import { parse as parseYaml } from 'yaml';
 import { EngineArgError, optionsFor, parseEngineArgs } from '../../argparse';
 import { memoryPlan, type SimEngineConfig } from '../../config';
-import { supportsFp8 } from '../../hardware';
+import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
-import { EventList, failedPlan, gpuIndices, loadSeconds, notInCatalog, pad, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, loadSeconds, modelLookup, notInCatalog, pad, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { trtllmSupports } from '../support';
 import { engineVersion } from '../versions';
 import { TRTLLM_OPTIONS, TRTLLM_USAGE } from './args';
@@ -115,9 +115,9 @@ export function trtllmPlan(argv: readonly string[], host: SimHost, options: Plan
   log.mark('bind');
   log.raw(`[TensorRT-LLM] TensorRT-LLM version: ${version}`, 'stdout');
   log.log(`[sim] ${simulatedNotice(host)}`, 'W');
-  const model = findModel(modelArg);
+  const model = findModel(modelArg, modelLookup(host, env));
   if (!model) {
-    log.log(`[sim] ${notInCatalog(modelArg)}`, 'W');
+    log.log(`[sim] ${notInCatalog(modelArg, env)}`, 'W');
     return { ...refuse(log, ['  File "/usr/local/bin/trtllm-serve", line 8, in <module>'], `OSError: ${modelArg} is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'`), bindFailure };
   }
   const denied = refusal(model, (v['tp_size'] as number | undefined) ?? 1, (v['pp_size'] as number | undefined) ?? 1, host, version);

@@ -1,5 +1,5 @@
 // vLLM's defaults that matter for speed, as the release computes them from the GPU.
-import type { GpuSpec } from '../../hardware';
+import type { GpuSpec } from '../../gpus';
 
 /** `get_batch_defaults` (0.10–0.13): A100s keep the conservative serving defaults (PR #17885). */
 export function vllmBatchDefaults(gpu: GpuSpec): { maxNumSeqs: number; maxNumBatchedTokens: number } {

@@ -2,9 +2,9 @@
 // the startup log of a V1 engine (research/engines.md §1.1, §4).
 import { EngineArgError, optionsFor, parseEngineArgs } from '../../argparse';
 import { memoryPlan, type SimEngineConfig } from '../../config';
-import { supportsFp8 } from '../../hardware';
+import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
-import { EventList, failedPlan, gpuIndices, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
 import { atLeast, engineVersion } from '../versions';
 import { VLLM_ATTENTION_BACKENDS, VLLM_SERVE_OPTIONS, VLLM_USAGE } from './args';
@@ -129,9 +129,9 @@ export function vllmPlan(argv: readonly string[], host: SimHost, options: PlanOp
   api.log(`[api_server.py:1839] vLLM API server version ${version}`);
   api.log(`[utils.py:233] non-default args: ${pythonRepr({ model_tag: modelArg, ...v, ...('model' in v ? {} : { model: modelArg }) })}`);
   api.log(`[sim] ${simulatedNotice(host)}`, 'WARNING');
-  const model = findModel(modelArg);
+  const model = findModel(modelArg, modelLookup(host, env));
   if (!model) {
-    api.log(`[sim] ${notInCatalog(modelArg)}`, 'WARNING');
+    api.log(`[sim] ${notInCatalog(modelArg, env)}`, 'WARNING');
     return refuse(api, `ValueError: Invalid repository ID or local directory specified: '${modelArg}'.`, [
       'Please verify the following requirements:',
       '1. Provide a valid Hugging Face repository ID.',

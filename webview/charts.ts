@@ -6,6 +6,7 @@ import {
   CategoryScale,
   Chart,
   Decimation,
+  Filler,
   Legend,
   LinearScale,
   LineController,
@@ -17,7 +18,7 @@ import {
 } from 'chart.js';
 import { MAX_SAMPLES, type Comparison, type LiveSample } from '../src/shared/protocol';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip, Decimation);
+Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip, Decimation, Filler);
 
 type Point = { x: number; y: number };
 
@@ -64,6 +65,17 @@ export function setTheme(theme: Theme): void {
 
 const seriesColour = (index: number) => () => activeTheme.series[index % activeTheme.series.length]!;
 
+/** A CSS colour at `alpha` opacity, as rgba(); the canvas resolves whatever syntax the theme used. */
+function withAlpha(colour: string, alpha: number): string {
+  const probe = document.createElement('canvas').getContext('2d');
+  if (!probe) return colour;
+  probe.fillStyle = colour;
+  probe.fillRect(0, 0, 1, 1);
+  const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+const translucentColour = (index: number) => () => withAlpha(seriesColour(index)(), 0.18);
+
 /** Paints the theme background under the chart so an exported PNG reads like the dashboard. */
 const backgroundPlugin: Plugin = {
   id: 'servingLabBackground',
@@ -76,9 +88,20 @@ const backgroundPlugin: Plugin = {
   },
 };
 
-interface SeriesSpec {
+export interface SeriesSpec {
   label: string;
   pick(sample: LiveSample): number | undefined;
+  /** Theme colour index; the series' position by default. */
+  colour?: number;
+  /** 'y1': the right-hand axis (needs a second axis label). */
+  axis?: 'y' | 'y1';
+  /** Fill down to the previous series, making a band (e.g. p50 → p99). */
+  bandToPrevious?: boolean;
+  /** Dots without a line (per-request points). */
+  points?: boolean;
+  dashed?: boolean;
+  /** Left out of the legend (a band's lower edge). */
+  unlabelled?: boolean;
 }
 
 /**
@@ -91,16 +114,20 @@ export class LiveChart {
   private readonly series: SeriesSpec[];
   private buffers: Point[][];
 
-  constructor(canvas: HTMLCanvasElement, yLabel: string, series: SeriesSpec[]) {
+  constructor(canvas: HTMLCanvasElement, yLabel: string, series: SeriesSpec[], y1Label?: string) {
     this.series = series;
     this.buffers = series.map(() => []);
     const datasets: ChartDataset<'line', Point[]>[] = series.map((s, i) => ({
       label: s.label,
       data: [],
-      borderColor: seriesColour(i),
-      backgroundColor: seriesColour(i),
-      borderWidth: 1.5,
-      pointRadius: 0,
+      yAxisID: s.axis ?? 'y',
+      borderColor: seriesColour(s.colour ?? i),
+      backgroundColor: s.bandToPrevious ? translucentColour(s.colour ?? i) : seriesColour(s.colour ?? i),
+      fill: s.bandToPrevious ? '-1' : false,
+      borderWidth: s.bandToPrevious || s.unlabelled ? 0.5 : 1.5,
+      borderDash: s.dashed ? [4, 3] : [],
+      showLine: !s.points,
+      pointRadius: s.points ? 1.5 : 0,
       spanGaps: true,
     }));
     this.chart = new Chart<'line', Point[]>(canvas, {
@@ -116,9 +143,10 @@ export class LiveChart {
         scales: {
           x: { type: 'linear', title: { display: true, text: 'seconds' }, ticks: { maxRotation: 0, minRotation: 0, sampleSize: 8 } },
           y: { beginAtZero: true, title: { display: true, text: yLabel } },
+          ...(y1Label ? { y1: { beginAtZero: true, position: 'right' as const, grid: { drawOnChartArea: false }, title: { display: true, text: y1Label } } } : {}),
         },
         plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 12 } },
+          legend: { position: 'bottom', labels: { boxWidth: 12, filter: (item, data) => !series[item.datasetIndex ?? 0]?.unlabelled && (data.datasets[item.datasetIndex ?? 0]?.data.length ?? 0) > 0 } },
           // min-max keeps latency spikes visible when an hour of points is drawn into a few hundred pixels.
           decimation: { enabled: true, algorithm: 'min-max' },
           tooltip: { enabled: true },
@@ -152,6 +180,11 @@ export class LiveChart {
 
   pointCount(): number {
     return this.buffers.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Points per series label (a band's edges count under their own labels). */
+  pointsBySeries(): Record<string, number> {
+    return Object.fromEntries(this.series.map((s, i) => [s.label, this.buffers[i]!.length]));
   }
 }
 

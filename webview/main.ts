@@ -18,6 +18,7 @@ import {
   type RunProgress,
 } from '../src/shared/protocol';
 import { ComparisonChart, LiveChart, readTheme, setTheme } from './charts';
+import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES } from './engineCharts';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -41,20 +42,14 @@ const live = {
     { label: 'total tok/s', pick: (s) => s.totalTokensPerS },
     { label: 'output tok/s', pick: (s) => s.outputTokensPerS },
   ]),
-  latency: new LiveChart(element('chart-latency'), 'ms', [
-    { label: 'TTFT', pick: (s) => s.ttftMs },
-    { label: 'TPOT', pick: (s) => s.tpotMs },
-    { label: 'ITL', pick: (s) => s.itlMs },
-  ]),
-  requests: new LiveChart(element('chart-requests'), 'requests', [
-    { label: 'running', pick: (s) => s.running },
-    { label: 'waiting', pick: (s) => s.waiting },
-  ]),
-  kvCache: new LiveChart(element('chart-kvCache'), '% used', [{ label: 'KV cache usage %', pick: (s) => (s.kvCacheUsage === undefined ? undefined : s.kvCacheUsage * 100) }]),
+  latency: new LiveChart(element('chart-latency'), 'TTFT, E2E ms', LATENCY_SERIES, 'TPOT, ITL ms'),
+  requests: new LiveChart(element('chart-requests'), 'requests', QUEUE_SERIES),
+  kvCache: new LiveChart(element('chart-kvCache'), '%', KV_SERIES),
 };
 const comparisonChart = new ComparisonChart(element('chart-comparison'));
 
 let currentRunId: string | null = null;
+let latencyNote: string | undefined;
 let logLines: string[] = [];
 let redrawPending = false;
 let lastRenderedReport = 0;
@@ -68,7 +63,15 @@ function scheduleRedraw(): void {
     for (const [id, chart] of Object.entries(live)) {
       chart.draw();
       element(`chart-${id}`).dataset['points'] = String(chart.pointCount());
+      element(`chart-${id}`).dataset['series'] = JSON.stringify(chart.pointsBySeries());
+      // The plot area in canvas pixels, so a test can count drawn pixels without the legend's colour boxes.
+      const area = chart.chart.chartArea;
+      const scale = chart.chart.canvas.width / (chart.chart.width || 1);
+      if (area) element(`chart-${id}`).dataset['plotArea'] = [area.left, area.top, area.right, area.bottom].map((v) => Math.round(v * scale)).join(',');
     }
+    const note = element('latency-note');
+    note.textContent = latencyNote ?? '';
+    note.hidden = latencyNote === undefined || live.latency.pointCount() > 0;
     element('chart-comparison').dataset['points'] = String(comparisonChart.pointCount());
     reportRendered();
   });
@@ -160,6 +163,7 @@ function showRun(run: LiveRun | null): void {
   logLines = [];
   appendLog(run.log);
   for (const chart of Object.values(live)) chart.replace(run.samples);
+  latencyNote = latencyNoteOf(run.samples, undefined);
 }
 
 function showComparison(comparison: Comparison | null): void {
@@ -213,6 +217,7 @@ function showState(state: DashboardState): void {
 function appendSamples(runId: string, samples: readonly LiveSample[]): void {
   if (runId !== currentRunId) return; // a batch from a run this page no longer shows
   for (const chart of Object.values(live)) chart.append(samples);
+  latencyNote = latencyNoteOf(samples, latencyNote);
   scheduleRedraw();
 }
 

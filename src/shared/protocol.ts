@@ -13,6 +13,12 @@ export const MAX_LOG_LINES = 300;
 
 const finite = z.number().finite();
 
+/** Engine-side latency of the requests finished between two scrapes (from the engine's histograms), in ms. */
+export const LatencyBand = z.strictObject({ meanMs: finite.nonnegative(), p50Ms: finite.nonnegative(), p99Ms: finite.nonnegative() });
+export type LatencyBand = z.infer<typeof LatencyBand>;
+
+export const ENGINE_LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e', 'queue'] as const;
+
 /** One live observation, `t` seconds after the run started. Absent fields were not measured at that moment. */
 export const LiveSample = z.strictObject({
   t: finite.nonnegative(),
@@ -25,6 +31,14 @@ export const LiveSample = z.strictObject({
   ttftMs: finite.nonnegative().optional(),
   tpotMs: finite.nonnegative().optional(),
   itlMs: finite.nonnegative().optional(),
+  /** Bands from the engine's histograms, any runner; `tpot` only where the engine has a per-request TPOT histogram. */
+  engineLatency: z.partialRecord(z.enum(ENGINE_LATENCY_METRICS), LatencyBand).optional(),
+  /** Preemptions since the previous scrape (vLLM) or requests retracted now (SGLang). */
+  preempted: finite.nonnegative().optional(),
+  /** Prefix-cache hit rate, 0..1. */
+  prefixHitRate: finite.min(0).max(1).optional(),
+  /** Why the latency chart stays empty for this engine; shown in the chart. */
+  latencyNote: z.string().max(400).optional(),
 });
 export type LiveSample = z.infer<typeof LiveSample>;
 

@@ -108,17 +108,7 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     assert.match(await inner.locator('#phase').textContent(), /completed/);
     assert.match(await inner.locator('#summary').textContent(), /Successful requests\s*60/);
     // Pixels of the chart's first series colour (the theme's --vscode-charts-blue) prove a line was drawn.
-    const drawn = await throughput.evaluate((canvas) => {
-      const blue = getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim();
-      const probe = document.createElement('canvas').getContext('2d');
-      probe.fillStyle = blue;
-      probe.fillRect(0, 0, 1, 1);
-      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) < 30 && Math.abs(data[i + 1] - g) < 30 && Math.abs(data[i + 2] - b) < 30) n++;
-      return n;
-    });
+    const drawn = await pixelsOfThemeColour(throughput, '--vscode-charts-blue');
     assert.ok(drawn > 100, `only ${drawn} pixels of the throughput line were drawn`);
     await shot('dashboard');
     await throughput.screenshot({ path: join(screenshots, 'dashboard-throughput-chart.png') });
@@ -158,10 +148,27 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     await noEngineProcessesLeft(marker);
   });
 
-  await step('Cancel on the progress notification stops the benchmark and the engine', async () => {
+  await step('while a vllm-bench benchmark runs, the latency chart draws TTFT and TPOT from the engine histograms; Cancel on the progress notification stops it and the engine', async () => {
     await startLongBenchmark();
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /Serving Lab: Benchmark .*benchmarking/ }).first();
     await toast.waitFor({ timeout: 120_000 });
+    // The default runner (vllm-bench) reports no per-request events: every latency point comes from /metrics.
+    await page.locator('.tab', { hasText: 'Serving Lab Dashboard' }).first().click();
+    const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const latency = inner.locator('#chart-latency');
+    let series = {};
+    for (const deadline = Date.now() + 60_000; !(series['TTFT mean'] >= 3 && series['TPOT mean'] >= 3) && Date.now() < deadline; await page.waitForTimeout(500)) {
+      series = JSON.parse((await latency.getAttribute('data-series')) ?? '{}');
+    }
+    assert.ok(series['TTFT mean'] >= 3 && series['TPOT mean'] >= 3, `latency chart series: ${JSON.stringify(series)}`);
+    assert.equal(series['TTFT per request'], 0, 'no per-request points with vllm-bench');
+    assert.match(await inner.locator('#phase').textContent(), /benchmarking/);
+    const ttftPixels = await pixelsOfThemeColour(latency, '--vscode-charts-blue');
+    const tpotPixels = await pixelsOfThemeColour(latency, '--vscode-charts-orange');
+    assert.ok(ttftPixels > 50, `only ${ttftPixels} pixels of TTFT were drawn`);
+    assert.ok(tpotPixels > 50, `only ${tpotPixels} pixels of TPOT were drawn`);
+    say(`     latency chart while running: ${JSON.stringify(series)}; ${ttftPixels} TTFT and ${tpotPixels} TPOT pixels`);
+    await latency.screenshot({ path: join(screenshots, 'dashboard-latency-live.png') });
     await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await page.locator('.notifications-toasts', { hasText: 'was stopped; what was measured is saved' }).first().waitFor({ timeout: 90_000 });
     await noEngineProcessesLeft(marker);
@@ -183,6 +190,23 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
   await context.close();
   rmSync(profile, { recursive: true, force: true });
   return { passed, failed };
+}
+
+/** Pixels of a canvas in a theme colour (±30 per channel): proof that a series in that colour was drawn. */
+function pixelsOfThemeColour(canvas, cssVariable) {
+  return canvas.evaluate((c, name) => {
+    const colour = getComputedStyle(document.body).getPropertyValue(name).trim();
+    const probe = document.createElement('canvas').getContext('2d');
+    probe.fillStyle = colour;
+    probe.fillRect(0, 0, 1, 1);
+    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+    // Only the plot area: the legend's colour boxes are not a drawn series.
+    const [left, top, right, bottom] = (c.dataset.plotArea ?? `0,0,${c.width},${c.height}`).split(',').map(Number);
+    const data = c.getContext('2d').getImageData(left, top, right - left, bottom - top).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) < 30 && Math.abs(data[i + 1] - g) < 30 && Math.abs(data[i + 2] - b) < 30) n++;
+    return n;
+  }, cssVariable);
 }
 
 /** Page-object helpers for the workbench. */

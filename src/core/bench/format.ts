@@ -63,16 +63,17 @@ function resultLine(label: string, value: string): string {
   return `${label.padEnd(40)} ${value.padEnd(10)}`;
 }
 
-const num = (metrics: BenchmarkMetrics, key: string): number => {
+/** A stored value; null (not available in the source, e.g. `N/A` in an imported block) prints as "n/a". */
+const num = (metrics: BenchmarkMetrics, key: string): number | null => {
   const v = metrics[key];
-  return typeof v === 'number' ? v : 0;
+  return typeof v === 'number' ? v : null;
 };
 
 export function formatResultBlock(metrics: BenchmarkMetrics, options: BlockOptions): string {
   const style = options.style ?? 'current';
   const lines: string[] = [centered(RESULT_TITLE, '=')];
-  const int = (label: string, value: number) => lines.push(resultLine(label, String(Math.round(value))));
-  const float = (label: string, value: number) => lines.push(resultLine(label, pyFixed2(value)));
+  const int = (label: string, value: number | null) => lines.push(resultLine(label, value === null ? 'n/a' : String(Math.round(value))));
+  const float = (label: string, value: number | null) => lines.push(resultLine(label, value === null ? 'n/a' : pyFixed2(value)));
 
   int('Successful requests:', metrics.completed);
   if (style === 'current') int('Failed requests:', metrics.failed);
@@ -84,10 +85,10 @@ export function formatResultBlock(metrics: BenchmarkMetrics, options: BlockOptio
   int('Total input tokens:', metrics.total_input_tokens);
   int('Total generated tokens:', metrics.total_output_tokens);
   float('Request throughput (req/s):', metrics.request_throughput);
-  if (options.goodput) float('Request goodput (req/s):', metrics.request_goodput ?? 0);
+  if (options.goodput) float('Request goodput (req/s):', num(metrics, 'request_goodput'));
   float('Output token throughput (tok/s):', metrics.output_throughput);
-  float('Peak output token throughput (tok/s):', metrics.max_output_tokens_per_s ?? 0);
-  float('Peak concurrent requests:', metrics.max_concurrent_requests ?? 0);
+  float('Peak output token throughput (tok/s):', num(metrics, 'max_output_tokens_per_s'));
+  float('Peak concurrent requests:', num(metrics, 'max_concurrent_requests'));
   float(style === 'v0.11' ? 'Total Token throughput (tok/s):' : 'Total token throughput (tok/s):', metrics.total_token_throughput);
 
   // Sections come in vLLM's fixed order whatever order --percentile-metrics lists them in.

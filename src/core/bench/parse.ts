@@ -59,8 +59,7 @@ export function parseBenchmarkOutput(text: string, fileName?: string): ParsedBen
 
 const TITLE_RE = /^=+\s*Serving Benchmark Result\s*=+$/i;
 const END_RE = /^={10,}$/;
-const HEADER_RE = /^-{3,}(.*?)-{3,}$/;
-const LINE_RE = /^(.+?:)\s*(\S.*?)?\s*$/;
+const HEADER_RE = /^-{3,}([^-](?:[^-]|-(?!--))*)-{3,}$/;
 const STAT_RE = /^(mean|median|max|p(\d+(?:\.\d+)?))\s+(ttft|tpot|itl|e2el|e2e latency)\s+\(ms\):$/i;
 
 /** Block labels (lower case) → metric key. */
@@ -92,6 +91,31 @@ const LABEL_KEYS: Record<string, string> = {
   'total cached tokens:': 'cache_total_cached_tokens',
   'cache hit rate:': 'cache_hit_rate',
 };
+
+/**
+ * Longer lines are never part of a result block (its lines are ~51 characters) and are skipped before any pattern
+ * runs, so no input can make matching slow.
+ */
+export const MAX_LINE_LENGTH = 4096;
+
+/** `LABEL: VALUE` split at the first colon (no regular expression: a lazy group here was quadratic). */
+function labelValue(line: string): { label: string; value: string } | undefined {
+  const colon = line.indexOf(':', 1);
+  if (colon < 0) return undefined;
+  return { label: line.slice(0, colon + 1), value: line.slice(colon + 1).trim() };
+}
+
+/** What tools print for a value they could not compute (GPUStack's lab pages print `N/A`). */
+const NOT_AVAILABLE_RE = /^(n\/a|na|nan|none|null|-)$/i;
+
+/** A metric value: a finite number ≥ 0, null for N/A; anything else is refused naming where and what. */
+function metricValue(value: string, where: string, label: string): number | null {
+  if (NOT_AVAILABLE_RE.test(value.trim())) return null;
+  const n = toNumber(value);
+  if (n === undefined) throw new BenchmarkParseError(`${where}: "${label}" has the value "${value}", expected a number or N/A`);
+  if (!Number.isFinite(n) || n < 0) throw new BenchmarkParseError(`${where}: "${label}" is ${value}; a benchmark metric is a finite number ≥ 0`);
+  return n;
+}
 
 function toNumber(value: string): number | undefined {
   const v = value.replace(/%$/, '').trim();
@@ -163,14 +187,15 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
   let sglang = false;
   let hasFailedLine = false;
   let capitalTotalToken = false;
+  const notAvailable: string[] = [];
   const title = titleBefore(preamble);
 
   for (const raw of preamble) {
-    const line = raw.trim();
-    const m = LINE_RE.exec(line);
+    if (raw.length > MAX_LINE_LENGTH) continue;
+    const m = labelValue(raw.trim());
     if (!m) continue;
-    const label = m[1]!.toLowerCase();
-    const value = m[2] ?? '';
+    const label = m.label.toLowerCase();
+    const value = m.value;
     if (label === 'traffic request rate:') setup.requestRate = parseRate(value) ?? setup.requestRate;
     else if (label === 'maximum request concurrency:') setup.maxConcurrency = parseConcurrency(value);
     else if (label === 'burstiness factor:') setup.burstiness = toNumber(value.split(/\s/)[0] ?? '') ?? setup.burstiness;
@@ -179,20 +204,24 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
 
   for (const line of block.slice(1, -1)) {
     if (line.trim() === '') continue;
+    if (line.length > MAX_LINE_LENGTH) {
+      notes.push(`ignored a line of ${line.length} characters in the block at ${where}`);
+      continue;
+    }
     const header = HEADER_RE.exec(line);
     if (header) {
       const name = header[1]!.trim();
       if (name === 'End-to-End Latency' || name === 'Inter-Token Latency' || name === 'Cache Hit Details') sglang = true;
       continue;
     }
-    const m = LINE_RE.exec(line.trim());
+    const m = labelValue(line.trim());
     if (!m) {
       notes.push(`ignored a line of the block at ${where} that is not "LABEL: VALUE": "${line.trim()}"`);
       continue;
     }
-    const labelText = m[1]!;
+    const labelText = m.label;
     const label = labelText.toLowerCase();
-    const value = m[2] ?? '';
+    const value = m.value;
     const stat = STAT_RE.exec(labelText);
     if (stat) {
       const which = stat[1]!.toLowerCase();
@@ -201,8 +230,8 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
         metric = 'e2el';
         sglang = true;
       }
-      const n = toNumber(value);
-      if (n === undefined) throw new BenchmarkParseError(`${where}: "${labelText}" has the value "${value}", expected a number`);
+      const n = metricValue(value, where, labelText);
+      if (n === null) notAvailable.push(labelText);
       metrics[`${which}_${metric}_ms`] = n;
       if (!percentileMetrics.includes(metric)) percentileMetrics.push(metric);
       if (stat[2] !== undefined && !percentiles.includes(Number(stat[2]))) percentiles.push(Number(stat[2]));
@@ -229,8 +258,8 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
     } else if (/^(device|host|storage.*):$/.test(label)) {
       // SGLang's cache-hit breakdown: kept in the raw block only
     } else if (LABEL_KEYS[label] !== undefined) {
-      const n = toNumber(value);
-      if (n === undefined) throw new BenchmarkParseError(`${where}: "${labelText}" has the value "${value}", expected a number`);
+      const n = metricValue(value, where, labelText);
+      if (n === null) notAvailable.push(labelText);
       const key = LABEL_KEYS[label]!;
       metrics[key] = n;
       if (key === 'failed') hasFailedLine = true;
@@ -248,26 +277,19 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
     ['request_throughput', 'Request throughput (req/s):'],
   ] as const) {
     if (metrics[key] === undefined) throw new BenchmarkParseError(`${where}: the "Serving Benchmark Result" block has no "${label}" line; ${EXPECTED}`);
+    if (metrics[key] === null) throw new BenchmarkParseError(`${where}: "${label}" is N/A; a result needs it, so this block cannot be imported`);
   }
-  const duration = metrics['duration']!;
-  const per = (n: number) => (duration > 0 ? n / duration : 0);
-  if (metrics['total_output_tokens'] === undefined) {
-    metrics['total_output_tokens'] = 0;
-    notes.push('the block has no "Total generated tokens:" line (the client had no tokenizer); output tokens are unknown and set to 0');
-  }
-  if (metrics['output_throughput'] === undefined) metrics['output_throughput'] = per(metrics['total_output_tokens']!);
-  if (metrics['total_token_throughput'] === undefined) {
-    metrics['total_token_throughput'] = per(metrics['total_input_tokens']! + metrics['total_output_tokens']!);
-  }
+  if (notAvailable.length > 0) notes.push(`not available in the block (N/A, stored as null): ${notAvailable.join(', ')}`);
   if (!hasFailedLine) {
-    metrics['failed'] = 0;
+    metrics['failed'] = sglang ? null : 0;
     notes.push(
       sglang
-        ? 'SGLang\'s block does not report failed requests; "failed" is set to 0'
-        : 'the block has no "Failed requests:" line (vLLM before Oct 2025, e.g. 0.11.0); "failed" is set to 0',
+        ? 'SGLang\'s block does not report failed requests (it fails the run instead); "failed" is unknown (null)'
+        : 'the block has no "Failed requests:" line (vLLM before Oct 2025, e.g. 0.11.0, which counts failures but prints none when there are none); "failed" is 0',
     );
   }
   if (!('request_goodput' in metrics)) metrics['request_goodput'] = null;
+  completeThroughputs(metrics, where, notes);
 
   return {
     source: { kind: sglang ? 'sglang-text' : 'vllm-text', ...(fileName ? { file: fileName } : {}) },
@@ -282,6 +304,40 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
     errors,
     notes,
   };
+}
+
+/**
+ * total_output_tokens, output_throughput and total_token_throughput are required: each missing or N/A one is
+ * derived from the others when they were printed (with a note), else the result is refused. Never 0 for unknown.
+ */
+function completeThroughputs(metrics: Record<string, number | null>, where: string, notes: string[]): void {
+  const duration = metrics['duration'];
+  const known = (k: string) => typeof metrics[k] === 'number';
+  const derive = (key: string, value: number | undefined, how: string) => {
+    if (known(key) || value === undefined || !Number.isFinite(value)) return;
+    metrics[key] = value;
+    notes.push(`"${key}" is not in the output; derived as ${how}`);
+  };
+  const d = typeof duration === 'number' && duration > 0 ? duration : undefined;
+  const n = (k: string) => (known(k) ? (metrics[k] as number) : undefined);
+  for (let pass = 0; pass < 2; pass++) {
+    derive('output_throughput', d && n('total_output_tokens') !== undefined ? n('total_output_tokens')! / d : undefined, 'total_output_tokens / duration');
+    derive('total_output_tokens', d && n('output_throughput') !== undefined ? Math.round(n('output_throughput')! * d) : undefined, 'output_throughput × duration');
+    derive(
+      'total_token_throughput',
+      d && n('total_output_tokens') !== undefined ? (n('total_input_tokens')! + n('total_output_tokens')!) / d : undefined,
+      '(total_input_tokens + total_output_tokens) / duration',
+    );
+    derive(
+      'total_output_tokens',
+      d && n('total_token_throughput') !== undefined ? Math.round(n('total_token_throughput')! * d - n('total_input_tokens')!) : undefined,
+      'total_token_throughput × duration − total_input_tokens',
+    );
+  }
+  const missing = ['total_output_tokens', 'output_throughput', 'total_token_throughput'].filter((k) => !known(k));
+  if (missing.length > 0) {
+    throw new BenchmarkParseError(`${where}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing or N/A and cannot be derived from the other values; refusing to store them as 0`);
+  }
 }
 
 const CORE_ORDER = [

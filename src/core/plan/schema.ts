@@ -386,7 +386,8 @@ export const BenchmarkMetrics = z
   .object({
     duration: z.number().nonnegative(),
     completed: z.number().int().nonnegative(),
-    failed: z.number().int().nonnegative().default(0),
+    /** null: the tool does not report failures (SGLang text) and they cannot be derived. */
+    failed: z.number().int().nonnegative().nullable().default(0),
     total_input_tokens: z.number().int().nonnegative(),
     total_output_tokens: z.number().int().nonnegative(),
     request_throughput: z.number().nonnegative(),

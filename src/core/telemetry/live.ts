@@ -1,9 +1,21 @@
 // Live telemetry while a benchmark runs (design doc §6): scrape the engine's /metrics about once a second, derive
-// token throughput from counter deltas, and merge in the native runner's per-request events, as RunObserver samples.
+// token throughput from counter deltas and latency bands from histogram deltas, and merge in the native runner's
+// per-request events, as RunObserver samples.
 import type { RequestOutput } from '../bench/metrics';
 import type { LiveSample, RequestSample } from './samples';
 import type { EngineName } from '../plan/schema';
-import { readEngineMetrics, type EngineMetricsSnapshot } from './prometheus';
+import { histogramDelta, latencyBand } from './histogram';
+import { LATENCY_METRICS, readEngineMetrics, type EngineMetricsSnapshot } from './prometheus';
+
+/** What the latency chart says when an engine's scrape carries no latency histograms. */
+export function latencyUnavailableNote(engine: EngineName, problem?: string): string {
+  if (engine === 'trtllm') {
+    return 'TensorRT-LLM: trtllm-serve exports no latency histograms unless its extra options set return_perf_metrics: true (then /prometheus/metrics has TTFT and TPOT); no live latency for this run';
+  }
+  const name = engine === 'vllm' ? 'vLLM' : 'SGLang';
+  if (problem) return `${name}'s /metrics cannot be read (${problem}); no live latency until it answers`;
+  return `${name}'s /metrics has no latency histograms${engine === 'sglang' ? ' (the launch needs --enable-metrics)' : ''}; no live latency for this run`;
+}
 
 interface Reading {
   t: number;
@@ -19,11 +31,13 @@ export class ThroughputDeriver {
     if (snapshot.running !== undefined) sample.running = snapshot.running;
     if (snapshot.waiting !== undefined) sample.waiting = snapshot.waiting;
     if (snapshot.kvUsage !== undefined) sample.kvUsage = snapshot.kvUsage;
+    if (snapshot.retracted !== undefined) sample.preempted = snapshot.retracted;
+    if (snapshot.prefixHitRate !== undefined) sample.prefixHitRate = snapshot.prefixHitRate;
     const prev = this.previous;
     this.previous = { t, snapshot };
     if (!prev || t <= prev.t) return sample;
     const seconds = (t - prev.t) / 1000;
-    const delta = (key: 'promptTokens' | 'generationTokens') => {
+    const delta = (key: 'promptTokens' | 'generationTokens' | 'preemptionsTotal' | 'prefixQueries' | 'prefixHits') => {
       const a = prev.snapshot[key];
       const b = snapshot[key];
       // A counter that went down means the engine restarted: no rate for this interval.
@@ -33,6 +47,18 @@ export class ThroughputDeriver {
     const prompt = delta('promptTokens');
     if (generated !== undefined) sample.outputTokS = generated / seconds;
     if (generated !== undefined && prompt !== undefined) sample.totalTokS = (generated + prompt) / seconds;
+    const preemptions = delta('preemptionsTotal');
+    if (preemptions !== undefined) sample.preempted = preemptions;
+    const queries = delta('prefixQueries');
+    const hits = delta('prefixHits');
+    if (queries !== undefined && hits !== undefined && queries > 0) sample.prefixHitRate = Math.min(1, hits / queries);
+    for (const metric of LATENCY_METRICS) {
+      const before = prev.snapshot.latency?.[metric];
+      const after = snapshot.latency?.[metric];
+      const d = before && after ? histogramDelta(before, after) : undefined;
+      const band = d ? latencyBand(d) : undefined;
+      if (band) (sample.latency ??= {})[metric] = band;
+    }
     return sample;
   }
 }
@@ -78,20 +104,29 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const controller = new AbortController();
   let scrapes = 0;
   let failing = false;
+  let latencyNoted = false;
+  const noteLatency = (problem?: string) => {
+    if (latencyNoted) return;
+    latencyNoted = true;
+    options.onSample({ t: now(), latencyNote: latencyUnavailableNote(options.engine, problem) });
+  };
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
   const scrape = async () => {
     try {
       const text = await options.fetchMetrics(controller.signal);
-      const sample = deriver.next(now(), readEngineMetrics(text, options.engine));
+      const snapshot = readEngineMetrics(text, options.engine);
+      const sample = deriver.next(now(), snapshot);
       scrapes++;
       if (failing) options.onProblem?.('engine /metrics answers again');
       failing = false;
+      if (!snapshot.latency) noteLatency();
       options.onSample(sample);
     } catch (err) {
       if (controller.signal.aborted) return;
       if (!failing) options.onProblem?.(`cannot read the engine's /metrics (${(err as Error).message}); live charts pause until it answers`);
+      if (scrapes === 0) noteLatency((err as Error).message);
       failing = true;
     }
   };

@@ -9,6 +9,7 @@ import type { LiveSample as CoreSample, RequestSample } from '../../core/telemet
 import type { RunObserver } from '../../core/tune/observer';
 import type { EngineSession, LaunchOutcome, TuneBackend } from '../../core/tune/experiment';
 import type { LiveSample } from '../../shared/protocol';
+import { engineSampleFields } from '../dashboard/engineSample';
 import { baseDir } from '../config';
 import { loggerOf, type ActiveRun, type Lab } from '../lab';
 import { summaryOf } from './results';
@@ -357,7 +358,7 @@ export class RunCommands {
       if (s.running !== undefined) out.running = s.running;
       if (s.waiting !== undefined) out.waiting = s.waiting;
       if (s.kvUsage !== undefined) out.kvCacheUsage = Math.min(1, Math.max(0, s.kvUsage));
-      return out;
+      return { ...out, ...engineSampleFields(s) };
     };
     const latency = (r: RequestSample): LiveSample => {
       const out: LiveSample = { t: since(r.t), ttftMs: r.ttftMs };

@@ -29,9 +29,9 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
     "connect-src 'none'",
   ].join('; ');
   const exportButton = (chart: string) => `<vscode-button secondary data-export="${chart}" title="Save this chart as PNG in the docs' assets folder">Export PNG</vscode-button>`;
-  const liveChart = (id: string, title: string) => `
+  const liveChart = (id: string, title: string, note = '') => `
       <section class="chart-card">
-        <header><h3>${title}</h3>${exportButton(id)}</header>
+        <header><h3>${title}</h3>${exportButton(id)}</header>${note}
         <div class="chart-box"><canvas id="chart-${id}" aria-label="${title} chart" role="img"></canvas></div>
       </section>`;
   return `<!DOCTYPE html>
@@ -59,7 +59,7 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
       </header>
       <code id="run-command" class="command" hidden></code>
       <div class="progress"><vscode-progress-bar id="progress-bar" aria-label="progress"></vscode-progress-bar><span id="progress-label"></span></div>
-      <div class="charts">${liveChart('throughput', 'Token throughput')}${liveChart('latency', 'TTFT / TPOT / ITL')}${liveChart('requests', 'Running and waiting requests')}${liveChart('kvCache', 'KV-cache usage')}
+      <div class="charts">${liveChart('throughput', 'Token throughput')}${liveChart('latency', 'TTFT / TPOT / E2E (engine p50–p99, mean)', '<p id="latency-note" class="chart-note muted" role="status" hidden></p>')}${liveChart('requests', 'Running, waiting and preempted requests')}${liveChart('kvCache', 'KV-cache usage and prefix-cache hits')}
       </div>
       <section id="summary-section" hidden><h3>Result</h3><table id="summary" class="summary"></table></section>
       <section><h3>Engine log</h3><pre id="log" class="log" tabindex="0"></pre></section>

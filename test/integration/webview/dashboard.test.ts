@@ -234,3 +234,42 @@ test('the comparison view draws grouped bars and a table with +x.x% changes, lat
   await page.screenshot({ path: join(screenshots, 'dashboard-comparison.png'), fullPage: true });
   await page.close();
 });
+
+/** Samples as the engine's histograms give them with any runner: bands only, no per-request points. */
+function engineSamples(count: number): LiveSample[] {
+  return Array.from({ length: count }, (_, t) => ({
+    t,
+    running: 100,
+    preempted: t % 10 === 0 ? 3 : 0,
+    prefixHitRate: 0.25,
+    engineLatency: {
+      ttft: { meanMs: 900 + 10 * t, p50Ms: 700 + 10 * t, p99Ms: 2400 + 10 * t },
+      itl: { meanMs: 40, p50Ms: 35 + (t % 4), p99Ms: 95 },
+      e2e: { meanMs: 9000, p50Ms: 8500, p99Ms: 15000 },
+    },
+  }));
+}
+
+test('engine latency bands: TTFT and TPOT (from the ITL histogram) are drawn as bands; a TRT-LLM note shows instead of an empty chart', async () => {
+  const { page, deliver } = await load();
+  const s = state(0);
+  s.run!.samples = engineSamples(40);
+  await deliver({ v: 1, type: 'snapshot', state: s });
+  await page.locator('#chart-latency[data-points]').waitFor({ timeout: 5000 });
+  await page.waitForFunction(`Number(document.getElementById('chart-latency').dataset.points) > 0`, undefined, { timeout: 5000 });
+  const series = JSON.parse((await page.locator('#chart-latency').getAttribute('data-series')) ?? '{}') as Record<string, number>;
+  assert.equal(series['TTFT p50–p99'], 40);
+  assert.equal(series['TPOT mean'], 40, 'TPOT falls back to the engine ITL histogram');
+  assert.equal(series['TTFT per request'], 0);
+  assert.ok((await pixelsOfColour(page, 'chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT band and mean are drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-latency', [0xd1, 0x86, 0x16])) > 200, 'the TPOT band and mean are drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-requests', [0xf1, 0x4c, 0x4c])) > 20, 'preempted requests are drawn');
+  assert.equal(await page.locator('#latency-note').isVisible(), false);
+  await page.locator('#chart-latency').screenshot({ path: join(screenshots, 'dashboard-latency-bands.png') });
+
+  const trt = state(0);
+  trt.run!.samples = [{ t: 0, latencyNote: 'TensorRT-LLM: trtllm-serve exports no latency histograms unless …' }, { t: 1, running: 3 }];
+  await deliver({ v: 1, type: 'snapshot', state: trt });
+  await page.locator('#latency-note', { hasText: 'TensorRT-LLM: trtllm-serve exports no latency histograms' }).waitFor({ timeout: 5000 });
+  await page.close();
+});

@@ -39,7 +39,9 @@ sglang:generation_tokens_total{model_name="glm-4.5-air"} 9.1e+04
 `;
 
 test('vLLM metrics: counters, running/waiting and KV usage by their 0.11 names; _created series ignored', () => {
-  assert.deepEqual(readEngineMetrics(vllmText(1.523e6, 48211), 'vllm'), {
+  const { latency, ...scalars } = readEngineMetrics(vllmText(1.523e6, 48211), 'vllm');
+  assert.deepEqual(latency?.ttft, { buckets: [{ le: 10, count: 120 }, { le: Infinity, count: 215 }], count: 215, sum: 2871.4 });
+  assert.deepEqual(scalars, {
     promptTokens: 1.523e6,
     generationTokens: 48211,
     running: 187,

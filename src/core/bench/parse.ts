@@ -7,7 +7,7 @@ import type { BenchmarkMetrics, BenchmarkResult } from '../plan/schema';
 import { formatResultBlock, type BlockStyle } from './format';
 import { PERCENTILE_METRICS } from './metrics';
 
-export type ParsedSourceKind = 'vllm-text' | 'sglang-text' | 'vllm-json' | 'sglang-jsonl';
+export type ParsedSourceKind = 'vllm-text' | 'sglang-text' | 'vllm-json' | 'sglang-jsonl' | 'gpustack-text' | 'guidellm-json' | 'aiperf-json' | 'aiperf-csv' | 'vllm-sweep';
 
 export interface BenchmarkSetup {
   requestRate?: number | 'inf' | 'trace';
@@ -20,7 +20,7 @@ export interface BenchmarkSetup {
 }
 
 export interface ParsedBenchmark {
-  source: { kind: ParsedSourceKind; file?: string };
+  source: { kind: ParsedSourceKind; file?: string; tool?: string; version?: string };
   metrics: BenchmarkMetrics;
   /** The block as printed (text inputs, with the indentation of a markdown fence removed), or one regenerated from JSON. */
   rawOutput: string;
@@ -61,6 +61,8 @@ const TITLE_RE = /^=+\s*Serving Benchmark Result\s*=+$/i;
 const END_RE = /^={10,}$/;
 const HEADER_RE = /^-{3,}([^-](?:[^-]|-(?!--))*)-{3,}$/;
 const STAT_RE = /^(mean|median|max|p(\d+(?:\.\d+)?))\s+(ttft|tpot|itl|e2el|e2e latency)\s+\(ms\):$/i;
+/** GPUStack's rendered blocks (GuideLLM underneath) have a "Latency" section in seconds: "Mean Latency(s):". */
+const SECONDS_LATENCY_RE = /^(mean|median|max|p(\d+(?:\.\d+)?))\s+latency\s*\(s\):$/i;
 
 /** Block labels (lower case) → metric key. */
 const LABEL_KEYS: Record<string, string> = {
@@ -188,6 +190,7 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
   let hasFailedLine = false;
   let capitalTotalToken = false;
   const notAvailable: string[] = [];
+  let gpustackLatency = false;
   const title = titleBefore(preamble);
 
   for (const raw of preamble) {
@@ -237,6 +240,16 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
       if (stat[2] !== undefined && !percentiles.includes(Number(stat[2]))) percentiles.push(Number(stat[2]));
       continue;
     }
+    const seconds = SECONDS_LATENCY_RE.exec(labelText);
+    if (seconds) {
+      const n = metricValue(value, where, labelText);
+      if (n === null) notAvailable.push(labelText);
+      metrics[`${seconds[1]!.toLowerCase()}_e2el_ms`] = n === null ? null : Math.round(n * 1000 * 1e6) / 1e6;
+      gpustackLatency = true;
+      if (!percentileMetrics.includes('e2el')) percentileMetrics.push('e2el');
+      if (seconds[2] !== undefined && !percentiles.includes(Number(seconds[2]))) percentiles.push(Number(seconds[2]));
+      continue;
+    }
     if (label === 'backend:') {
       setup.backend = value;
       sglang = true;
@@ -280,6 +293,7 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
     if (metrics[key] === null) throw new BenchmarkParseError(`${where}: "${label}" is N/A; a result needs it, so this block cannot be imported`);
   }
   if (notAvailable.length > 0) notes.push(`not available in the block (N/A, stored as null): ${notAvailable.join(', ')}`);
+  if (gpustackLatency) notes.push('GPUStack\'s "Latency(s)" section (request latency in seconds) is stored as E2EL in ms');
   if (!hasFailedLine) {
     metrics['failed'] = sglang ? null : 0;
     notes.push(
@@ -292,7 +306,7 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
   completeThroughputs(metrics, where, notes);
 
   return {
-    source: { kind: sglang ? 'sglang-text' : 'vllm-text', ...(fileName ? { file: fileName } : {}) },
+    source: { kind: gpustackLatency ? 'gpustack-text' : sglang ? 'sglang-text' : 'vllm-text', ...(fileName ? { file: fileName } : {}) },
     metrics: orderMetrics(metrics),
     rawOutput: `${block.join('\n')}\n`,
     ...(title !== undefined ? { title } : {}),
@@ -300,7 +314,7 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
     percentileMetrics: PERCENTILE_METRICS.filter((m) => percentileMetrics.includes(m)),
     percentiles,
     goodput: metrics['request_goodput'] !== null,
-    ...(sglang ? {} : { blockStyle: hasFailedLine && !capitalTotalToken ? 'current' : 'v0.11' }),
+    ...(sglang || gpustackLatency ? {} : { blockStyle: hasFailedLine && !capitalTotalToken ? 'current' : 'v0.11' }),
     errors,
     notes,
   };
@@ -407,7 +421,15 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
   const percentileMetrics = new Set<string>();
   const percentiles = new Set<number>();
   for (const [rawKey, value] of Object.entries(r)) {
-    if (!isNumberOrNull(value)) continue;
+    if (!isNumberOrNull(value)) {
+      if (typeof value === 'string' && (VLLM_STAT_KEY.test(rawKey) || CORE_ORDER.includes(rawKey))) {
+        throw new BenchmarkParseError(`${where}: "${rawKey}" is ${JSON.stringify(value.slice(0, 40))}, expected a number or null`);
+      }
+      continue;
+    }
+    if (value !== null && value < 0 && rawKey !== 'burstiness') {
+      throw new BenchmarkParseError(`${where}: "${rawKey}" is ${value}; a benchmark metric is a finite number ≥ 0`);
+    }
     let key = rawKey;
     if (sglang) {
       if (key === 'total_throughput') key = 'total_token_throughput';
@@ -444,8 +466,8 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
       notes.push(`${sglang ? 'SGLang' : 'this'} JSON does not report failed requests; "failed" is set to 0`);
     }
   }
-  for (const key of ['total_output_tokens', 'output_throughput', 'total_token_throughput']) if (metrics[key] === undefined || metrics[key] === null) metrics[key] = 0;
   if (!('request_goodput' in metrics)) metrics['request_goodput'] = null;
+  completeThroughputs(metrics, where, notes);
 
   const ordered = orderMetrics(metrics);
   const metricList = PERCENTILE_METRICS.filter((m) => percentileMetrics.has(m));

@@ -394,8 +394,8 @@ export const BenchmarkMetrics = z
     request_goodput: z.number().nonnegative().nullable().optional(),
     output_throughput: z.number().nonnegative(),
     total_token_throughput: z.number().nonnegative(),
-    max_output_tokens_per_s: z.number().nonnegative().optional(),
-    max_concurrent_requests: z.number().nonnegative().optional(),
+    max_output_tokens_per_s: z.number().nonnegative().nullable().optional(),
+    max_concurrent_requests: z.number().nonnegative().nullable().optional(),
   })
   .catchall(z.number().nullable());
 export type BenchmarkMetrics = z.infer<typeof BenchmarkMetrics>;
@@ -418,7 +418,7 @@ export const HostFacts = z.object({
 });
 export type HostFacts = z.infer<typeof HostFacts>;
 
-export const RESULT_SOURCES = ['native', 'vllm-text', 'vllm-json', 'sglang-text', 'sglang-jsonl', 'simulator'] as const;
+export const RESULT_SOURCES = ['native', 'vllm-text', 'vllm-json', 'sglang-text', 'sglang-jsonl', 'simulator', 'gpustack-text', 'guidellm-json', 'aiperf-json', 'aiperf-csv', 'vllm-sweep'] as const;
 
 export const BenchmarkResult = z.object({
   schemaVersion: z.literal(1),
@@ -433,7 +433,8 @@ export const BenchmarkResult = z.object({
   host: HostFacts.optional(),
   engineVersion: z.string().optional(),
   runner: z.union([Runner, z.literal('imported')]),
-  source: z.object({ kind: z.enum(RESULT_SOURCES), file: z.string().optional() }),
+  /** Where an imported result came from: the format, the tool and its version when the file says, and the file. */
+  source: z.object({ kind: z.enum(RESULT_SOURCES), file: z.string().optional(), tool: z.string().optional(), version: z.string().optional() }),
   commands: z.object({ serve: z.string().optional(), bench: z.string().optional() }).default({}),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),

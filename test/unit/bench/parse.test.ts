@@ -220,3 +220,48 @@ test('an older vLLM block without the Peak lines, with a Speculative Decoding se
   assert.equal(p!.metrics['spec_decode_position_1_acceptance_rate'], 60.2);
   assert.deepEqual(p!.notes.filter((n) => n.startsWith('ignored')), [], 'every line understood');
 });
+
+// Before the fix `Label:x<300,000 spaces>y` took ~59 s of CPU (quadratic); the timeout makes that a failure.
+test('ReDoS: a 300,000-space label line and a 300,000-dash header parse at once', { timeout: 10_000 }, () => {
+  const block = (inner: string) =>
+    `============ Serving Benchmark Result ============\n${inner}\nSuccessful requests: 1\nBenchmark duration (s): 1\nTotal input tokens: 1\nTotal generated tokens: 1\nRequest throughput (req/s): 1\nOutput token throughput (tok/s): 1\nTotal token throughput (tok/s): 2\n==================================================\n`;
+  const hostile = [`Label:x${' '.repeat(300_000)}y`, `Label:x${' '.repeat(3000)}y`, `---${'-'.repeat(300_000)}x`];
+  assert.equal(parseBenchmarkOutput(`${hostile[0]}\n${block(hostile[0]!)}`, 'x.txt')[0]!.metrics.completed, 1);
+  assert.equal(parseBenchmarkOutput(block(hostile[1]!), 'x.txt')[0]!.notes.some((n) => n.includes('"Label:x')), true, 'a short unknown line is noted');
+  const [p] = parseBenchmarkOutput(block(hostile[2]!), 'x.txt');
+  assert.match(p!.notes.join('\n'), /ignored a line of 300004 characters/);
+  assert.equal(p!.metrics.completed, 1);
+});
+
+test('GPUStack rendered blocks: N/A fields are null (never 0), the Latency(s) section is E2EL in ms, the load is kept', () => {
+  const [p] = parseBenchmarkOutput(read(join(FIXTURES, 'imports/gpustack-na.md')), 'gpustack-na.md');
+  assert.equal(p!.source.kind, 'gpustack-text');
+  assert.equal(p!.metrics.max_output_tokens_per_s, null);
+  assert.equal(p!.metrics['p95_ttft_ms'], null);
+  assert.equal(p!.metrics['p95_e2el_ms'], null);
+  assert.equal(p!.metrics['mean_e2el_ms'], 12500);
+  assert.equal(p!.metrics['p99_e2el_ms'], 30125);
+  assert.equal(p!.metrics['median_ttft_ms'], 450.5);
+  assert.equal(p!.setup.maxConcurrency, 256);
+  assert.match(p!.notes.join('\n'), /N\/A, stored as null\): Peak output token throughput \(tok\/s\):, P95 Latency\(s\):, P95 TTFT \(ms\):, P95 TPOT \(ms\):/);
+  const stored = toBenchmarkResult(p!);
+  assert.ok(BenchmarkResult.safeParse(stored).success);
+  assert.equal(stored.metrics['max_concurrency'], 256, 'stored as the result load');
+  const again = formatResultBlock(p!.metrics, { percentileMetrics: ['ttft'], percentiles: [95] });
+  assert.match(again, /P95 TTFT \(ms\):\s+n\/a/);
+  assert.match(again, /Peak output token throughput \(tok\/s\):\s+n\/a/);
+});
+
+test('a non-numeric, negative or infinite metric is refused naming the line; a missing output count is derived, never 0', () => {
+  const block = (lines: string) => `============ Serving Benchmark Result ============\nSuccessful requests: 10\nBenchmark duration (s): 2.00\nTotal input tokens: 100\nRequest throughput (req/s): 5.00\n${lines}\n==================================================\n`;
+  assert.throws(() => parseBenchmarkOutput(block('Output token throughput (tok/s): 50\nMean TTFT (ms): fast'), 'a.txt'), /a\.txt:1: "Mean TTFT \(ms\):" has the value "fast", expected a number or N\/A/);
+  assert.throws(() => parseBenchmarkOutput(block('Output token throughput (tok/s): -5'), 'b.txt'), /b\.txt:1: "Output token throughput \(tok\/s\):" is -5; a benchmark metric is a finite number ≥ 0/);
+  assert.throws(() => parseBenchmarkOutput(block('Output token throughput (tok/s): inf'), 'c.txt'), /finite number ≥ 0/);
+  assert.throws(() => parseBenchmarkOutput(block('Mean TTFT (ms): 3'), 'd.txt'), /total_output_tokens, output_throughput, total_token_throughput are missing or N\/A and cannot be derived.*refusing to store them as 0/);
+  const [p] = parseBenchmarkOutput(block('Output token throughput (tok/s): 25.00'), 'e.txt');
+  assert.equal(p!.metrics.total_output_tokens, 50, '25 tok/s × 2 s');
+  assert.equal(p!.metrics.total_token_throughput, 75, '(100 + 50) / 2');
+  assert.match(p!.notes.join('\n'), /derived as output_throughput × duration/);
+  assert.throws(() => parseBenchmarkOutput(block('Successful requests: N/A'), 'f.txt'), /"Successful requests:" is N\/A/);
+  assert.throws(() => parseBenchmarkOutput('{"completed": 3, "total_token_throughput": -1, "duration": 1, "total_input_tokens": 1, "request_throughput": 3}', 'g.json'), /g\.json: "total_token_throughput" is -1/);
+});

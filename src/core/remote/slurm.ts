@@ -238,6 +238,20 @@ export function gpusRequested(t: SlurmTransport): number {
   return Number.isInteger(count) ? count : 0;
 }
 
+/** Seconds of a squeue duration ("1-02:03:04", "02:03:04", "3:04"); undefined for UNLIMITED, INVALID and the like. */
+export function slurmSeconds(text: string | undefined): number | undefined {
+  const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)$/.exec(text ?? '');
+  if (!m) return undefined;
+  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+}
+
+/** A running job past its time limit: Slurm refuses new steps at once and kills it at its next periodic check. */
+export function pastTimeLimit(job: JobInfo): boolean {
+  const elapsed = slurmSeconds(job.elapsed);
+  const limit = slurmSeconds(job.timeLimit);
+  return job.state === 'RUNNING' && elapsed !== undefined && limit !== undefined && elapsed >= limit;
+}
+
 /** A line for progress output: "job 42 PENDING (Resources)". */
 export function describeJob(job: JobInfo): string {
   return `job ${job.id} ${job.state}${job.reason ? ` (${job.reason})` : ''}${job.node ? ` on ${job.node}` : ''}`;

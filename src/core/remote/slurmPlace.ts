@@ -12,7 +12,7 @@ import { EngineRun, type Crash, type EngineVariant, type HostSpec, type SlurmTra
 import { httpRequest } from './http';
 import type { EnginePlace } from './place';
 import { newRunId, workDirOf, type StartEngineOptions } from './runs';
-import { cancelJob, describeJob, isActive, jobInfo, listJobs, SCHEDULER_KILLS, submitJob, type JobInfo } from './slurm';
+import { cancelJob, describeJob, isActive, jobInfo, listJobs, pastTimeLimit, SCHEDULER_KILLS, submitJob, type JobInfo } from './slurm';
 import type { ExecOptions, Transport } from './transport';
 
 export const JOB_NAME_PREFIX = 'serving-lab-';
@@ -191,7 +191,16 @@ export class SlurmPlace implements EnginePlace {
   async status(runId: string): Promise<EngineRun> {
     const job = this.job(runId);
     if (job.run.status.state !== 'ready' && job.run.status.state !== 'starting') return job.run;
-    const info = await jobInfo(this.transport, job.jobId);
+    // Asked after a failure next to the engine: a job the scheduler is ending takes a few seconds to say so.
+    let info = await jobInfo(this.transport, job.jobId);
+    if (info && pastTimeLimit(info)) {
+      await cancelJob(this.transport, job.jobId).catch(() => undefined);
+      return this.crashed(job, { reason: 'place-lost', rootCause: `job ${job.jobId} reached its time limit of ${info.timeLimit}${info.node ? ` on ${info.node}` : ''} (TIMEOUT): Slurm refuses new steps and ends it`, logExcerpt: [] });
+    }
+    for (let i = 0; i < 15 && info && isActive(info); i++) {
+      await new Promise((done) => setTimeout(done, 1000));
+      info = await jobInfo(this.transport, job.jobId);
+    }
     if (info && isActive(info)) return job.run;
     const tail = await this.transport.exec(['tail', '-n', '400', job.run.logPath]);
     return this.ended(job, info, tail.stdout.split('\n'));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostSpec } from '../../../src/core/plan/schema';
-import { gpusRequested, jobScript, parseSacct, parseSinfo, parseSqueue, sbatchArgv } from '../../../src/core/remote/slurm';
+import { gpusRequested, jobScript, parseSacct, parseSinfo, parseSqueue, pastTimeLimit, sbatchArgv, slurmSeconds } from '../../../src/core/remote/slurm';
 
 const slurmHost = (transport: Record<string, unknown>) => HostSpec.safeParse({ name: 'cluster', transport: { kind: 'slurm', gres: 'gpu:4', ...transport } });
 
@@ -89,4 +89,14 @@ test('sinfo lines become partitions with GPU types and counts per node', () => {
   assert.deepEqual(parts[1]!.gpus, [{ type: 'h100', perNode: 4 }]);
   assert.deepEqual(parts[2]!.gpus, []);
   assert.deepEqual(parseSinfo('debug*|up|1|gpu:8|idle|infinite')[0]!.gpus, [{ type: '(any)', perNode: 8 }]);
+});
+
+test('a running job whose elapsed time reached its limit is past its time limit; UNLIMITED never is', () => {
+  assert.equal(slurmSeconds('1-02:03:04'), 93784);
+  assert.equal(slurmSeconds('3:04'), 184);
+  assert.equal(slurmSeconds('UNLIMITED'), undefined);
+  assert.equal(pastTimeLimit({ id: '1', state: 'RUNNING', elapsed: '1:00', timeLimit: '1:00' }), true);
+  assert.equal(pastTimeLimit({ id: '1', state: 'RUNNING', elapsed: '59:59', timeLimit: '1:00:00' }), false);
+  assert.equal(pastTimeLimit({ id: '1', state: 'RUNNING', elapsed: '5:00', timeLimit: 'UNLIMITED' }), false);
+  assert.equal(pastTimeLimit({ id: '1', state: 'PENDING', elapsed: '0:00', timeLimit: '0:00' }), false);
 });

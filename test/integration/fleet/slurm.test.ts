@@ -1,0 +1,130 @@
+// Variants as Slurm batch jobs on a real one-node cluster (slurmctld + slurmd on loopback, 8 `gpu` GRES backed by
+// /dev/null clones; scripts/slurm-up.sh starts it, idempotently). The node's engines are the simulator's shims for
+// 8×A100, so a job's CUDA_VISIBLE_DEVICES picks the simulated GPUs it may use, as on a GPU node.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EngineVariant, type EngineRun, type Experiment, type HostSpec } from '../../../src/core/plan/schema';
+import { resolveHost } from '../../../src/core/remote/hosts';
+import { LocalTransport } from '../../../src/core/remote/local';
+import { listeningPorts } from '../../../src/core/remote/runs';
+import { listJobs, type JobInfo } from '../../../src/core/remote/slurm';
+import { JOB_NAME_PREFIX, SlurmPlace } from '../../../src/core/remote/slurmPlace';
+import { installShims } from '../../../src/core/sim/shims';
+import { CLI, storeContents } from '../tune/support';
+
+const SLURM_UP = resolve(__dirname, '../../../scripts/slurm-up.sh');
+const dir = mkdtempSync(join(tmpdir(), 'serving-lab-slurm-'));
+const login = new LocalTransport('login node');
+let host: HostSpec;
+let hostsFile: string;
+
+function writeHostsFile(name: string, transport: string): string {
+  const file = join(dir, `${name}.hosts.yaml`);
+  writeFileSync(
+    file,
+    [
+      'hosts:',
+      `  - name: ${name}`,
+      `    transport: ${transport}`,
+      `    workDir: ${join(dir, 'work')}`,
+      '    engines:',
+      `      vllm: { command: ${join(dir, 'shims', 'vllm')} }`,
+      `      sglang: { command: ${join(dir, 'shims', 'python3')} }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+before(async () => {
+  execFileSync(SLURM_UP, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await installShims(join(dir, 'shims'), { gpu: 'A100-SXM4-80GB', count: 8, speedup: 40, cliPath: CLI });
+  hostsFile = writeHostsFile('cluster', '{ kind: slurm, gres: "gpu:4", timeLimit: "00:30:00", maxParallel: 3 }');
+  host = resolveHost('cluster', { cwd: dir, hostsFile });
+});
+
+after(async () => {
+  // Nothing a failed test submitted may outlive it.
+  for (const job of await listJobs(login, JOB_NAME_PREFIX).catch(() => [] as JobInfo[])) execFileSync('scancel', [job.id]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const activeJobs = async () => (await listJobs(login, JOB_NAME_PREFIX)).filter((j) => ['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING'].includes(j.state));
+const variant = EngineVariant.parse({ engine: 'vllm', model: 'zai-org/GLM-4.5-Air', parallel: { tp: 4 } });
+
+test('two 4-GPU jobs run at once on the 8-GPU node; a third pends (Resources) until one ends', async () => {
+  const seen: Array<{ runId: string; job: JobInfo }> = [];
+  const place = new SlurmPlace(login, host, { onJob: (runId, job) => seen.push({ runId, job }) });
+  const [a, b] = await Promise.all([place.start(variant, {}), place.start(variant, {})]);
+  assert.equal(a.status.state, 'ready', JSON.stringify(a.status));
+  assert.equal(b.status.state, 'ready', JSON.stringify(b.status));
+  // Each job holds four of the eight GPUs, and not the same four.
+  const gpusOf = (run: EngineRun) => /GRES=gpu:4\(IDX:([\d,-]+)\)/.exec(execFileSync('scontrol', ['-d', 'show', 'job', place.jobIdOf(run.id)!], { encoding: 'utf8' }))?.[1];
+  assert.deepEqual([gpusOf(a), gpusOf(b)].sort(), ['0-3', '4-7']);
+  let third: EngineRun | undefined;
+  const starting = place.start(variant, {}).then((r) => (third = r));
+  for (let i = 0; i < 60 && !seen.some((s) => s.job.state === 'PENDING' && s.job.reason === 'Resources'); i++) await new Promise((r) => setTimeout(r, 500));
+  const pending = seen.filter((s) => s.job.state === 'PENDING').at(-1);
+  assert.equal(pending?.job.reason, 'Resources', `the third job waits for GPUs: ${JSON.stringify(seen.map((s) => s.job))}`);
+  assert.equal(third, undefined);
+  assert.equal((await activeJobs()).filter((j) => j.state === 'RUNNING').length, 2);
+  await place.stop(a.id);
+  await starting;
+  assert.equal(third!.status.state, 'ready');
+  for (const run of [b, third!]) await place.stop(run.id);
+  assert.deepEqual(await activeJobs(), []);
+  const listening = await listeningPorts(login);
+  for (const run of [a, b, third!]) assert.ok(!listening.has(run.port), `engine of ${run.id} still listens on ${run.port}`);
+});
+
+test('Ctrl-C of `serving-lab tune` on a Slurm host cancels its job and leaves no engine', async () => {
+  const plan = join(dir, 'cancel.plan.yaml');
+  writeFileSync(plan, ['name: cancel', 'host: cluster', 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'workloads:', '  primary: { preset: sharegpt, numPrompts: 4000 }', ''].join('\n'));
+  const child = spawn(process.execPath, [CLI, 'tune', plan, '--hosts-file', hostsFile, '--results', join(dir, 'store-cancel')], { env: { ...process.env, SERVING_LAB_HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  for (let i = 0; i < 240 && !/bench {3}Baseline/.test(stderr); i++) await new Promise((r) => setTimeout(r, 500));
+  assert.match(stderr, /place {3}job \d+ RUNNING on /, stderr.slice(-2000));
+  const running = await activeJobs();
+  assert.equal(running.length, 1, JSON.stringify(running));
+  child.kill('SIGINT');
+  assert.equal(await exited, 1, stderr.slice(-2000));
+  assert.deepEqual(await activeJobs(), [], 'scancel left no job');
+  const run = JSON.parse(execFileSync('sh', ['-c', 'cat "$1"/runs/*/run.json', 'sh', join(dir, 'work')], { encoding: 'utf8' }).split(/\n(?=\{)/).pop()!) as EngineRun;
+  assert.ok(!(await listeningPorts(login)).has(run.port), 'the engine is gone with its job');
+  const store = await storeContents(join(dir, 'store-cancel'));
+  assert.equal(store.experiments[0]!.status, 'interrupted');
+});
+
+test('a job killed at its time limit is recorded as such and measured again in a new job', async () => {
+  const plan = join(dir, 'timeout.plan.yaml');
+  // Twelve repeats on one launch: the first job is still benchmarking when its (lowered) time limit of one minute ends.
+  writeFileSync(plan, ['name: timeout', 'host: cluster', 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'repeats: 12', 'workloads:', '  primary: { preset: sharegpt, numPrompts: 150 }', ''].join('\n'));
+  const child = spawn(process.execPath, [CLI, 'tune', plan, '--hosts-file', hostsFile, '--results', join(dir, 'store-timeout'), '--json'], { env: { ...process.env, SERVING_LAB_HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  let first: JobInfo | undefined;
+  for (let i = 0; i < 240 && !first; i++) {
+    first = (await activeJobs()).find((j) => j.state === 'RUNNING');
+    if (!first) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(first, stderr.slice(-2000));
+  execFileSync('scontrol', ['update', `JobId=${first.id}`, 'TimeLimit=1']);
+  assert.equal(await exited, 0, stderr.slice(-3000));
+  const x = JSON.parse(stdout) as Experiment;
+  assert.equal(x.status, 'completed');
+  assert.ok(x.notes.some((n) => new RegExp(`job ${first!.id} (with TIMEOUT|reached its time limit).*measured again`).test(n)), x.notes.join('\n'));
+  assert.match(stderr, /note {4}.*TIMEOUT.*measuring it again/);
+  const store = await storeContents(join(dir, 'store-timeout'));
+  const repeats = store.results.filter((r) => r.experimentId === x.id && r.status === 'complete').map((r) => r.repeat).sort((p, q) => p! - q!);
+  assert.deepEqual(repeats, Array.from({ length: 12 }, (_, i) => i), 'every repeat measured exactly once, none lost');
+  assert.deepEqual(await activeJobs(), []);
+});

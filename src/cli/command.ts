@@ -20,6 +20,11 @@ export interface CliCommand {
   positionals: PositionalSpec[];
   /** Shown after the positionals in usage, e.g. ' -- <engine command line>'. */
   usageTail?: string;
+  /**
+   * Ctrl-C and SIGTERM abort the context's signal, so the command saves what it measured and stops what it launched.
+   * Commands without it have nothing to save: both signals end them at once, however busy they are.
+   */
+  savesOnInterrupt?: boolean;
   run(ctx: CommandContext): Promise<number | void>;
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger';
 import { CliError, formatHelp, parseArgs, UsageError } from './args';
 import type { CliCommand } from './command';
 import { COMMANDS } from './commands/index';
+import { forTerminal } from './terminal';
 
 function topHelp(): string {
   const groups = COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(24)}${c.summary}`);
@@ -46,7 +47,7 @@ function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | 
 }
 
 export function stderrLogger(verbose: boolean): Logger {
-  const write = (prefix: string) => (message: string) => process.stderr.write(`${prefix}${message}\n`);
+  const write = (prefix: string) => (message: string) => process.stderr.write(`${prefix}${forTerminal(message)}\n`);
   return { debug: verbose ? write('debug: ') : () => {}, info: write(''), warn: write('warning: '), error: write('error: ') };
 }
 
@@ -87,13 +88,18 @@ export async function main(argv: string[]): Promise<number> {
     log.warn('interrupted: stopping (press Ctrl-C again to quit at once)');
     controller.abort(new Error('interrupted by Ctrl-C'));
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  // A handler replaces the default action (end the process), and a handler only runs when the event loop turns: a
+  // command busy parsing would never end. So only commands with something to save catch the signals.
+  const catchSignals = command.savesOnInterrupt === true;
+  if (catchSignals) {
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+  }
   try {
     const args = parseArgs(rest, command.flags, command.positionals, name);
     const code = await command.run({
       args,
-      stdout: (text) => process.stdout.write(text),
+      stdout: (text) => process.stdout.write(forTerminal(text)),
       log,
       signal: controller.signal,
       interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
@@ -102,17 +108,19 @@ export async function main(argv: string[]): Promise<number> {
     return code ?? 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof CliError) {
-      process.stderr.write(`serving-lab ${name}: ${err.message.replace(new RegExp(`^${name}: `), '')}\n`);
+      process.stderr.write(`serving-lab ${name}: ${forTerminal(err.message.replace(new RegExp(`^${name}: `), ''))}\n`);
       return err.exitCode;
     }
     // An unexpected failure is still reported as a sentence; the stack only with SERVING_LAB_DEBUG=1.
-    process.stderr.write(`serving-lab ${name}: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(`serving-lab ${name}: ${forTerminal((err as Error).message ?? String(err))}\n`);
     if (process.env['SERVING_LAB_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`);
     else process.stderr.write('(set SERVING_LAB_DEBUG=1 for details)\n');
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    if (catchSignals) {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
   }
 }
 

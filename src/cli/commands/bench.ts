@@ -171,6 +171,7 @@ function benchOptionsFromFlags(f: Record<string, unknown>, env: NodeJS.ProcessEn
 
 export const bench: CliCommand = {
   path: ['bench'],
+  savesOnInterrupt: true,
   summary: 'Benchmark an OpenAI-compatible server like `vllm bench serve` (same flags, same result block and JSON).',
   flags,
   positionals: [],

@@ -63,6 +63,7 @@ async function readVariantFile(file: string): Promise<EngineVariant> {
 
 export const engineStart: CliCommand = {
   path: ['engine', 'start'],
+  savesOnInterrupt: true,
   summary: 'Start an engine detached on a host and wait until it is ready; prints the run id (the engine keeps running).',
   usageTail: ' [-- <engine command line>]',
   flags: [

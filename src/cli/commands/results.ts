@@ -5,6 +5,7 @@ import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult } from '..
 import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
 import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
 import { resultsToCsv } from '../../core/results/csv';
+import { runningState } from '../../core/tune/owner';
 import { CliError, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
 
@@ -36,6 +37,14 @@ function table(rows: string[][]): string {
 
 const fixed = (x: number | null | undefined, digits = 2) => (typeof x === 'number' ? x.toFixed(digits) : '-');
 
+/** "running" says whether it still runs: in which process, or left behind (stale) and how to continue it. */
+async function statusWithOwner(store: ResultsStore, x: Experiment): Promise<string> {
+  const running = await runningState(store.root, x);
+  if (!running) return x.status;
+  if (running.state === 'stale') return `running — stale (${running.detail}): continue with \`serving-lab tune PLAN --resume ${x.id}\``;
+  return `running (${running.detail})`;
+}
+
 function reportProblems(ctx: CommandContext, problems: Array<{ file: string; message: string }>): void {
   for (const p of problems) ctx.log.warn(`skipped unreadable file: ${p.message}`);
 }
@@ -52,7 +61,10 @@ export const resultsList: CliCommand = {
       reportProblems(ctx, problems);
       if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(experiments, null, 2)}\n`);
       else if (experiments.length === 0) ctx.log.info(`no experiments in ${store.root}; run \`serving-lab tune PLAN\``);
-      else ctx.stdout(table([['ID', 'STARTED', 'STATUS', 'PLAN', 'RECOMMENDATION'], ...experiments.map((x) => [x.id, x.startedAt.slice(0, 19), x.status, x.plan.name, variantLabel(x.recommendation?.variant)])]));
+      else {
+        const statuses = await Promise.all(experiments.map((x) => statusWithOwner(store, x)));
+        ctx.stdout(table([['ID', 'STARTED', 'STATUS', 'PLAN', 'RECOMMENDATION'], ...experiments.map((x, i) => [x.id, x.startedAt.slice(0, 19), statuses[i]!, x.plan.name, variantLabel(x.recommendation?.variant)])]));
+      }
       return 0;
     }
     const { results, problems } = await store.listResults();

@@ -6,6 +6,7 @@ import { formatProblem, loadPlanFile } from '../../core/plan/load';
 import type { Experiment, HostFacts, TuningPlan } from '../../core/plan/schema';
 import { openMemoryStore } from '../../core/results/memory';
 import { findGpu, GPUS } from '../../core/sim/gpus';
+import { EngineRunError } from '../../core/remote/runs';
 import { openResultsStore, StoreError } from '../../core/results/store';
 import { ExperimentError, runExperiment } from '../../core/tune/experiment';
 import { commandRenderer, hostSpecFor, openHostBackend, type HostBackendOptions } from '../../core/tune/hostBackend';
@@ -215,7 +216,7 @@ export const tune: CliCommand = {
         notes: backend.notes,
       });
     } catch (err) {
-      if (err instanceof ExperimentError || err instanceof StoreError) throw new CliError(err.message);
+      if (err instanceof ExperimentError || err instanceof StoreError || err instanceof EngineRunError) throw new CliError(err.message);
       throw err;
     } finally {
       progress.close();

@@ -10,6 +10,7 @@ import { ADAPTERS, commandLineOf, parseServeCommandDetailed, renderVariant, type
 import { DEFAULT_READINESS_TIMEOUT_S, READINESS } from '../engines/readiness';
 import { silentLogger, type Logger } from '../logger';
 import { EngineRun, EngineVariant, type Crash, type EngineName, type EngineVariantInput, type HostSpec } from '../plan/schema';
+import { describeLiveRuns, gpuMemoryProblem, gpusOf, HostBusyError, lockHost } from './hostUse';
 import { servingLabHome } from './hosts';
 import { httpRequest } from './http';
 import type { Transport } from './transport';
@@ -371,6 +372,32 @@ export async function startEngine(
   const log = options.log ?? silentLogger;
   const workDir = await workDirOf(transport, host);
   const spec = await launchSpec(transport, host, variantOrArgv, newRunId, (id) => runDirOf(workDir, id), options);
+  // Held until the engine is ready (or crashed): two starts at once would both see the GPUs free.
+  const lock = await lockHost(transport, host, workDir, `engine start ${spec.id}`).catch((err: Error) => {
+    throw err instanceof HostBusyError ? new EngineRunError(err.message) : err;
+  });
+  try {
+    await checkGpuRoom(transport, host, spec, log);
+    return await launchAndWait(transport, host, workDir, spec, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Before a launch: the host's live engine runs, named with the command that stops each, and a refusal when the GPUs
+ * the engine uses lack the memory it claims (it would fail out of memory and look like a broken variant).
+ */
+async function checkGpuRoom(transport: Transport, host: HostSpec, spec: LaunchSpec, log: Logger): Promise<void> {
+  const live = (await listEngineRuns(transport, host)).filter((r) => r.status.state === 'starting' || r.status.state === 'ready');
+  const fraction = spec.variant?.batching.memFraction;
+  const problem = await gpuMemoryProblem(transport, host, { engine: spec.engine, gpus: gpusOf(spec.variant?.parallel, spec.env), ...(fraction !== undefined ? { fraction } : {}) }, live);
+  if (problem) throw new EngineRunError(problem);
+  if (live.length > 0) log.warn(`${host.name}: engine runs still live (they share the host's GPUs): ${describeLiveRuns(live)}`);
+}
+
+async function launchAndWait(transport: Transport, host: HostSpec, workDir: string, spec: LaunchSpec & { id: string }, options: StartEngineOptions): Promise<EngineRun> {
+  const log = options.log ?? silentLogger;
   const runDir = runDirOf(workDir, spec.id);
   const commandLine = commandLineOf(spec.argv, spec.env);
   let run: EngineRun = EngineRun.parse({

@@ -3,7 +3,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CUDA_VERSION, DRIVER_VERSION, type GpuSpec } from './gpus';
-import { claimsDir, type GpuClaim } from './process';
+
+// ---------------------------------------------------------------- the memory ledger
+
+/** One running simulated engine, as the nvidia-smi shim reads it: a file per engine process in the state dir. */
+export interface GpuClaim {
+  pid: number;
+  engine: string;
+  processName: string;
+  gpuIndices: number[];
+  memoryUsedMiB: number;
+  /** 0-100, over the last second. */
+  utilization: number;
+  updatedAt: number;
+}
+
+export const claimsDir = (stateDir: string) => join(stateDir, 'engines');
+
+/** MiB that other live simulated engines hold on each of `gpuIndices` (in that order). */
+export function memoryHeldByOthers(stateDir: string, gpuIndices: readonly number[], self: number): number[] {
+  const claims = readClaims(stateDir).filter((c) => c.pid !== self);
+  return gpuIndices.map((gpu) => claims.filter((c) => c.gpuIndices.includes(gpu)).reduce((sum, c) => sum + c.memoryUsedMiB, 0));
+}
 
 interface GpuRow {
   index: number;

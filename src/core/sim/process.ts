@@ -6,6 +6,7 @@ import type http from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LaunchPlan } from './engines/index';
+import { claimsDir, memoryHeldByOthers, type GpuClaim } from './nvidiaSmi';
 import { RealtimeEngine } from './realtime';
 import { createSimServer, type ServerState } from './server';
 
@@ -18,20 +19,6 @@ export interface EngineIo {
   stateDir?: string;
 }
 
-/** One running simulated engine, as the nvidia-smi shim reads it. */
-export interface GpuClaim {
-  pid: number;
-  engine: string;
-  processName: string;
-  gpuIndices: number[];
-  memoryUsedMiB: number;
-  /** 0-100, over the last second. */
-  utilization: number;
-  updatedAt: number;
-}
-
-export const claimsDir = (stateDir: string) => join(stateDir, 'engines');
-
 /** Waits `ms`, or less when `signal` aborts: the caller checks the signal itself. */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
 
@@ -40,6 +27,11 @@ export async function runSimEngine(plan: LaunchPlan, io: EngineIo): Promise<numb
   const speedup = config?.speedup ?? 1;
   const write = (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? io.stdout(`${text}\n`) : io.stderr(`${text}\n`));
   const started = Date.now();
+  const refusal = io.stateDir ? memoryTakenRefusal(plan, io.stateDir) : undefined;
+  if (refusal) {
+    for (const line of refusal) write('stderr', line);
+    return 1;
+  }
   let server: http.Server | undefined;
   let engine: RealtimeEngine | undefined;
   const state: ServerState = { ready: false };
@@ -158,4 +150,41 @@ function formatRuntimeLine(engine: string, line: string): string {
   if (engine === 'vllm') return `(APIServer pid=${process.pid}) INFO ${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} [loggers.py:123] ${line}`;
   if (engine === 'sglang') return `[${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} TP0] ${line}`;
   return `[TRT-LLM] [I] ${line}`;
+}
+
+/**
+ * The engines' start-up checks against GPU memory other processes hold (research/engines.md §4.2), read from the
+ * simulated GPUs' ledger. vLLM refuses when a GPU's free memory is below gpu_memory_utilization × total; SGLang when
+ * its TP ranks see unbalanced memory, or when its KV budget (a fraction of what is free, minus the weights) is gone.
+ * TensorRT-LLM sizes its KV cache from what is free, so it only fails when the weights do not fit.
+ */
+function memoryTakenRefusal(plan: LaunchPlan, stateDir: string): string[] | undefined {
+  const { config, memory } = plan;
+  if (!config || !memory) return undefined;
+  const held = memoryHeldByOthers(stateDir, config.gpuIndices, process.pid);
+  if (held.every((mib) => mib === 0)) return undefined;
+  const total = config.gpu.usableGiB;
+  const free = held.map((mib) => Math.max(0, total - mib / 1024));
+  const gib = (x: number) => x.toFixed(2);
+  if (config.engine === 'vllm') {
+    const wanted = config.memoryFraction * total;
+    const rank = free.findIndex((f) => f < wanted);
+    if (rank < 0) return undefined;
+    return [
+      `(EngineCore_DP0 pid=${process.pid}) ERROR [core.py:708] EngineCore failed to start.`,
+      `ValueError: Free memory on device cuda:${rank} (${gib(free[rank]!)}/${gib(total)} GiB) on startup is less than desired GPU memory utilization (${config.memoryFraction}, ${gib(wanted)} GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.`,
+      `(APIServer pid=${process.pid}) RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}`,
+    ];
+  }
+  const least = Math.min(...free);
+  if (config.engine === 'sglang') {
+    const local = free[0]!;
+    if (config.tp > 1 && least < local * 0.9) {
+      return [`RuntimeError: The memory capacity is unbalanced. Some GPUs may be occupied by other processes. min_per_gpu_memory=${least}, local_gpu_memory=${local}, local_gpu_memory * 0.9=${local * 0.9}`];
+    }
+    if (memory.kvGiBPerGpu - (total - least) * config.memoryFraction <= 0) return ['RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.'];
+    return undefined;
+  }
+  if (least >= memory.weightsGiBPerGpu + 1) return undefined;
+  return [`torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.27 GiB. GPU 0 has a total capacity of ${gib(total)} GiB of which ${gib(least)} GiB is free.`];
 }

@@ -17,6 +17,8 @@ import type {
 } from '../plan/schema';
 import { resolveWorkload } from '../plan/presets';
 import { newStoreId, type ResultsStore } from '../results/store';
+import { HostBusyError } from '../remote/hostUse';
+import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
 import type { RunObserver, RunPosition } from './observer';
 import {
@@ -86,6 +88,11 @@ export interface TuneBackend {
    * launched since it started (a kill during start-up happens before the run id is known). Returns the ids stopped.
    */
   stopLeftovers(runIds: readonly string[], match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]>;
+  /**
+   * Holds the host for this experiment until the returned release runs, refusing (with who holds it and how to stop
+   * that) while another experiment or engine start uses it. Backends that launch nothing have no host to hold.
+   */
+  holdHost?(purpose: string): Promise<() => Promise<void>>;
 }
 
 export class ExperimentError extends Error {}
@@ -140,6 +147,9 @@ class ExperimentRunner {
   private readonly signal: AbortSignal;
   private readonly now: () => number;
   private experiment!: Experiment;
+  /** This process's claim on the experiment (its owner file), and on the host while it runs. */
+  private lease: OwnerLease | undefined;
+  private releaseHost: (() => Promise<void>) | undefined;
   /** Finished (complete) results of this experiment by point. */
   private readonly done = new Map<string, BenchmarkResult>();
   /** Outcomes by variant, so an option that launches an already measured variant is not measured again. */
@@ -169,7 +179,26 @@ class ExperimentRunner {
   }
 
   async run(): Promise<Experiment> {
-    await this.open();
+    try {
+      await this.open();
+      return await this.runOpened();
+    } finally {
+      await this.releaseHost?.();
+      await this.lease?.release();
+    }
+  }
+
+  /** Takes the experiment or the host; "in use by …" is an ExperimentError like any other reason not to run. */
+  private async claim<T>(take: () => Promise<T>): Promise<T> {
+    try {
+      return await take();
+    } catch (err) {
+      if (err instanceof ExperimentBusyError || err instanceof HostBusyError) throw new ExperimentError(err.message);
+      throw err;
+    }
+  }
+
+  private async runOpened(): Promise<Experiment> {
     try {
       const baseline = await this.measureBaseline();
       let incumbent = { name: BASELINE, variant: baseline.variant, outcome: baseline.outcome! };
@@ -205,6 +234,8 @@ class ExperimentRunner {
     const optionCount = this.plan.strategy === 'grid' ? gridCombinations(this.plan, baselineVariant(this.plan, this.options.parseCommand), this.options.parseCommand).length : this.plan.stages.reduce((n, s) => n + s.options.length, 0);
     this.runsTotal = plannedRuns(this.plan, optionCount);
     if (resumeId) {
+      // Before anything else: a live run of this experiment must not have its engines stopped or its manifest replaced.
+      this.lease = await this.claim(() => takeExperiment(this.store.root, resumeId));
       const stored = await this.store.loadExperiment(resumeId);
       if (JSON.stringify(stored.plan) !== JSON.stringify(this.plan)) {
         throw new ExperimentError(`the plan differs from the one experiment ${resumeId} started with; resume with the same plan file, or start a new experiment without --resume`);
@@ -215,6 +246,7 @@ class ExperimentRunner {
         throw new ExperimentError(`experiment ${resumeId} ran on host "${stored.host.name}", not "${facts.name}": resume it with --host ${stored.host.name} so all its results come from one host`);
       }
       this.experiment = stored;
+      this.releaseHost = await this.claim(async () => this.backend.holdHost?.(`tune --resume ${resumeId}`));
       // An interrupted run may have left an engine running (killed before it could stop it): stop it first.
       const variants = [stored.baseline, ...stored.stages.flatMap((s) => s.options)].map((o) => o.variant);
       if (stored.recommendation) variants.push(stored.recommendation.variant);
@@ -233,9 +265,12 @@ class ExperimentRunner {
     } else {
       const facts = await this.backend.facts(this.signal);
       const variant = baselineVariant(this.plan, this.options.parseCommand);
+      const id = newStoreId('x', new Date(this.now()));
+      this.lease = await this.claim(() => takeExperiment(this.store.root, id));
+      this.releaseHost = await this.claim(async () => this.backend.holdHost?.(`tune ${id} (${this.plan.name})`));
       this.experiment = {
         schemaVersion: 1,
-        id: newStoreId('x', new Date(this.now())),
+        id,
         ...(this.options.planPath ? { planPath: this.options.planPath } : {}),
         plan: this.plan,
         host: facts,
@@ -253,6 +288,14 @@ class ExperimentRunner {
   }
 
   private async save(): Promise<void> {
+    // Re-read first: a copy this process holds must never replace what another process saved since (a resume that
+    // finished the experiment, or took it over from this one).
+    const id = this.experiment.id;
+    if (this.lease && !(await this.lease.held())) throw new ExperimentError(`experiment ${id} was taken over by another process; this one stops without saving its copy`);
+    const stored = await this.store.loadExperiment(id).catch(() => undefined);
+    if (stored?.status === 'completed' && this.experiment.status !== 'completed') {
+      throw new ExperimentError(`experiment ${id} was completed by another process meanwhile; this process's older copy is not saved (\`serving-lab results show ${id}\`)`);
+    }
     await this.store.saveExperiment(this.experiment);
     this.observer.experimentSaved?.(this.experiment);
   }

@@ -17,6 +17,7 @@ import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
 import { hostPlace, type EnginePlace } from '../remote/place';
+import { lockHost } from '../remote/hostUse';
 import { workDirOf } from '../remote/runs';
 import { SlurmPlace } from '../remote/slurmPlace';
 import type { Transport } from '../remote/transport';
@@ -513,6 +514,13 @@ class HostBackend implements ConnectedHostBackend {
   async reachable(): Promise<boolean> {
     const r = await this.transport.exec(['true'], { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
     return r?.exitCode === 0 && !r.connectionLost;
+  }
+
+  async holdHost(purpose: string): Promise<() => Promise<void>> {
+    // A Slurm host shares its nodes through the scheduler; a machine's own GPUs need the lock.
+    if (!this.place.ownsGpus) return async () => undefined;
+    const lock = await lockHost(this.transport, this.place.host, await workDirOf(this.transport, this.place.host), purpose);
+    return () => lock.release();
   }
 
   async close(): Promise<void> {

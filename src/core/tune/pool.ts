@@ -190,6 +190,24 @@ export class PoolBackend implements ConnectedHostBackend {
     return stopped;
   }
 
+  /** Holds every member host; one in use releases those already held and refuses. */
+  async holdHost(purpose: string): Promise<() => Promise<void>> {
+    const releases: Array<() => Promise<void>> = [];
+    const releaseAll = async () => {
+      for (const release of releases.splice(0)) await release();
+    };
+    try {
+      for (const member of this.members) {
+        const release = await member.backend.holdHost?.(purpose);
+        if (release) releases.push(release);
+      }
+    } catch (err) {
+      await releaseAll();
+      throw err;
+    }
+    return releaseAll;
+  }
+
   async reachable(): Promise<boolean> {
     const answers = await Promise.all(this.members.map((m) => m.backend.reachable()));
     return answers.some(Boolean);

@@ -42,6 +42,15 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/**
+ * Text that came from a plan, a result or a host (names, descriptions, notes, error messages) as a page shows it:
+ * `&`, `<` and `>` become entities, so nothing in it turns into HTML (`<script>`, `<img onerror=…>`) on a published
+ * site. Code spans and fences need no escaping and must not get it.
+ */
+export function plainText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** A relative change in percent with its sign and one decimal, e.g. `+60.0%`. */
 export function signedPercent(changePct: number): string {
   const text = changePct.toFixed(1);

@@ -17,7 +17,7 @@ import {
   type Workload,
 } from '../plan/schema';
 import { renderThroughputChart } from './chart';
-import { admonition, codeFence, highlight, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
+import { admonition, codeFence, highlight, plainText, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
 
 export interface ReportInput {
   experiment: Experiment;
@@ -216,7 +216,7 @@ class ReportWriter {
       g.count += 1;
       groups.set(gpu.name, g);
     }
-    return [...groups].map(([name, g]) => `${g.count} × ${name} GPUs (${formatGiB(g.mib)} each)`).join(' + ');
+    return [...groups].map(([name, g]) => `${g.count} × ${plainText(name)} GPUs (${formatGiB(g.mib)} each)`).join(' + ');
   }
 
   private enginesUsed(): EngineName[] {
@@ -257,10 +257,10 @@ class ReportWriter {
   }
 
   private title(): string {
-    if (this.input.title) return this.input.title;
+    if (this.input.title) return plainText(this.input.title);
     const gpu = this.experiment.host.gpus[0];
-    const on = gpu ? ` on ${gpuFamily(gpu.name)} GPUs` : '';
-    return `Optimizing ${modelShortName(this.experiment.plan.model)} ${OBJECTIVES[this.objective.metric].title}${on}`;
+    const on = gpu ? ` on ${plainText(gpuFamily(gpu.name))} GPUs` : '';
+    return `Optimizing ${plainText(modelShortName(this.experiment.plan.model))} ${OBJECTIVES[this.objective.metric].title}${on}`;
   }
 
   // ------------------------------------------------------------ Conclusion
@@ -272,11 +272,11 @@ class ReportWriter {
     const gpu = this.experiment.host.gpus[0];
     if (recommendation) {
       parts.push(
-        `Recommended configuration for optimizing ${OBJECTIVES[this.objective.metric].title.toLowerCase()} of ${modelShortName(this.experiment.plan.model)}${gpu ? ` on ${gpuFamily(gpu.name)} GPUs` : ''}:`,
+        `Recommended configuration for optimizing ${OBJECTIVES[this.objective.metric].title.toLowerCase()} of ${plainText(modelShortName(this.experiment.plan.model))}${gpu ? ` on ${plainText(gpuFamily(gpu.name))} GPUs` : ''}:`,
         admonition('???+', 'tip', 'Serving Command', codeFence('bash', wrapCommand(recommendation.command))),
       );
     } else {
-      parts.push(`No configuration was recommended: the experiment ${this.statusText()}${this.experiment.error ? ` (${this.experiment.error})` : ''}.`);
+      parts.push(`No configuration was recommended: the experiment ${this.statusText()}${this.experiment.error ? ` (${plainText(this.experiment.error)})` : ''}.`);
     }
     if (rows.length > 0) {
       parts.push('Comparison of benchmark results before and after optimization:', this.comparisonTable(rows));
@@ -299,16 +299,16 @@ class ReportWriter {
         return ` ${highlight(`(${signedPercent(pct)}${worse ? ', regression' : ''})`, worse ? 'worse' : 'better')}`;
       };
       return [
-        `**${row.workload}**`,
+        `**${plainText(row.workload)}**`,
         `Total TPS: ${value(baseTps)}<br>Mean TPOT(ms): ${value(baseTpot)}`,
         `Total TPS: ${value(optTps)}${change(baseTps, optTps, true)}<br>Mean TPOT(ms): ${value(optTpot)}${change(baseTpot, optTpot, false)}`,
       ];
     });
-    return table(['Benchmark Case', `Baseline (${this.baselineName()})`, `Optimized (${this.optimizedName()})`], cells);
+    return table(['Benchmark Case', `Baseline (${plainText(this.baselineName())})`, `Optimized (${plainText(this.optimizedName())})`], cells);
   }
 
   private caveats(rows: ComparisonRow[]): string[] {
-    const primary = this.primaryWorkload().name;
+    const primary = plainText(this.primaryWorkload().name);
     const staged = this.experiment.plan.strategy === 'staged';
     const notes = [
       staged
@@ -330,11 +330,11 @@ class ReportWriter {
     for (const row of rows) {
       const [baseTpot, optTpot] = [this.metricMean(row.baselineIds, 'mean_tpot_ms'), this.metricMean(row.optimizedIds, 'mean_tpot_ms')];
       if (baseTpot !== undefined && optTpot !== undefined && optTpot > baseTpot) {
-        tpotWorse.push(`${row.workload} (${pyFixed2(baseTpot)} → ${pyFixed2(optTpot)} ms, ${signedPercent(relativeChangePct(baseTpot, optTpot))})`);
+        tpotWorse.push(`${plainText(row.workload)} (${pyFixed2(baseTpot)} → ${pyFixed2(optTpot)} ms, ${signedPercent(relativeChangePct(baseTpot, optTpot))})`);
       }
       const [baseTps, optTps] = [this.metricMean(row.baselineIds, 'total_token_throughput'), this.metricMean(row.optimizedIds, 'total_token_throughput')];
       if (baseTps !== undefined && optTps !== undefined && optTps < baseTps) {
-        tpsWorse.push(`${row.workload} (${pyFixed2(baseTps)} → ${pyFixed2(optTps)} tok/s, ${signedPercent(relativeChangePct(baseTps, optTps))})`);
+        tpsWorse.push(`${plainText(row.workload)} (${pyFixed2(baseTps)} → ${pyFixed2(optTps)} tok/s, ${signedPercent(relativeChangePct(baseTps, optTps))})`);
       }
     }
     if (tpotWorse.length > 0) {
@@ -349,14 +349,14 @@ class ReportWriter {
     const gains = this.walk.views.filter((v) => v.gainPct !== undefined);
     const summaries = this.allObjectiveSummaries();
     if (summaries.length > 0 && summaries.every((s) => s.n === 1)) {
-      const small = gains.filter((v) => v.stage.decision?.withinNoise).map((v) => `${v.stage.name} ${signedPercent(v.gainPct!)}`);
+      const small = gains.filter((v) => v.stage.decision?.withinNoise).map((v) => `${plainText(v.stage.name)} ${signedPercent(v.gainPct!)}`);
       notes.push(
         `Each configuration was measured once, so run-to-run noise was not measured${small.length > 0 ? `: gains below ${DEFAULT_NOISE_PCT}%, such as ${joinWords(small)}, may be noise` : ''}. Set \`repeats\` in the plan to measure it.`,
       );
     } else {
       for (const v of gains.filter((g) => g.stage.decision?.withinNoise)) {
         const spread = v.after.objective?.stdev !== undefined ? ` (stdev ${pyFixed2(v.after.objective.stdev)} ${this.unit} over ${v.after.objective.n} repeats)` : '';
-        notes.push(`The ${v.stage.name} gain (${signedPercent(v.gainPct!)}) is within run-to-run noise${spread}: it may not be a real improvement.`);
+        notes.push(`The ${plainText(v.stage.name)} gain (${signedPercent(v.gainPct!)}) is within run-to-run noise${spread}: it may not be a real improvement.`);
       }
     }
     if (this.experiment.host.simulated) {
@@ -364,7 +364,7 @@ class ReportWriter {
     }
     const resultNotes = new Set<string>(this.experiment.notes);
     for (const r of this.referencedResults()) for (const n of r.notes) resultNotes.add(n);
-    notes.push(...resultNotes);
+    notes.push(...[...resultNotes].map(plainText));
     return notes;
   }
 
@@ -386,7 +386,7 @@ class ReportWriter {
   private objectiveSection(): string {
     const plan = this.experiment.plan;
     const parts = ['## Optimization Objective'];
-    if (plan.description) parts.push(plan.description);
+    if (plan.description) parts.push(plainText(plan.description));
     const { name, unit } = OBJECTIVES[this.objective.metric];
     const slo = this.objective.slo;
     const limits = slo
@@ -399,7 +399,7 @@ class ReportWriter {
       plan.strategy === 'staged'
         ? "each stage's best option carries forward to the next stage"
         : 'every combination of options is measured and the best one wins';
-    parts.push(`Options are ranked by ${metric} on the ${this.primaryWorkload().name} workload; ${search}.`);
+    parts.push(`Options are ranked by ${metric} on the ${plainText(this.primaryWorkload().name)} workload; ${search}.`);
     if (plan.constraints.length > 0) {
       const constraints = plan.constraints.map((c) => [c.min !== undefined ? `\`${c.metric}\` ≥ ${c.min}` : '', c.max !== undefined ? `\`${c.metric}\` ≤ ${c.max}` : ''].filter(Boolean).join(' and '));
       parts.push(`A configuration qualifies only if ${joinWords(constraints)}.`);
@@ -408,7 +408,7 @@ class ReportWriter {
   }
 
   private setup(): string {
-    const parts = ['## Experimental Setup', '### Model', this.experiment.plan.model, '### Hardware'];
+    const parts = ['## Experimental Setup', '### Model', plainText(this.experiment.plan.model), '### Hardware'];
     const host = this.experiment.host;
     const gpus = this.gpuSummary();
     const software = [host.driverVersion ? `driver ${host.driverVersion}` : '', host.cudaVersion ? `CUDA ${host.cudaVersion}` : ''].filter(Boolean).join(', ');
@@ -462,25 +462,25 @@ class ReportWriter {
     const { stage, before } = view;
     const engines = new Set(stage.options.map((o) => o.variant.engine));
     const only = engines.size === 1 ? [...engines][0] : undefined;
-    const heading = `### ${number}. ${stage.name}${stage.kind !== 'engine' && only ? ` in ${ENGINE_LABELS[only]}` : ''}`;
+    const heading = `### ${number}. ${plainText(stage.name)}${stage.kind !== 'engine' && only ? ` in ${ENGINE_LABELS[only]}` : ''}`;
     const parts = [heading];
     const note = this.experiment.plan.stages.find((s) => s.name === stage.name)?.note;
-    if (note) parts.push(note);
+    if (note) parts.push(plainText(note));
 
     const measuredAbove = new Set(stage.options.filter((o) => o.incumbent && this.wasShown(o)).map((o) => o.name));
     for (const option of stage.options) {
       if (measuredAbove.has(option.name)) {
-        parts.push(paragraph(`${option.name}: the incumbent${option.name === before.name ? '' : ` (${before.name})`}, measured above.`));
+        parts.push(paragraph(`${plainText(option.name)}: the incumbent${option.name === before.name ? '' : ` (${plainText(before.name)})`}, measured above.`));
         continue;
       }
-      parts.push(paragraph(option.name), admonition('???', 'info', 'Serving script', codeFence('bash', option.command)));
+      parts.push(paragraph(plainText(option.name)), admonition('???', 'info', 'Serving script', codeFence('bash', option.command)));
       const outcome = option.outcome;
       if (!outcome) {
         parts.push('Not run: the experiment ended before this option.');
       } else if (outcome.kind === 'crashed') {
         parts.push(admonition('???', 'info', 'Benchmark result', codeFence('', `# Crash. ${outcome.crash.rootCause}`)));
       } else if (outcome.kind === 'skipped') {
-        parts.push(`Skipped: ${outcome.why}`);
+        parts.push(`Skipped: ${plainText(outcome.why)}`);
       } else {
         parts.push(admonition('???', 'info', 'Benchmark result', codeFence('', this.blocks(outcome.resultIds.map((id) => [undefined, id])))));
         if (outcome.kind === 'violates-constraints') parts.push(`Violates the constraints: ${outcome.violations.join('; ')}.`);
@@ -550,26 +550,26 @@ class ReportWriter {
       else entries.push({ text: `${option.name} (skipped: ${outcome.why})`, order: 3000 + order });
     });
     entries.sort((a, b) => (a.mean !== undefined && b.mean !== undefined ? b.mean - a.mean || a.order - b.order : a.mean !== undefined ? -1 : b.mean !== undefined ? 1 : a.order - b.order));
-    return entries.map((e) => e.text).join(' > ');
+    return entries.map((e) => plainText(e.text)).join(' > ');
   }
 
   private decisionSentence(view: StageView): string {
     const decision = view.stage.decision;
     if (!decision) return `No decision was recorded for this stage (the experiment ${this.statusText()}).`;
     if (view.after !== view.before) {
-      const gain = view.gainPct === undefined ? '' : `: ${signedPercent(view.gainPct)} ${OBJECTIVES[this.objective.metric].name} over ${view.before.name}`;
-      return `${view.after.name} carries forward${gain}${decision.withinNoise ? ', within run-to-run noise' : ''}.`;
+      const gain = view.gainPct === undefined ? '' : `: ${signedPercent(view.gainPct)} ${OBJECTIVES[this.objective.metric].name} over ${plainText(view.before.name)}`;
+      return `${plainText(view.after.name)} carries forward${gain}${decision.withinNoise ? ', within run-to-run noise' : ''}.`;
     }
     const anyMeasured = view.stage.options.some((o) => !o.incumbent && o.outcome?.kind === 'measured');
-    return `The incumbent (${view.before.name}) stays: ${anyMeasured ? 'no option beats it' : 'no other option produced a qualifying result'}.`;
+    return `The incumbent (${plainText(view.before.name)}) stays: ${anyMeasured ? 'no option beats it' : 'no other option produced a qualifying result'}.`;
   }
 
   private summaryTable(): string {
     const title = `${OBJECTIVES[this.objective.metric].title} Improvement`;
     const rows = this.walk.views.map((v) => {
-      if (v.after === v.before || v.gainPct === undefined) return [v.stage.name, '-'];
+      if (v.after === v.before || v.gainPct === undefined) return [plainText(v.stage.name), '-'];
       const text = `${signedPercent(v.gainPct)}${v.stage.decision?.withinNoise ? ' (within noise)' : ''}`;
-      return [v.stage.name, highlight(text, v.gainPct >= 0 ? 'better' : 'worse')];
+      return [plainText(v.stage.name), highlight(text, v.gainPct >= 0 ? 'better' : 'worse')];
     });
     return `### Summary of Optimization Options\n\n${table(['Optimization Option', title], rows)}`;
   }
@@ -623,15 +623,15 @@ function describeWorkload(w: Workload): string {
   const tail = extras.length > 0 ? `, ${extras.join(', ')}` : '';
   switch (w.dataset.kind) {
     case 'sharegpt':
-      return `${w.name}: ${w.dataset.path ? `\`${w.dataset.path}\`` : 'the bundled ShareGPT-like file'}, ${w.numPrompts} prompts${tail}`;
+      return `${plainText(w.name)}: ${w.dataset.path ? `\`${w.dataset.path}\`` : 'the bundled ShareGPT-like file'}, ${w.numPrompts} prompts${tail}`;
     case 'random': {
       const d = w.dataset;
       const shape = [`${d.inputLen} input tokens`, `${d.outputLen} output tokens`];
       if (d.rangeRatio > 0) shape.push(`range ratio ${d.rangeRatio}`);
       if (d.prefixLen > 0) shape.push(`${d.prefixLen}-token shared prefix`);
-      return `${w.name}: random, ${shape.join(', ')}, ${w.numPrompts} prompts, seed ${w.seed}${tail}`;
+      return `${plainText(w.name)}: random, ${shape.join(', ')}, ${w.numPrompts} prompts, seed ${w.seed}${tail}`;
     }
     case 'replay':
-      return `${w.name}: replay of \`${w.dataset.path}\`, ${w.numPrompts} prompts${tail}`;
+      return `${plainText(w.name)}: replay of \`${w.dataset.path}\`, ${w.numPrompts} prompts${tail}`;
   }
 }

@@ -5,12 +5,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import MarkdownIt from 'markdown-it';
 import { chromium, type Browser } from 'playwright-core';
+import type { Experiment } from '../../../src/core/plan/schema';
 import { admonitionPlugin } from '../../../src/core/report/markdownIt';
 
 const EXPERIMENT = 'x-20251106-091500-glm45a';
@@ -243,6 +244,60 @@ test('the chart stays readable in light and dark themes (text 4.5:1, bars 3:1 ag
       assert.ok(contrast(colours.optimized, colours.bg) >= 3, `${colorScheme}: optimized bars ${colours.optimized} on ${colours.bg}`);
       if (colorScheme === 'dark') assert.notEqual(colours.bg, 'rgb(255, 255, 255)');
     }
+  } finally {
+    await page.close();
+  }
+});
+
+test('plan strings holding HTML reach the built site as text, never as elements (issue 16)', async () => {
+  // The reference study with hostile names: the description, a stage's name and note, an option, a workload, a note.
+  const store = join(dir, 'hostile-store');
+  cpSync(STORE, store, { recursive: true });
+  const file = join(store, 'experiments', `${EXPERIMENT}.json`);
+  const x = JSON.parse(readFileSync(file, 'utf8')) as Experiment;
+  const payloads = {
+    description: '<script>alert("description")</script>',
+    stage: 'CUDA graph <img src=x onerror=alert("stage")>',
+    note: 'flashinfer <iframe src="javascript:alert(1)"></iframe> & more',
+    option: '<b>triton</b>',
+    workload: 'Very Long <svg onload=alert("workload")>',
+    experimentNote: 'ran <style>body{display:none}</style> fine',
+  };
+  x.plan.description = payloads.description;
+  x.plan.stages[4]!.name = payloads.stage;
+  x.stages[4]!.name = payloads.stage;
+  x.plan.stages[3]!.note = payloads.note;
+  x.stages[3]!.options[1]!.name = payloads.option;
+  x.generalization[1]!.workload.name = payloads.workload;
+  x.notes.push(payloads.experimentNote);
+  writeFileSync(file, JSON.stringify(x));
+  const written = cli('report', EXPERIMENT, '--results', store, '--out', 'docs/hostile.md', '--assets', 'docs/assets-hostile');
+  assert.equal(written.status, 0, written.stderr);
+  // Outside code fences (inside them, a name in a `# workload` comment is code and stays as written).
+  let inFence = false;
+  const prose = readFileSync(join(dir, 'docs/hostile.md'), 'utf8')
+    .split('\n')
+    .filter((line) => (/^\s*```/.test(line) ? ((inFence = !inFence), false) : !inFence))
+    .join('\n');
+  for (const tag of ['<script', '<img', '<iframe', '<b>', '<svg', '<style']) assert.ok(!prose.includes(tag), `${tag} reached the markdown outside code`);
+
+  mkdocsBuild();
+  const page = await browser.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  try {
+    await page.goto(pathToFileURL(join(dir, 'site/hostile/index.html')).href);
+    await page.waitForLoadState('load');
+    const found = (await page.evaluate(`(() => {
+      const root = document.querySelector('article');
+      return { elements: root.querySelectorAll('script, img[src="x"], iframe, b, svg[onload], style').length, text: root.textContent };
+    })()`)) as { elements: number; text: string };
+    assert.equal(found.elements, 0, 'no element came from a plan string');
+    assert.deepEqual(dialogs, []);
+    for (const text of Object.values(payloads)) assert.ok(found.text.includes(text), `"${text}" is shown as text`);
   } finally {
     await page.close();
   }

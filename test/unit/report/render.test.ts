@@ -207,3 +207,16 @@ test('the chart: one pair of bars per workload, heights proportional to the stor
   assert.match(bars[9]![4]!, /Short Prompt, optimized: 13012\.20 tok\/s/);
   assert.ok(!/[<>&](?![a-z#/!?]|amp;|lt;|gt;|quot;)/.test(chartSvg.replace(/<[^>]+>/g, '')), 'text content is escaped');
 });
+
+test('HTML in plan strings is escaped outside code; commands in code keep their characters', () => {
+  const { experiment, results } = loadFixture();
+  experiment.plan.description = '<script>alert(1)</script> & <b>more</b>';
+  experiment.stages[3]!.options[1]!.name = '<img src=x onerror=alert(2)>';
+  experiment.stages[3]!.options[1]!.command = 'vllm serve M --arg "<kept>" && echo ok';
+  const { markdown } = renderReport({ experiment, results, chartPath: CHART_LINK });
+  assert.match(markdown, /^&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &lt;b&gt;more&lt;\/b&gt;$/m);
+  assert.match(markdown, /^&lt;img src=x onerror=alert\(2\)&gt;$/m);
+  assert.match(markdown, /Result: .*&lt;img src=x onerror=alert\(2\)&gt; \(/);
+  assert.ok(markdown.includes('    vllm serve M --arg "<kept>" && echo ok'), 'the serving script is code, as it ran');
+  assert.ok(!/<(script|img|b)\b/.test(markdown.replace(/```[\s\S]*?```/g, '')), 'no tag outside code');
+});

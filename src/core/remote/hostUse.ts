@@ -128,6 +128,8 @@ export async function lockHost(transport: Transport, host: HostSpec, workDir: st
     if (first !== 'held') throw new HostBusyError(`${host.name}: cannot create the host lock ${path}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     const holderText = rest.join('\n').trim();
     const holder = parseIdentity(holderText) as LockRecord | undefined;
+    // This process already holds it through another connection (two pool members sharing one work dir).
+    if (holder && sameProcess(holder, thisProcess())) return { release: async () => undefined };
     const state = holder ? processHolder(holder) : { state: 'gone' as const, why: 'its lock file is unreadable' };
     if (holder && state.state === 'live') {
       throw new HostBusyError(`${host.name} is in use by ${holder.what} in ${describeProcess(holder)}: wait for it, or ${howToStop(holder)}`);

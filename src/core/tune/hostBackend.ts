@@ -17,7 +17,7 @@ import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
 import { hostPlace, type EnginePlace } from '../remote/place';
-import { lockHost } from '../remote/hostUse';
+import { describeLiveRuns, lockHost } from '../remote/hostUse';
 import { workDirOf } from '../remote/runs';
 import { SlurmPlace } from '../remote/slurmPlace';
 import type { Transport } from '../remote/transport';
@@ -484,11 +484,21 @@ class HostBackend implements ConnectedHostBackend {
   /** Waits (up to a minute) until every GPU's used memory is back near zero, so the next launch gets all of it. */
   private async waitGpuReleased(): Promise<void> {
     const deadline = Date.now() + 60_000;
+    let listed = false;
     for (;;) {
       const r = await this.transport.exec(['nvidia-smi', '--query-gpu=memory.used', '--format=csv,noheader,nounits']).catch(() => undefined);
       if (!r || r.exitCode !== 0) return; // no nvidia-smi: nothing to confirm
       const used = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.trim()));
       if (used.every((mib) => !(mib > GPU_IDLE_MIB))) return;
+      if (!listed) {
+        // Engine runs still live hold it (e.g. left by a killed tune): no point waiting, say which and how to stop them.
+        listed = true;
+        const live = (await this.place.list().catch(() => [])).filter((run) => run.status.state === 'starting' || run.status.state === 'ready');
+        if (live.length > 0) {
+          this.log.warn(`GPU memory still in use after the engine stopped (${used.join(', ')} MiB), held by engine runs still live on ${this.place.host.name}: ${describeLiveRuns(live)}`);
+          return;
+        }
+      }
       if (Date.now() > deadline) {
         this.log.warn(`GPU memory still in use after the engine stopped (${used.join(', ')} MiB): another process holds it; the next launch may run out of memory`);
         return;

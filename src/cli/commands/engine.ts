@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { commandLineOf, VariantError } from '../../core/engines/index';
+import { scriptArgv, servingCommand } from '../../core/engines/script';
 import { EngineRunError, engineStatus, followLogs, hostOfRun, listEngineRuns, readRunIndex, startEngine, stopEngine } from '../../core/remote/runs';
 import { EngineVariant, type EngineRun } from '../../core/plan/schema';
 import { CliError, UsageError } from '../args';
@@ -65,7 +66,7 @@ export const engineStart: CliCommand = {
   path: ['engine', 'start'],
   savesOnInterrupt: true,
   summary: 'Start an engine detached on a host and wait until it is ready; prints the run id (the engine keeps running).',
-  usageTail: ' [-- <engine command line>]',
+  usageTail: ' [-- <engine command line> | -- "<pasted serving script>"]',
   flags: [
     jsonFlag,
     { name: 'host', type: 'string', metavar: 'NAME', description: 'host to run on', default: 'sim' },
@@ -84,6 +85,17 @@ export const engineStart: CliCommand = {
     }
     let what: EngineVariant | string[] = rest;
     if (variantFile) what = await readVariantFile(variantFile);
+    else if (rest.length === 1) {
+      // One argument: a pasted serving script (comments, exports, continuations) or command line.
+      try {
+        const script = servingCommand(rest);
+        for (const line of script.ignored) ctx.log.info(`not a serve command, not run: ${line}`);
+        what = scriptArgv(script);
+      } catch (err) {
+        if (err instanceof VariantError) throw new UsageError(`engine start: ${err.message}`);
+        throw err;
+      }
+    }
     return withHost(ctx, flags['host'] as string, async ({ host, transport }) => {
       const run = await startEngine(transport, host, what, {
         port: flags['port'] as number | undefined,

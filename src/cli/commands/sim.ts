@@ -3,11 +3,14 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { classifyCrash } from '../../core/engines/crash';
+import { VariantError } from '../../core/engines/index';
+import { servingCommand } from '../../core/engines/script';
 import { shellQuote } from '../../core/shell';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/gpus';
 import { kvBytesPerToken, MODEL_HINT_MARK, ModelConfigError, MODELS, readModelConfig, weightBytes } from '../../core/sim/models';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/engines/index';
+import { UnsupportedEngineVersionError } from '../../core/sim/engines/versions';
 import { predictBenchmark, WorkloadSpecError } from '../../core/sim/predict';
 import { writeSyntheticShareGpt } from '../../core/sim/sharegpt';
 import { CliBundleNotFoundError, installShims } from '../../core/sim/shims';
@@ -132,32 +135,44 @@ export const simPredict: CliCommand = {
     jsonFlag,
   ],
   positionals: [],
-  usageTail: ' -- SERVE COMMAND…',
+  usageTail: ' -- SERVE COMMAND… (or one argument holding a pasted serving script)',
   async run({ args, stdout, log }) {
-    if (args.rest.length === 0) throw new UsageError('sim predict: give the serve command after --, e.g. `-- vllm serve zai-org/GLM-4.5-Air -tp 4`');
+    if (args.rest.length === 0) throw new UsageError('sim predict: give the serve command after --, e.g. `-- vllm serve zai-org/GLM-4.5-Air -tp 4`, or a serving script as one argument: `-- "$(cat serve.sh)"`');
     const rate = args.flags['requestRate'] as number;
     const maxConcurrency = args.flags['maxConcurrency'] as number | undefined;
     const modelConfig = args.flags['modelConfig'] as string | undefined;
     let prediction;
     try {
-      const models = modelConfig !== undefined ? [readModelConfig(resolve(modelConfig), servedModelArg(args.rest) ?? resolve(modelConfig))] : undefined;
+      const command = servingCommand(args.rest);
+      for (const line of command.ignored) log.info(`not a serve command, not run: ${line}`);
+      const models = modelConfig !== undefined ? [readModelConfig(resolve(modelConfig), servedModelArg(command.argv) ?? resolve(modelConfig))] : undefined;
       prediction = predictBenchmark({
         ...(models ? { models } : {}),
         gpu: String(args.flags['gpu']),
         count: positiveIntFlag(args.flags['count'], 'count'),
-        argv: args.rest,
+        argv: command.argv,
+        env: command.env,
         workload: String(args.flags['workload']),
         seed: Number(args.flags['seed']),
         ...(Number.isFinite(rate) ? { requestRate: positive(rate, 'request-rate') } : {}),
         ...(maxConcurrency !== undefined ? { maxConcurrency: positiveIntFlag(maxConcurrency, 'max-concurrency') } : {}),
       });
     } catch (err) {
-      if (err instanceof WorkloadSpecError || err instanceof NotAServeCommandError || err instanceof UnknownGpuError || err instanceof ModelConfigError) throw new UsageError(err.message);
+      if (
+        err instanceof WorkloadSpecError ||
+        err instanceof NotAServeCommandError ||
+        err instanceof UnknownGpuError ||
+        err instanceof ModelConfigError ||
+        err instanceof UnsupportedEngineVersionError ||
+        err instanceof VariantError
+      ) {
+        throw new UsageError(err.message);
+      }
       throw err;
     }
     if (args.flags['json']) {
-      stdout(`${JSON.stringify({ simulated: true, gpu: `${args.flags['count']}x ${args.flags['gpu']}`, command: args.rest, workload: args.flags['workload'], metrics: prediction.metrics ?? null, engine: prediction.engine ?? null, crash: prediction.crash ?? null }, null, 2)}\n`);
-      return prediction.crash ? 1 : 0;
+      stdout(`${JSON.stringify({ simulated: true, gpu: `${args.flags['count']}x ${args.flags['gpu']}`, command: args.rest, workload: args.flags['workload'], metrics: prediction.metrics ?? null, engine: prediction.engine ?? null, notModelled: prediction.notModelled ?? [], stalled: prediction.stalled ?? null, crash: prediction.crash ?? null }, null, 2)}\n`);
+      return prediction.crash || prediction.stalled ? 1 : 0;
     }
     if (prediction.crash) {
       for (const line of prediction.crash.log.slice(-12)) log.info(line);
@@ -168,7 +183,9 @@ export const simPredict: CliCommand = {
       );
     }
     log.info(`simulated prediction for ${args.flags['count']}x ${args.flags['gpu']} (virtual time; ${args.flags['workload']}${String(args.flags['workload']).startsWith('sharegpt') ? ', synthetic ShareGPT-like lengths' : ''})`);
+    if (prediction.notModelled?.length) log.info(`not modelled: ${prediction.notModelled.join(', ')} (accepted as the engine accepts them; the prediction does not reflect them)`);
     stdout(prediction.block!);
+    if (prediction.stalled) throw new CliError(`the engine would hang: ${prediction.stalled}; change the serve command or the workload`);
   },
 };
 

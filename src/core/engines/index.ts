@@ -2,8 +2,9 @@
 // serve command line parsed back into a variant. Round trips are tested: parse(render(v)) = v.
 import { basename } from 'node:path';
 import { EngineVariant, type EngineInstall, type EngineName, type EngineVariantInput } from '../plan/schema';
-import { shellJoin, splitShellWords } from '../shell';
+import { shellJoin } from '../shell';
 import { toVariantInput, VariantError, type EngineAdapter, type RenderOptions } from './adapter';
+import { parseServingScript, scriptArgv } from './script';
 import { sglangAdapter } from './sglang';
 import { trtllmAdapter } from './trtllm';
 import { vllmAdapter } from './vllm';
@@ -130,9 +131,12 @@ function parseDockerRun(words: readonly string[]): { image: string; extraArgs: s
   return { image, extraArgs, env, inner: words.slice(i + 1) };
 }
 
-/** Parses a pasted serve command line (or argv) into a variant plus the port, bind address and docker image it names. */
+/**
+ * Parses a pasted serve command line or serving script (comments, exports, continuations: script.ts), or an argv,
+ * into a variant plus the port, bind address and docker image it names.
+ */
 export function parseServeCommandDetailed(commandLine: string | readonly string[], options: { files?: Record<string, string> } = {}): ParsedServeCommand {
-  let words = typeof commandLine === 'string' ? splitShellWords(commandLine) : [...commandLine];
+  let words = typeof commandLine === 'string' ? scriptArgv(parseServingScript(commandLine)) : [...commandLine];
   const env: Record<string, string> = {};
   if (words[0] === 'env') words = words.slice(1);
   while (words[0] !== undefined && ENV_WORD.test(words[0])) {

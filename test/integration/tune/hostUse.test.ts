@@ -6,18 +6,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, killEngines, liveEngineGroups, runCli } from './support';
+import { CLI, killEngines, liveEngineGroups, runCli, simTuneHome, waitFor } from './support';
 
-const home = mkdtempSync(join(tmpdir(), 'serving-lab-hostuse-home-'));
-const simWorkDir = join(home, 'sim', 'A100-SXM4-80GB-4');
-const env = { SERVING_LAB_HOME: home };
-const plan = join(home, 'host-use.plan.yaml');
-writeFileSync(
-  plan,
-  `name: host use test
+const { home, simWorkDir, env, plan } = simTuneHome('serving-lab-hostuse-home-', 'host-use.plan.yaml', `name: host use test
 model: zai-org/GLM-4.5-Air
 baseline: { engine: vllm, parallel: { tp: 4 } }
 stages:
@@ -27,21 +20,13 @@ stages:
 workloads:
   primary: { preset: sharegpt, numPrompts: 400 }
 simulator: { speedup: 25 }
-`,
-);
+`);
 
 after(() => {
   killEngines(simWorkDir);
   rmSync(home, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const memoryUsed = () =>
   spawnSync(join(simWorkDir, 'bin', 'nvidia-smi'), ['--query-gpu=memory.used,memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8' })

@@ -4,21 +4,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchmarkResult } from '../../../src/core/plan/schema';
-import { CLI, killEngines, killGroup, liveEngineGroups, pointOf, runCli, storeContents } from './support';
+import { CLI, killEngines, killGroup, liveEngineGroups, pointOf, runCli, simTuneHome, storeContents, waitFor } from './support';
 
-const home = mkdtempSync(join(tmpdir(), 'serving-lab-resume-home-'));
-const simWorkDir = join(home, 'sim', 'A100-SXM4-80GB-4');
-const env = { SERVING_LAB_HOME: home };
 
 // Small and fast: three variants, two workloads, short start-up at speedup 25.
-const plan = join(home, 'small.plan.yaml');
-writeFileSync(
-  plan,
-  `name: resume test
+const { home, simWorkDir, env, plan } = simTuneHome('serving-lab-resume-home-', 'small.plan.yaml', `name: resume test
 model: zai-org/GLM-4.5-Air
 baseline: { engine: vllm, parallel: { tp: 4 } }
 stages:
@@ -33,8 +26,7 @@ workloads:
   generalization:
     - { preset: medium-prompt, numPrompts: 30 }
 simulator: { speedup: 25 }
-`,
-);
+`);
 
 after(() => {
   killEngines(simWorkDir);
@@ -49,13 +41,6 @@ function startCli(results: string) {
   return { child, exited, stderr: () => stderr };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('killed mid-experiment, then resumed: the leftover engine is stopped, nothing runs twice, nothing is lost', async () => {
   const results = join(home, 'store-kill');

@@ -1,7 +1,8 @@
 // Shared helpers for the tuner's integration tests: run the built CLI with a private SERVING_LAB_HOME and results
 // store, read the store back, and find engine processes still alive.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchmarkResult, Experiment } from '../../../src/core/plan/schema';
 import { openResultsStore } from '../../../src/core/results/store';
@@ -75,3 +76,20 @@ export function killEngines(workDir: string): void {
 
 /** Point key of a stored result: stage / option / workload / repeat. */
 export const pointOf = (r: BenchmarkResult) => `${r.stage}/${r.option}/${r.workload?.name}/${r.repeat}`;
+
+/** A private SERVING_LAB_HOME (so the simulated host's work dir is the test's own) with a plan written into it. */
+export function simTuneHome(prefix: string, planFile: string, planText: string): { home: string; simWorkDir: string; env: Record<string, string>; plan: string } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const plan = join(home, planFile);
+  writeFileSync(plan, planText);
+  return { home, simWorkDir: join(home, 'sim', 'A100-SXM4-80GB-4'), env: { SERVING_LAB_HOME: home }, plan };
+}
+
+/** Polls until `check` holds; fails naming what it waited for. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -42,7 +42,8 @@ export function resolveWorkload(spec: WorkloadSpec): Workload {
     if (!preset) throw new UnknownPresetError(spec);
     return preset;
   }
-  const { preset: presetId, ...overrides } = spec;
+  // The load plan says how to drive the workload, not what it is: the load module reads it (workloadLoad).
+  const { preset: presetId, load: _load, ...overrides } = spec;
   const base = presetId === undefined ? undefined : WORKLOAD_PRESETS[presetId];
   if (presetId !== undefined && !base) throw new UnknownPresetError(presetId);
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));

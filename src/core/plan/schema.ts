@@ -244,6 +244,70 @@ const requestRate = z.union([z.number().positive(), z.literal('inf')], {
 const backendName = oneOf(['openai-chat', 'openai'] as const);
 const endpointPath = text('an endpoint path such as "/v1/chat/completions"');
 
+// ---------------------------------------------------------------- load plans and SLO capacity (issue 13)
+
+export const LOAD_AXES = ['request_rate', 'concurrency'] as const;
+export const LoadAxis = oneOf(LOAD_AXES);
+export type LoadAxis = z.infer<typeof LoadAxis>;
+
+/** Latency limits of a capacity search (ms, over the point's steady-state window) and the share of requests that must succeed. */
+export const CapacitySlo = z
+  .strictObject({
+    p99_ttft_ms: z.number().positive().optional(),
+    p99_tpot_ms: z.number().positive().optional(),
+    p99_itl_ms: z.number().positive().optional(),
+    p99_e2el_ms: z.number().positive().optional(),
+    min_success: z.number().gt(0).max(1).default(0.99),
+  })
+  .refine((s) => s.p99_ttft_ms !== undefined || s.p99_tpot_ms !== undefined || s.p99_itl_ms !== undefined || s.p99_e2el_ms !== undefined, {
+    error: 'an slo needs at least one of p99_ttft_ms, p99_tpot_ms, p99_itl_ms, p99_e2el_ms',
+  });
+export type CapacitySlo = z.infer<typeof CapacitySlo>;
+
+/** "5%" or 0.05: a relative width. */
+const fraction = z.union([z.number().gt(0).lt(1), z.string().regex(/^\d+(\.\d+)?%$/)], {
+  error: (iss) => `expected a percentage such as "5%" (or a fraction such as 0.05), got ${describeInput(iss.input)}`,
+});
+export function fractionValue(value: number | string): number {
+  return typeof value === 'number' ? value : Number(value.slice(0, -1)) / 100;
+}
+
+/** How long each load point runs: the warm-up (excluded from its metrics) and the steady-state window after it, in seconds. */
+const PointWindow = z.strictObject({
+  warmup_s: z.number().nonnegative().default(15),
+  window_s: z.number().positive().default(60),
+});
+
+export const LoadSweep = z
+  .strictObject({
+    request_rates: z.array(requestRate).min(1, { error: 'expected at least one request rate' }).optional(),
+    concurrencies: z.array(positiveInt('a concurrency')).min(1, { error: 'expected at least one concurrency' }).optional(),
+    /** Optional: marks each point against these limits and reads the capacity off the curve. */
+    slo: CapacitySlo.optional(),
+    point: PointWindow.optional(),
+  })
+  .refine((s) => (s.request_rates === undefined) !== (s.concurrencies === undefined), { error: 'a sweep needs exactly one of "request_rates" or "concurrencies"' });
+export type LoadSweep = z.infer<typeof LoadSweep>;
+
+export const CapacitySearch = z.strictObject({
+  slo: CapacitySlo,
+  by: LoadAxis.default('request_rate'),
+  /** The search stops when the bracket is this narrow, relative to its lower end. */
+  tolerance: fraction.default('5%'),
+  /** First load to try; default: the simulator's prediction on simulated hosts, else the saturated throughput. */
+  start: z.number().positive().optional(),
+  /** Most points one search may run (the budget of the plan also applies). */
+  max_points: positiveInt().default(12),
+  point: PointWindow.optional(),
+});
+export type CapacitySearch = z.infer<typeof CapacitySearch>;
+
+export const LoadPlan = z.union([z.strictObject({ sweep: LoadSweep }), z.strictObject({ capacity: CapacitySearch })], {
+  error: (iss) => `expected a load plan {sweep: {request_rates: […]}} or {capacity: {slo: {…}}}, got ${describeInput(iss.input)}`,
+});
+export type LoadPlan = z.infer<typeof LoadPlan>;
+export type LoadPlanInput = z.input<typeof LoadPlan>;
+
 /** A fully specified workload, as stored with each result. */
 export const Workload = z.strictObject({
   name: text(),
@@ -279,6 +343,7 @@ export const WorkloadSpec = z.union(
         endpoint: endpointPath.optional(),
         ignoreEos: z.boolean().optional(),
         numWarmups: nonNegativeInt().optional(),
+        load: LoadPlan.optional(),
       })
       .refine((w) => w.preset !== undefined || (w.dataset !== undefined && w.numPrompts !== undefined), {
         error: 'a workload needs "preset", or both "dataset" and "numPrompts"',
@@ -318,7 +383,15 @@ export const Stage = z.strictObject({
 });
 export type Stage = z.infer<typeof Stage>;
 
-export const OBJECTIVE_METRICS = ['total_token_throughput', 'output_throughput', 'request_throughput', 'goodput'] as const;
+export const OBJECTIVE_METRICS = [
+  'total_token_throughput',
+  'output_throughput',
+  'request_throughput',
+  'goodput',
+  'goodput_per_gpu',
+  'slo_capacity',
+  'slo_capacity_per_gpu',
+] as const;
 export const ObjectiveMetric = oneOf(OBJECTIVE_METRICS);
 export type ObjectiveMetric = z.infer<typeof ObjectiveMetric>;
 
@@ -349,6 +422,8 @@ export const Constraint = z
   .refine((c) => c.max !== undefined || c.min !== undefined, { error: 'a constraint needs "max" or "min"' });
 export type Constraint = z.infer<typeof Constraint>;
 
+
+
 export const TuningPlan = z.strictObject({
   name: text('a plan name'),
   description: z.string().optional(),
@@ -364,6 +439,8 @@ export const TuningPlan = z.strictObject({
     primary: WorkloadSpec,
     generalization: z.array(WorkloadSpec).default([]),
   }),
+  /** Plan-wide load plan (a workload's own `load` wins): a sweep, or a capacity search under an SLO. */
+  load: LoadPlan.optional(),
   objective: z.union([ObjectiveMetric, Objective]).default('total_token_throughput'),
   constraints: z.array(Constraint).default([]),
   repeats: positiveInt().default(1),
@@ -372,6 +449,18 @@ export const TuningPlan = z.strictObject({
   strategy: oneOf(['staged', 'grid'] as const).default('staged'),
   /** Simulated hosts only: run the simulated engines this many times faster than real time (ignored on real hosts). */
   simulator: z.strictObject({ speedup: z.number().positive() }).optional(),
+}).superRefine((plan, ctx) => {
+  const metric = typeof plan.objective === 'string' ? plan.objective : plan.objective.metric;
+  if (metric !== 'slo_capacity' && metric !== 'slo_capacity_per_gpu') return;
+  const primary = plan.workloads.primary;
+  const load = (typeof primary === 'object' ? primary.load : undefined) ?? plan.load;
+  if (!load || ('sweep' in load && !load.sweep.slo)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['objective'],
+      message: `objective "${metric}" needs a load plan with an SLO on the primary workload: add "load: {capacity: {slo: {p99_ttft_ms: 2000, p99_tpot_ms: 100}}}" to the plan or to workloads.primary`,
+    });
+  }
 });
 export type TuningPlan = z.infer<typeof TuningPlan>;
 export type TuningPlanInput = z.input<typeof TuningPlan>;
@@ -399,6 +488,28 @@ export const BenchmarkMetrics = z
   })
   .catchall(z.number().nullable());
 export type BenchmarkMetrics = z.infer<typeof BenchmarkMetrics>;
+
+/** What a result of one load point records: where it sits on its curve, its steady-state window, its SLO verdict. */
+export const LoadPointRecord = z.object({
+  mode: z.enum(['sweep', 'capacity']),
+  by: LoadAxis,
+  value: z.union([z.number().positive(), z.literal('inf')]),
+  /** Run order on the curve (0-based); a repeated boundary point has its own index. */
+  index: z.number().int().nonnegative(),
+  /** GPUs the variant occupies (tp × pp × dp), for per-GPU figures. */
+  gpus: z.number().int().positive(),
+  slo: CapacitySlo.optional(),
+  /** Metrics of the steady-state window (warm-up and drain excluded) when the runner reported per-request times. */
+  window: z.object({ startS: z.number(), endS: z.number(), requests: z.number().int().nonnegative(), metrics: BenchmarkMetrics }).optional(),
+  /** Requests that succeeded, of those sent in the window. */
+  success: z.number().min(0).max(1),
+  meetsSlo: z.boolean().optional(),
+  /** Limits the point broke, worst first ("p99_tpot_ms 113.9 > 100"). */
+  breaks: z.array(z.string()).default([]),
+  /** Why the point could not keep up; `stoppedEarly` when the run was cut short for it. */
+  saturated: z.object({ reasons: z.array(z.string()), stoppedEarly: z.boolean() }).optional(),
+});
+export type LoadPointRecord = z.infer<typeof LoadPointRecord>;
 
 export const GpuInfo = z.object({
   index: z.number().int().nonnegative(),
@@ -442,6 +553,8 @@ export const BenchmarkResult = z.object({
   stage: z.string().optional(),
   option: z.string().optional(),
   repeat: z.number().int().nonnegative().optional(),
+  /** Set on the points of a load sweep or capacity search. */
+  load: LoadPointRecord.optional(),
   /** Facts a reader must know: approximate lengths, measured through a tunnel, simulated at speedup K. */
   notes: z.array(z.string()).default([]),
 });
@@ -566,6 +679,47 @@ export const GeneralizationRecord = z.object({
   recommendedResultIds: z.array(z.string()),
 });
 
+/** One point of a curve as the experiment records it (the result holds the full metrics). */
+export const CurvePoint = z.object({
+  value: z.union([z.number().positive(), z.literal('inf')]),
+  index: z.number().int().nonnegative(),
+  resultId: z.string().optional(),
+  /** Why the search ran it. */
+  role: z.enum(['sweep', 'saturated', 'bracket', 'bisect', 'repeat']),
+  meetsSlo: z.boolean().optional(),
+  breaks: z.array(z.string()).default([]),
+  saturated: z.array(z.string()).optional(),
+  /** Key figures of the steady-state window (vLLM's key names; `request_throughput` is the achieved req/s). */
+  metrics: z.record(z.string(), z.number()),
+});
+export type CurvePoint = z.infer<typeof CurvePoint>;
+
+/** A variant's curve on one workload: its points in run order, and what they say about capacity. */
+export const CurveRecord = z.object({
+  stage: z.string(),
+  option: z.string(),
+  workload: z.string(),
+  mode: z.enum(['sweep', 'capacity']),
+  by: LoadAxis,
+  slo: CapacitySlo.optional(),
+  gpus: z.number().int().positive(),
+  points: z.array(CurvePoint),
+  capacity: z
+    .object({
+      /** The largest load (req/s offered, or concurrency) that met the SLO. */
+      load: z.number().positive(),
+      /** Achieved requests per second at that load (mean over its repeats), and per GPU. */
+      requestRate: z.number().nonnegative(),
+      perGpu: z.number().nonnegative(),
+    })
+    .optional(),
+  /** The smallest load measured above the capacity that broke the SLO, and the limit it broke most. */
+  breaksAt: z.object({ load: z.union([z.number().positive(), z.literal('inf')]), limit: z.string(), breaks: z.array(z.string()) }).optional(),
+  /** Why the curve ended before it was complete (budget, max_points, no load met the SLO). */
+  stoppedEarly: z.string().optional(),
+});
+export type CurveRecord = z.infer<typeof CurveRecord>;
+
 export const Experiment = z.object({
   schemaVersion: z.literal(1),
   id: z.string().min(1),
@@ -578,6 +732,8 @@ export const Experiment = z.object({
   baseline: OptionRecord,
   stages: z.array(StageRecord),
   generalization: z.array(GeneralizationRecord).default([]),
+  /** Every load curve measured (load sweeps and capacity searches), in order. */
+  curves: z.array(CurveRecord).default([]),
   recommendation: z.object({ variant: EngineVariant, command: z.string(), why: z.string() }).optional(),
   /** Every engine launch this experiment made, so a resume can stop one an interrupted run left behind. */
   engineRunIds: z.array(z.string()).default([]),

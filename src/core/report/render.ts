@@ -44,6 +44,9 @@ const OBJECTIVES: Record<ObjectiveMetric, { name: string; unit: string; title: s
   output_throughput: { name: 'output token throughput', unit: 'tok/s', title: 'Throughput' },
   request_throughput: { name: 'request throughput', unit: 'req/s', title: 'Throughput' },
   goodput: { name: 'goodput', unit: 'req/s', title: 'Goodput' },
+  goodput_per_gpu: { name: 'goodput per GPU', unit: 'req/s/GPU', title: 'Goodput per GPU' },
+  slo_capacity: { name: 'capacity under the SLO', unit: 'req/s', title: 'Capacity under SLO' },
+  slo_capacity_per_gpu: { name: 'capacity under the SLO per GPU', unit: 'req/s/GPU', title: 'Capacity under SLO per GPU' },
 };
 
 const CRASH_LABELS: Record<Crash['reason'], string | undefined> = {

@@ -1,16 +1,20 @@
 // The experiment runner (issue 6): baseline → stages (staged greedy, or one grid) → recommendation → generalization,
 // against a TuneBackend (a real host, or a prediction). Every result and every change of the manifest is saved at
 // once, so an interrupted experiment resumes without re-running a finished point.
+import type { RequestOutput } from '../bench/metrics';
 import type {
   BenchmarkMetrics,
   BenchmarkResult,
   Crash,
+  CurveRecord,
   EngineVariant,
   Experiment,
   HostFacts,
   OptionOutcome,
   OptionRecord,
   Runner,
+  LoadPlan,
+  LoadPointRecord,
   StageRecord,
   TuningPlan,
   Workload,
@@ -20,6 +24,7 @@ import { newStoreId, type ResultsStore } from '../results/store';
 import { HostBusyError } from '../remote/hostUse';
 import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
+import { curveObjective, plannedPoints, runLoadPlan, variantGpus, workloadLoads, type PointDone, type PointRequest } from './curve';
 import type { RunObserver, RunPosition } from './observer';
 import {
   baselineVariant,
@@ -27,7 +32,9 @@ import {
   decideStage,
   gridCombinations,
   measuredOutcome,
+  objectiveMetric,
   optionVariant,
+  outcomeOf,
   signedPct,
   variantKey,
   type Contender,
@@ -39,6 +46,8 @@ export interface EngineSession {
   /** The exact command that was launched (including what the runner added, such as SGLang's --enable-metrics). */
   command: string;
   variant: EngineVariant;
+  /** A simulated engine runs this many times faster than its own clock (its live samples arrive on the wall clock). */
+  speedup?: number;
 }
 
 export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string };
@@ -63,6 +72,8 @@ export interface BenchmarkOutcome {
   startedAt: string;
   endedAt: string;
   notes: string[];
+  /** Per-request records (seconds from the first send, on the simulated clock) when the runner provides them. */
+  requests?: readonly RequestOutput[];
 }
 
 /** Where an experiment's launches and benchmarks happen. The real one drives a host; a predicting one forecasts. */
@@ -128,10 +139,13 @@ const RECOMMENDED = 'Recommended';
 
 const pointKey = (stage: string, option: string, workload: string, repeat: number) => `${stage}\u0000${option}\u0000${workload}\u0000${repeat}`;
 
-/** Benchmark runs a plan needs at most (resume and reuse of identical variants make it fewer). */
+/** Benchmark runs a plan needs (at most for plain points, an estimate for capacity searches). */
 export function plannedRuns(plan: TuningPlan, optionCount: number): number {
-  const workloads = 1 + plan.workloads.generalization.length;
-  return plan.repeats * (workloads + optionCount + plan.workloads.generalization.length);
+  const loads = workloadLoads(plan);
+  const runsOf = (spec: TuningPlan['workloads']['primary']) => plannedPoints(loads.get(spec), plan.repeats);
+  const primary = runsOf(plan.workloads.primary);
+  const generalization = plan.workloads.generalization.reduce((n, w) => n + runsOf(w), 0);
+  return primary * (1 + optionCount) + 2 * generalization;
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<Experiment> {
@@ -156,6 +170,8 @@ class ExperimentRunner {
   private readonly byVariant = new Map<string, OptionOutcome>();
   private readonly primary: Workload;
   private readonly generalization: Workload[];
+  /** Load plans by workload name (a workload's own, else the plan's). */
+  private readonly loads = new Map<string, LoadPlan>();
   private runsDone = 0;
   private runsTotal = 0;
   private searchRuns = 0;
@@ -173,6 +189,7 @@ class ExperimentRunner {
     this.startedAtMs = this.now();
     this.primary = resolveWorkload(this.plan.workloads.primary);
     this.generalization = this.plan.workloads.generalization.map(resolveWorkload);
+    for (const [spec, load] of workloadLoads(this.plan)) this.loads.set(resolveWorkload(spec).name, load);
     const names = [this.primary, ...this.generalization].map((w) => w.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new ExperimentError(`two workloads are both named "${duplicate}"; give each workload a distinct "name" in the plan`);
@@ -255,7 +272,7 @@ class ExperimentRunner {
       const { results } = await this.store.listResults();
       for (const r of results) {
         if (r.experimentId !== resumeId || r.status !== 'complete' || r.stage === undefined || r.option === undefined || !r.workload || r.repeat === undefined) continue;
-        this.done.set(pointKey(r.stage, r.option, r.workload.name, r.repeat), r);
+        this.done.set(pointKey(r.stage, r.option, r.load ? curvePointName(r.workload.name, r.load) : r.workload.name, r.repeat), r);
       }
       this.runsDone = this.done.size;
       this.experiment.status = 'running';
@@ -279,6 +296,7 @@ class ExperimentRunner {
         baseline: { name: BASELINE, variant, command: this.backend.launchCommand(variant), incumbent: false },
         stages: [],
         generalization: [],
+        curves: [],
         engineRunIds: [],
         notes: [...(this.options.notes ?? [])],
       };
@@ -473,9 +491,11 @@ class ExperimentRunner {
   private async measureOnce(args: MeasureArgs): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
     const { stage, option, record, workloads } = args;
     const repeats = this.plan.repeats;
-    const missing = workloads.flatMap((w) => Array.from({ length: repeats }, (_, r) => ({ w, r }))).filter(({ w, r }) => !this.done.has(pointKey(stage, option, w.name, r)));
+    const plain = workloads.filter((w) => !this.loads.has(w.name));
+    const curves = workloads.filter((w) => this.loads.has(w.name) && !this.curveOf(stage, option, w.name));
+    const missing = plain.flatMap((w) => Array.from({ length: repeats }, (_, r) => ({ w, r }))).filter(({ w, r }) => !this.done.has(pointKey(stage, option, w.name, r)));
 
-    if (missing.length > 0) {
+    if (missing.length > 0 || curves.length > 0) {
       this.checkAbort();
       const launched = await this.launch(record);
       if (!launched.ok) return { primary: { kind: 'crashed', crash: launched.crash }, byWorkload: new Map() };
@@ -483,17 +503,28 @@ class ExperimentRunner {
       try {
         await this.backend.warmup(session, this.signal);
         let first = true;
-        for (const { w, r } of missing) {
-          this.checkAbort();
-          // Each run after the first on this launch starts from an empty prefix cache, so no repeat measures a warm one.
-          let workload = w;
+        // Each run after the first on this launch starts from an empty prefix cache, so no run measures a warm one.
+        const prepare = async (w: Workload, r: number) => {
           const notes: string[] = [];
+          let workload = w;
           if (!first && !(await this.backend.resetPrefixCache(session, this.signal))) {
             workload = { ...w, seed: w.seed + r };
             notes.push(`the engine refused a prefix-cache reset; seed ${workload.seed} used instead of ${w.seed} so the prompts differ`);
           }
           first = false;
-          await this.benchmarkPoint({ ...args, session, workload, baseWorkload: w, repeat: r, notes });
+          return { workload, notes };
+        };
+        for (const w of workloads) {
+          this.checkAbort();
+          if (curves.includes(w)) {
+            await this.measureCurve({ ...args, session, workload: w, prepare });
+            continue;
+          }
+          for (const { r } of missing.filter((m) => m.w === w)) {
+            this.checkAbort();
+            const { workload, notes } = await prepare(w, r);
+            await this.benchmarkPoint({ ...args, session, workload, baseWorkload: w, repeat: r, notes });
+          }
         }
       } catch (err) {
         if (this.signal.aborted || err instanceof Interrupted) throw err;
@@ -508,18 +539,79 @@ class ExperimentRunner {
       }
     }
 
-    const byWorkload = new Map(workloads.map((w) => [w.name, this.idsFor(stage, option, w)]));
-    const primaryResults = Array.from({ length: repeats }, (_, r) => this.done.get(pointKey(stage, option, workloads[0]!.name, r))).filter((x): x is BenchmarkResult => x !== undefined);
+    const byWorkload = new Map(workloads.map((w) => [w.name, this.loads.has(w.name) ? this.curveIds(stage, option, w.name) : this.idsFor(stage, option, w)]));
+    const primary = workloads[0]!;
+    if (this.loads.has(primary.name)) return { primary: this.curveOutcome(stage, option, primary.name), byWorkload };
+    const primaryResults = Array.from({ length: repeats }, (_, r) => this.done.get(pointKey(stage, option, primary.name, r))).filter((x): x is BenchmarkResult => x !== undefined);
     if (primaryResults.length === 0) return { primary: { kind: 'skipped', why: 'no benchmark finished' }, byWorkload };
     return {
       primary: measuredOutcome(
         primaryResults.map((r) => r.id),
         primaryResults.map((r) => r.metrics),
         this.plan,
+        variantGpus(record.variant.parallel),
       ),
       byWorkload,
     };
   }
+
+  // ------------------------------------------------------------ load curves (issue 13)
+
+  private curveOf(stage: string, option: string, workload: string): CurveRecord | undefined {
+    return this.experiment.curves.find((c) => c.stage === stage && c.option === option && c.workload === workload);
+  }
+
+  private curveIds(stage: string, option: string, workload: string): string[] {
+    return (this.curveOf(stage, option, workload)?.points ?? []).flatMap((p) => (p.resultId ? [p.resultId] : []));
+  }
+
+  /** The option's outcome read off its curve: the objective, and the constraints checked on the points that define it. */
+  private curveOutcome(stage: string, option: string, workload: string): OptionOutcome {
+    const curve = this.curveOf(stage, option, workload);
+    if (!curve || curve.points.length === 0) return { kind: 'skipped', why: curve?.stoppedEarly ?? 'no load point finished' };
+    const { summary, points } = curveObjective(curve, objectiveMetric(this.plan));
+    const defining = points.flatMap((p) => (p.resultId ? [this.resultById(p.resultId)] : [])).filter((r): r is BenchmarkResult => r !== undefined);
+    return outcomeOf(this.curveIds(stage, option, workload), summary, defining.map((r) => r.load?.window?.metrics ?? r.metrics), this.plan);
+  }
+
+  private resultById(id: string): BenchmarkResult | undefined {
+    for (const r of this.done.values()) if (r.id === id) return r;
+    return undefined;
+  }
+
+  private async measureCurve(args: MeasureArgs & { session: EngineSession; workload: Workload; prepare(w: Workload, r: number): Promise<{ workload: Workload; notes: string[] }> }): Promise<void> {
+    const { stage, option, workload, session } = args;
+    const objective = this.plan.objective;
+    const curve = await runLoadPlan({
+      run: (point) => this.runCurvePoint(args, point),
+      workload,
+      load: this.loads.get(workload.name)!,
+      stage,
+      option,
+      repeats: this.plan.repeats,
+      gpus: variantGpus(session.variant.parallel),
+      signal: this.signal,
+      ...(session.speedup !== undefined ? { speedup: session.speedup } : {}),
+      ...(typeof objective === 'object' && objective.slo ? { goodput: objective.slo } : {}),
+    });
+    this.experiment.curves = [...this.experiment.curves.filter((c) => !(c.stage === stage && c.option === option && c.workload === workload.name)), curve];
+    await this.save();
+    const capacity = curve.capacity ? `capacity ${curve.capacity.load} (${curve.capacity.requestRate.toFixed(2)} req/s, ${curve.capacity.perGpu.toFixed(2)} per GPU)` : 'no capacity under the SLO';
+    this.log(`${option} / ${workload.name}: ${curve.points.length} load points; ${curve.slo ? capacity : 'curve measured'}${curve.stoppedEarly ? ` (${curve.stoppedEarly})` : ''}`);
+  }
+
+  private async runCurvePoint(args: MeasureArgs & { session: EngineSession; workload: Workload; prepare(w: Workload, r: number): Promise<{ workload: Workload; notes: string[] }> }, point: PointRequest): Promise<PointDone | undefined> {
+    const name = `${args.workload.name}\u0000${point.key}`;
+    const cached = this.done.get(pointKey(args.stage, args.option, name, 0));
+    if (cached?.load) return { resultId: cached.id, record: cached.load, metrics: cached.metrics };
+    if (args.countsForBudget && budgetExhausted(this.plan, { runsDone: this.searchRuns, startedAtMs: Date.parse(this.experiment.startedAt), nowMs: this.now() })) return undefined;
+    const index = Number(point.key.split('#')[1]);
+    const { workload, notes } = await args.prepare(point.workload, index);
+    const { result, record } = await this.benchmarkPoint({ ...args, workload, baseWorkload: args.workload, repeat: 0, notes, point, doneName: name });
+    return { ...(result ? { resultId: result.id } : {}), record: record!, metrics: result?.metrics ?? NO_METRICS };
+  }
+
+  // ------------------------------------------------------------ one launch
 
   private async launch(record: OptionRecord): Promise<LaunchOutcome> {
     this.observer.engine?.({ state: 'launching', option: record.name, command: record.command });
@@ -561,7 +653,12 @@ class ExperimentRunner {
     repeat: number;
     notes: string[];
     countsForBudget: boolean;
-  }): Promise<void> {
+    /** Set for a point of a load curve: its own signal (stopped early when saturated), hooks and record. */
+    point?: PointRequest;
+    /** The point's name among finished points (a curve point's includes its load). */
+    doneName?: string;
+  }): Promise<{ result?: BenchmarkResult; record?: LoadPointRecord }> {
+    const { point } = args;
     const position: RunPosition = {
       experimentId: this.experiment.id,
       stage: args.stage,
@@ -572,23 +669,41 @@ class ExperimentRunner {
       workload: args.baseWorkload.name,
       repeat: args.repeat + 1,
       repeats: this.plan.repeats,
+      ...(point ? { load: { by: point.workload.maxConcurrency !== undefined ? 'concurrency' : 'request_rate', value: point.workload.maxConcurrency ?? point.workload.requestRate } } : {}),
     };
     this.observer.point?.(position);
     const started = this.now();
-    const outcome = await this.backend.benchmark({
-      session: args.session,
-      workload: args.workload,
-      position,
-      signal: this.signal,
-      onSample: (s) => this.observer.sample?.(s),
-      onRequest: (s) => this.observer.request?.(s),
-      onLog: (line) => this.observer.log?.(line, 'bench'),
-    });
+    const stoppedEarly = () => point !== undefined && point.signal.aborted && !this.signal.aborted;
+    let outcome: BenchmarkOutcome;
+    try {
+      outcome = await this.backend.benchmark({
+        session: args.session,
+        workload: args.workload,
+        position,
+        signal: point?.signal ?? this.signal,
+        onSample: (s) => {
+          this.observer.sample?.(s);
+          point?.onSample(s);
+        },
+        onRequest: (s) => {
+          this.observer.request?.(s);
+          point?.onRequest(s);
+        },
+        onLog: (line) => this.observer.log?.(line, 'bench'),
+      });
+    } catch (err) {
+      // A saturated point stopped before its client reported anything: the curve records it without a result.
+      if (!stoppedEarly()) throw err;
+      this.log(`${args.option}: ${(point!.signal.reason as Error).message}; stopped early`);
+      return { record: point!.assess({ metrics: NO_METRICS }) };
+    }
+    const record: LoadPointRecord | undefined = point?.assess({ metrics: outcome.metrics, ...(outcome.requests ? { requests: outcome.requests } : {}) });
+    const partial = outcome.interrupted && !stoppedEarly();
     const result: BenchmarkResult = {
       schemaVersion: 1,
       id: newStoreId('r', new Date(this.now())),
       createdAt: new Date(this.now()).toISOString(),
-      status: outcome.interrupted ? 'interrupted' : 'complete',
+      status: partial ? 'interrupted' : 'complete',
       metrics: outcome.metrics,
       ...(outcome.rawOutput !== undefined ? { rawOutput: outcome.rawOutput } : {}),
       variant: args.session.variant,
@@ -604,13 +719,14 @@ class ExperimentRunner {
       stage: args.stage,
       option: args.option,
       repeat: args.repeat,
-      notes: [...(this.options.notes ?? []), ...args.notes, ...outcome.notes],
+      ...(record ? { load: record } : {}),
+      notes: [...(this.options.notes ?? []), ...args.notes, ...outcome.notes, ...(stoppedEarly() ? [`stopped early, saturated: ${record?.saturated?.reasons.join('; ') ?? ''}`] : [])],
     };
     await this.store.saveResult(result);
     this.observer.resultSaved?.(result, position);
-    if (outcome.interrupted) throw new Interrupted();
+    if (partial) throw new Interrupted();
     // The point is finished only once its complete result is on disk.
-    this.done.set(pointKey(args.stage, args.option, args.baseWorkload.name, args.repeat), result);
+    this.done.set(pointKey(args.stage, args.option, args.doneName ?? args.baseWorkload.name, args.repeat), result);
     this.runsDone++;
     if (args.countsForBudget) this.searchRuns++;
     this.measuredRuns++;
@@ -622,6 +738,7 @@ class ExperimentRunner {
       elapsedS: (this.now() - this.startedAtMs) / 1000,
       remainingS: (this.measuredSeconds / this.measuredRuns) * remainingRuns,
     });
+    return { result, ...(record ? { record } : {}) };
   }
 }
 
@@ -632,6 +749,14 @@ interface MeasureArgs {
   record: OptionRecord;
   workloads: Workload[];
   countsForBudget: boolean;
+}
+
+/** A point stopped before its client reported: nothing measured. */
+const NO_METRICS: BenchmarkMetrics = { duration: 0, completed: 0, failed: 0, total_input_tokens: 0, total_output_tokens: 0, request_throughput: 0, output_throughput: 0, total_token_throughput: 0 };
+
+/** The finished-point name of a curve point, as its result's load record gives it. */
+function curvePointName(workload: string, load: LoadPointRecord): string {
+  return `${workload}\u0000${load.by}=${load.value}#${load.index}`;
 }
 
 class Interrupted extends Error {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkOptionsFromWorkload, runBenchmark } from '../bench/client';
 import { formatResultBlock } from '../bench/format';
+import type { RequestOutput } from '../bench/metrics';
 import { parseBenchmarkOutput, type ParsedBenchmark } from '../bench/parse';
 import { ADAPTERS, commandLineOf, renderVariant } from '../engines/index';
 import { silentLogger, type Logger } from '../logger';
@@ -31,7 +32,7 @@ import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type 
 import type { CommandRenderer } from './predict';
 import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
 import { variantKey } from './search';
-import { metricsToSimulatedClock, requestToSimulatedClock, sampleToSimulatedClock, simulatedClockNote } from './simulatedClock';
+import { metricsToSimulatedClock, outputToSimulatedClock, requestToSimulatedClock, sampleToSimulatedClock, simulatedClockNote } from './simulatedClock';
 
 export interface HostBackendOptions {
   hostName: string;
@@ -199,8 +200,9 @@ class HostBackend implements ConnectedHostBackend {
     if (run.status.state === 'crashed') return { ok: false, crash: run.status.crash, runId: run.id, command };
     if (run.status.state !== 'ready') return { ok: false, crash: { reason: 'unknown', rootCause: `the engine ended in state ${run.status.state} before it was ready`, logExcerpt: [] }, runId: run.id, command };
     this.ports.set(run.id, run.port);
-    this.speedups.set(run.id, await this.simulatedSpeedup(run.id, run.port, options.signal));
-    return { ok: true, session: { runId: run.id, command, variant }, startupS: run.timings.startupSeconds ?? 0 };
+    const speedup = await this.simulatedSpeedup(run.id, run.port, options.signal);
+    this.speedups.set(run.id, speedup);
+    return { ok: true, session: { runId: run.id, command, variant, ...(speedup !== 1 ? { speedup } : {}) }, startupS: run.timings.startupSeconds ?? 0 };
   }
 
   /** A simulated engine says so in /v1/models, with its speedup; real engines give 1. */
@@ -304,7 +306,7 @@ class HostBackend implements ConnectedHostBackend {
     return { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
   }
 
-  private toSimulatedClock(outcome: BenchmarkOutcome, workload: Workload, speedup: number): Pick<BenchmarkOutcome, 'metrics' | 'rawOutput' | 'notes'> {
+  private toSimulatedClock(outcome: BenchmarkOutcome, workload: Workload, speedup: number): Pick<BenchmarkOutcome, 'metrics' | 'rawOutput' | 'notes' | 'requests'> {
     const metrics = metricsToSimulatedClock(outcome.metrics, speedup);
     let shape: ParsedBenchmark | undefined;
     try {
@@ -319,7 +321,7 @@ class HostBackend implements ConnectedHostBackend {
       ...(shape?.blockStyle ? { style: shape.blockStyle } : {}),
       ...(workload.maxConcurrency !== undefined ? { maxConcurrency: workload.maxConcurrency } : {}),
     });
-    return { metrics, rawOutput, notes: [...outcome.notes, simulatedClockNote(speedup)] };
+    return { metrics, rawOutput, notes: [...outcome.notes, simulatedClockNote(speedup)], ...(outcome.requests ? { requests: outcome.requests.map((o) => outputToSimulatedClock(o, speedup)) } : {}) };
   }
 
   private async measure(request: BenchmarkRequest): Promise<BenchmarkOutcome> {
@@ -364,6 +366,7 @@ class HostBackend implements ConnectedHostBackend {
     const pidFile = `${target.resultDir}/${target.resultFile}.pid`;
     let stdout = '';
     let partial = '';
+    const requests: RequestOutput[] = [];
     const onStdout = (chunk: string) => {
       stdout += chunk;
       const lines = (partial + chunk).split('\n');
@@ -372,7 +375,9 @@ class HostBackend implements ConnectedHostBackend {
         if (this.runner === 'native' && line.startsWith('{')) {
           try {
             const e = JSON.parse(line) as { start: number; ttft: number; itls: number[]; latency: number; prompt_len: number; output_len: number; success: boolean };
-            request.onRequest(requestSample({ success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start }, Date.parse(startedAt)));
+            const output: RequestOutput = { success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start };
+            requests.push(output);
+            request.onRequest(requestSample(output, Date.parse(startedAt)));
             continue;
           } catch {
             // not an event line: fall through to the log
@@ -424,6 +429,7 @@ class HostBackend implements ConnectedHostBackend {
       startedAt,
       endedAt: new Date().toISOString(),
       notes: [...notes, ...(parsed ? [] : ['read from the printed block: the client wrote no result file'])],
+      ...(requests.length > 0 ? { requests } : {}),
     };
   }
 

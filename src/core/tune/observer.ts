@@ -18,6 +18,8 @@ export interface RunPosition {
   /** 1-based. */
   repeat: number;
   repeats: number;
+  /** The offered load, on a point of a load sweep or capacity search. */
+  load?: { by: 'request_rate' | 'concurrency'; value: number | 'inf' };
 }
 
 export interface EtaInfo {

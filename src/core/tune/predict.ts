@@ -111,6 +111,7 @@ export class PredictingBackend implements TuneBackend {
       startedAt: now,
       endedAt: now,
       notes: ['predicted by the simulator in virtual time (dry run)'],
+      ...(prediction.outputs ? { requests: prediction.outputs } : {}),
     };
   }
 

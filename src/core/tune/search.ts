@@ -22,11 +22,14 @@ export function objectiveMetric(plan: Pick<TuningPlan, 'objective'>): ObjectiveM
 }
 
 /** The objective's value in one result; goodput needs the runner to have measured `request_goodput`. */
-export function objectiveValue(metrics: BenchmarkMetrics, metric: ObjectiveMetric): number {
-  if (metric === 'goodput') {
+export function objectiveValue(metrics: BenchmarkMetrics, metric: ObjectiveMetric, gpus = 1): number {
+  if (metric === 'goodput' || metric === 'goodput_per_gpu') {
     const goodput = metrics.request_goodput;
-    if (goodput === undefined || goodput === null) throw new Error('objective "goodput" needs request_goodput in the result; the runner passes --goodput from the plan\'s slo');
-    return goodput;
+    if (goodput === undefined || goodput === null) throw new Error(`objective "${metric}" needs request_goodput in the result; the runner passes --goodput from the plan's slo`);
+    return metric === 'goodput' ? goodput : goodput / gpus;
+  }
+  if (metric === 'slo_capacity' || metric === 'slo_capacity_per_gpu') {
+    throw new Error(`objective "${metric}" is read from a load curve; give the primary workload a load plan with an slo`);
   }
   return metrics[metric];
 }
@@ -64,13 +67,15 @@ export function measuredOutcome(
   resultIds: string[],
   metricsOfRepeats: readonly BenchmarkMetrics[],
   plan: Pick<TuningPlan, 'objective' | 'constraints'>,
+  gpus = 1,
 ): OptionOutcome {
   const metric = objectiveMetric(plan);
-  const objective = summarize(
-    metric,
-    metricsOfRepeats.map((m) => objectiveValue(m, metric)),
-  );
-  const violations = constraintViolations(metricsOfRepeats, plan.constraints);
+  return outcomeOf(resultIds, summarize(metric, metricsOfRepeats.map((m) => objectiveValue(m, metric, gpus))), metricsOfRepeats, plan);
+}
+
+/** The outcome from an objective already summarized (e.g. read off a load curve) and the metrics that define it. */
+export function outcomeOf(resultIds: string[], objective: ObjectiveSummary, definingMetrics: readonly BenchmarkMetrics[], plan: Pick<TuningPlan, 'constraints'>): OptionOutcome {
+  const violations = constraintViolations(definingMetrics, plan.constraints);
   return violations.length > 0 ? { kind: 'violates-constraints', resultIds, objective, violations } : { kind: 'measured', resultIds, objective };
 }
 

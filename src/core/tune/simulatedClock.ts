@@ -1,6 +1,7 @@
 // A simulated engine run at speedup K finishes K× sooner than the engine it models, so a client measuring wall time
 // sees K× the throughput and 1/K of every latency. Converting back to the engine's own (simulated) clock makes a
 // quick demo's numbers comparable with real hosts and with the reference; every converted result says so.
+import type { RequestOutput } from '../bench/metrics';
 import type { BenchmarkMetrics } from '../plan/schema';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
 
@@ -33,6 +34,19 @@ export function requestToSimulatedClock(sample: RequestSample, speedup: number):
   if (out.tpotMs !== undefined) out.tpotMs *= speedup;
   if (out.itlMs !== undefined) out.itlMs *= speedup;
   return out;
+}
+
+export function outputToSimulatedClock(output: RequestOutput, speedup: number): RequestOutput {
+  if (speedup === 1) return output;
+  const { chunkTimes, ...rest } = output;
+  return {
+    ...rest,
+    ttft: output.ttft * speedup,
+    latency: output.latency * speedup,
+    startTime: output.startTime * speedup,
+    itl: output.itl.map((g) => g * speedup),
+    ...(chunkTimes ? { chunkTimes: chunkTimes.map((t) => t * speedup) } : {}),
+  };
 }
 
 export function simulatedClockNote(speedup: number): string {

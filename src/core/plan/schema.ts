@@ -237,7 +237,12 @@ export const RUNNERS = ['vllm-bench', 'sglang-bench', 'native'] as const;
 export const Runner = oneOf(RUNNERS);
 export type Runner = z.infer<typeof Runner>;
 
-const requestRate = z.union([z.number().positive(), z.literal('inf')], {
+const positiveNumber = (what = 'a positive number') =>
+  z
+    .number({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` })
+    .positive({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` });
+
+const requestRate = z.union([positiveNumber('a positive number of requests per second or "inf"'), z.literal('inf')], {
   error: (iss) => `expected a positive number of requests per second or "inf", got ${describeInput(iss.input)}`,
 });
 
@@ -253,10 +258,10 @@ export type LoadAxis = z.infer<typeof LoadAxis>;
 /** Latency limits of a capacity search (ms, over the point's steady-state window) and the share of requests that must succeed. */
 export const CapacitySlo = z
   .strictObject({
-    p99_ttft_ms: z.number().positive().optional(),
-    p99_tpot_ms: z.number().positive().optional(),
-    p99_itl_ms: z.number().positive().optional(),
-    p99_e2el_ms: z.number().positive().optional(),
+    p99_ttft_ms: positiveNumber('a limit in milliseconds').optional(),
+    p99_tpot_ms: positiveNumber('a limit in milliseconds').optional(),
+    p99_itl_ms: positiveNumber('a limit in milliseconds').optional(),
+    p99_e2el_ms: positiveNumber('a limit in milliseconds').optional(),
     min_success: z.number().gt(0).max(1).default(0.99),
   })
   .refine((s) => s.p99_ttft_ms !== undefined || s.p99_tpot_ms !== undefined || s.p99_itl_ms !== undefined || s.p99_e2el_ms !== undefined, {
@@ -265,9 +270,8 @@ export const CapacitySlo = z
 export type CapacitySlo = z.infer<typeof CapacitySlo>;
 
 /** "5%" or 0.05: a relative width. */
-const fraction = z.union([z.number().gt(0).lt(1), z.string().regex(/^\d+(\.\d+)?%$/)], {
-  error: (iss) => `expected a percentage such as "5%" (or a fraction such as 0.05), got ${describeInput(iss.input)}`,
-});
+const fractionError = (iss: { input?: unknown }) => `expected a percentage such as "5%" (or a fraction such as 0.05), got ${describeInput(iss.input)}`;
+const fraction = z.union([z.number().gt(0, { error: fractionError }).lt(1, { error: fractionError }), z.string().regex(/^\d+(\.\d+)?%$/, { error: fractionError })], { error: fractionError });
 export function fractionValue(value: number | string): number {
   return typeof value === 'number' ? value : Number(value.slice(0, -1)) / 100;
 }
@@ -275,7 +279,7 @@ export function fractionValue(value: number | string): number {
 /** How long each load point runs: the warm-up (excluded from its metrics) and the steady-state window after it, in seconds. */
 const PointWindow = z.strictObject({
   warmup_s: z.number().nonnegative().default(15),
-  window_s: z.number().positive().default(60),
+  window_s: positiveNumber('seconds').default(60),
 });
 
 export const LoadSweep = z
@@ -295,7 +299,7 @@ export const CapacitySearch = z.strictObject({
   /** The search stops when the bracket is this narrow, relative to its lower end. */
   tolerance: fraction.default('5%'),
   /** First load to try; default: the simulator's prediction on simulated hosts, else the saturated throughput. */
-  start: z.number().positive().optional(),
+  start: positiveNumber('a limit in milliseconds').optional(),
   /** Most points one search may run (the budget of the plan also applies). */
   max_points: positiveInt().default(12),
   point: PointWindow.optional(),

@@ -100,7 +100,10 @@ export function steadyState(outputs: readonly RequestOutput[], spec: WindowSpec,
   }
   const endS = Math.max(startS, lastSend);
   const finish = (o: RequestOutput) => o.startTime + o.latency;
-  const durationS = inWindow.reduce((m, o) => Math.max(m, finish(o)), startS) - startS;
+  // Rates are per second of the window: what was sent in it and served, over its length. (Until the last request
+  // finished would count the drain, when nothing more arrives, and understate a steady state.)
+  const sendSpan = endS - startS;
+  const durationS = sendSpan > 0 ? sendSpan : inWindow.reduce((m, o) => Math.max(m, finish(o)), startS) - startS;
   const metrics = computeMetrics(inWindow, { durationS: Math.max(durationS, 1e-9), percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], percentiles: [50, 99], ...(goodput ? { goodput } : {}) });
   const success = inWindow.length === 0 ? 0 : inWindow.filter((o) => o.success).length / inWindow.length;
 

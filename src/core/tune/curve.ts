@@ -257,7 +257,7 @@ function assessPoint(a: {
 }): LoadPointRecord {
   const { outcome } = a;
   const state = outcome.requests && outcome.requests.length > 0 ? steadyState(outcome.requests, a.window, a.offered, a.goodput) : undefined;
-  const sent = outcome.metrics.completed + outcome.metrics.failed;
+  const sent = outcome.metrics.completed + (outcome.metrics.failed ?? 0);
   const success = state ? state.success : sent === 0 ? 0 : outcome.metrics.completed / sent;
   const metrics = state?.metrics ?? outcome.metrics;
   const verdict = a.slo ? sloVerdict(metrics, success, a.slo) : undefined;

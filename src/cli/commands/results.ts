@@ -6,6 +6,7 @@ import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan
 import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
 import { resultsToCsv } from '../../core/results/csv';
 import { runningState } from '../../core/tune/owner';
+import { capacitySentence, curveRows, LATENCY_AXES, loadText, paretoCandidates, paretoFront, primaryCurves, recommendations, sloText } from '../../core/results/curves';
 import { CliError, UsageError, type FlagSpec } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
 
@@ -104,6 +105,12 @@ function describeResult(r: BenchmarkResult): string {
   ];
   if (r.host) lines.push(`  host:     ${r.host.name}${r.host.simulated ? ' (simulated)' : ''}, ${r.host.gpus.length}× ${r.host.gpus[0]?.name ?? 'GPU'}`);
   if (r.experimentId) lines.push(`  experiment: ${r.experimentId} / ${r.stage ?? ''} / ${r.option ?? ''}${r.repeat !== undefined ? ` / repeat ${r.repeat + 1}` : ''}`);
+  if (r.load) {
+    const l = r.load;
+    const verdict = l.meetsSlo === undefined ? '' : l.meetsSlo ? ', meets the SLO' : `, breaks the SLO (${l.breaks.join(', ')})`;
+    lines.push(`  load:     ${l.mode} point ${l.index + 1}: ${loadText(l.by, l.value)}${verdict}${l.saturated ? `; saturated${l.saturated.stoppedEarly ? ', stopped early' : ''}: ${l.saturated.reasons.join('; ')}` : ''}`);
+    if (l.window) lines.push(`  window:   ${l.window.startS.toFixed(1)}–${l.window.endS.toFixed(1)} s, ${l.window.requests} requests: ${fixed(l.window.metrics.request_throughput)} req/s, p99 TTFT ${fixed(l.window.metrics['p99_ttft_ms'])} ms, p99 TPOT ${fixed(l.window.metrics['p99_tpot_ms'])} ms`);
+  }
   if (r.commands.serve) lines.push(`  serve:    ${r.commands.serve}`);
   if (r.commands.bench) lines.push(`  bench:    ${r.commands.bench}`);
   for (const n of r.notes) lines.push(`  note:     ${n}`);
@@ -135,8 +142,54 @@ export function describeExperiment(x: Experiment): string {
     for (const g of x.generalization) lines.push(`  ${g.workload.name}: ${g.baselineResultIds.join(',') || '-'} → ${g.recommendedResultIds.join(',') || '-'}`);
   }
   if (x.error) lines.push('', `Error: ${x.error}`);
+  return `${lines.join('\n')}\n${describeCurves(x)}`;
+}
+
+/** Each curve as a table with its capacity, then the two recommendations when they can differ. */
+export function describeCurves(x: Experiment): string {
+  if (x.curves.length === 0) return '';
+  const lines: string[] = [];
+  for (const c of x.curves) {
+    lines.push('', `Curve ${c.option} · ${c.workload} (${c.mode} by ${c.by}, ${c.gpus} GPUs; ${sloText(c.slo)}):`, table(curveRows(c)).trimEnd());
+    const sentence = capacitySentence(c);
+    if (sentence) lines.push(`  ${sentence}`);
+  }
+  const rec = recommendations(primaryCurves(x));
+  if (rec.maxThroughput) lines.push('', `Max-throughput choice: ${rec.maxThroughput.option} (${fixed(rec.maxThroughput.perGpu, 1)} tok/s per GPU)`);
+  if (rec.slo) lines.push(`SLO-based choice:      ${rec.slo.option} (${fixed(rec.slo.perGpu)} req/s per GPU within the SLO)`);
   return `${lines.join('\n')}\n`;
 }
+
+export const resultsPareto: CliCommand = {
+  path: ['results', 'pareto'],
+  summary: "The Pareto front of an experiment's load curves: throughput per GPU against p99 TPOT and against p99 TTFT.",
+  flags: [jsonFlag, resultsDirFlag],
+  positionals: [{ name: 'experiment', description: 'an experiment id with load curves (see `serving-lab results list --experiments`)' }],
+  async run(ctx) {
+    const store = storeFrom(ctx);
+    const id = ctx.args.positionals[0]!;
+    let x: Experiment;
+    try {
+      x = await store.loadExperiment(id);
+    } catch (err) {
+      if (err instanceof StoreError) throw new CliError(err.code === 'not-found' ? `no experiment "${id}" in ${store.root}; \`serving-lab results list --experiments\` shows the ids` : err.message);
+      throw err;
+    }
+    const curves = primaryCurves(x);
+    if (curves.length === 0) throw new CliError(`experiment ${id} measured no load curve; give its plan a load plan (load: {sweep: …} or {capacity: …})`);
+    const fronts = Object.fromEntries(LATENCY_AXES.map((axis) => [axis, paretoFront(paretoCandidates(curves, axis))]));
+    if (ctx.args.flags['json']) {
+      ctx.stdout(`${JSON.stringify({ experiment: id, workload: curves[0]!.workload, fronts }, null, 2)}\n`);
+      return 0;
+    }
+    for (const axis of LATENCY_AXES) {
+      ctx.stdout(`Pareto front on ${curves[0]!.workload}: total tok/s per GPU against ${axis}\n`);
+      ctx.stdout(table([['VARIANT', 'LOAD', 'TOK/S/GPU', axis.toUpperCase()], ...fronts[axis]!.map((p) => [p.option, loadText(p.by, p.load), fixed(p.throughputPerGpu, 1), fixed(p.latencyMs, 1)])]));
+      ctx.stdout('\n');
+    }
+    return 0;
+  },
+};
 
 export const resultsShow: CliCommand = {
   path: ['results', 'show'],

@@ -14,6 +14,7 @@ import type { LiveSample } from '../../core/telemetry/samples';
 import { openPoolBackend } from '../../core/tune/pool';
 import type { RunObserver, RunPosition } from '../../core/tune/observer';
 import { PredictingBackend } from '../../core/tune/predict';
+import { capacitySentence } from '../../core/results/curves';
 import { CliError } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
 import { HOST_FLAGS, ttyCredentials, ttyHostKeys } from './hosts';
@@ -190,6 +191,7 @@ export const tune: CliCommand = {
       for (const step of backend.steps) ctx.stdout(`${step.kind === 'benchmark' ? '    ' : ''}${step.command}\n`);
       ctx.stdout(`\n# ${backend.steps.filter((s) => s.kind !== 'benchmark').length} launches, ${backend.steps.filter((s) => s.kind === 'benchmark').length} benchmark runs; estimated ${duration(backend.totalSeconds)} on ${hostName}${model.speedup !== 1 ? ` at speedup ${model.speedup}×` : ''} (engine start-up, benchmarks and stops; the client's own set-up not included)\n`);
       ctx.stdout(`# predicted recommendation: ${x.recommendation?.command ?? '(none)'}\n`);
+      for (const c of x.curves) ctx.stdout(`# predicted ${c.option} · ${c.workload}: ${c.points.length} load points; ${capacitySentence(c) || 'curve only'}\n`);
       return 0;
     }
 

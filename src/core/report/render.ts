@@ -16,6 +16,7 @@ import {
   type StageRecord,
   type Workload,
 } from '../plan/schema';
+import { capacitySection, type ReportAsset } from './capacity';
 import { renderThroughputChart } from './chart';
 import { admonition, codeFence, highlight, plainText, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
 
@@ -32,6 +33,8 @@ export interface ReportInput {
 export interface RenderedReport {
   markdown: string;
   chartSvg: string;
+  /** More charts (the capacity section's), written next to the main chart. */
+  assets: ReportAsset[];
 }
 
 /** The experiment cannot be written up as stored; the message says what is missing and what to do. */
@@ -238,9 +241,12 @@ class ReportWriter {
 
   render(): RenderedReport {
     const rows = this.comparisonRows();
+    // Files next to the chart are linked the way the chart is.
+    const capacity = capacitySection(this.experiment, (fileName) => this.input.chartPath.replace(/[^/]*$/, '') + fileName);
     const sections = [
       `# ${this.title()}`,
       this.conclusion(rows),
+      ...(capacity ? [capacity.markdown] : []),
       this.objectiveSection(),
       this.setup(),
       this.experimentResults(),
@@ -256,7 +262,7 @@ class ReportWriter {
         optimized: this.metricMean(row.optimizedIds, 'total_token_throughput') ?? 0,
       })),
     });
-    return { markdown, chartSvg };
+    return { markdown, chartSvg, assets: capacity?.assets ?? [] };
   }
 
   private title(): string {

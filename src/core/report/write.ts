@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BenchmarkResult, Experiment } from '../plan/schema';
 import { writeFileAtomic, type ResultsStore } from '../results/store';
 import { insertRegionIntoFile } from './insert';
+import type { ReportAsset } from './capacity';
 import { renderReport, ReportError } from './render';
 
 /** Every result id an experiment refers to, in the order the report shows them. */
@@ -14,6 +15,7 @@ export function referencedResultIds(experiment: Experiment): string[] {
     if (option.outcome && 'resultIds' in option.outcome) for (const id of option.outcome.resultIds) ids.add(id);
   }
   for (const g of experiment.generalization) for (const id of [...g.baselineResultIds, ...g.recommendedResultIds]) ids.add(id);
+  for (const c of experiment.curves) for (const p of c.points) if (p.resultId) ids.add(p.resultId);
   return [...ids];
 }
 
@@ -36,6 +38,8 @@ export interface DocumentReport {
   /** The page, with the chart linked relative to the document. */
   markdown: string;
   chartSvg: string;
+  /** More charts, written next to the chart under their own names. */
+  assets: ReportAsset[];
   /** Where the chart belongs: `assetsDir` (default: the document's directory) / `<experiment>-throughput.svg`. */
   chartFile: string;
 }
@@ -90,6 +94,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WrittenR
   await explainWriteError(primary.chartFile, async () => {
     await mkdir(dirname(primary.chartFile), { recursive: true });
     await writeIfChanged(primary.chartFile, primary.chartSvg);
+    for (const asset of primary.assets) await writeIfChanged(join(dirname(primary.chartFile), asset.fileName), asset.svg);
   });
   if (outFile) {
     await explainWriteError(outFile, async () => {

@@ -52,6 +52,7 @@ export async function insertFindings(lab: Lab, experiment: Experiment): Promise<
   const chartFile = rendered.chartFile;
   await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(chartFile)));
   await vscode.workspace.fs.writeFile(vscode.Uri.file(chartFile), Buffer.from(rendered.chartSvg, 'utf8'));
+  for (const asset of rendered.assets) await vscode.workspace.fs.writeFile(vscode.Uri.file(path.join(path.dirname(chartFile), asset.fileName)), Buffer.from(asset.svg, 'utf8'));
 
   const text = document.getText();
   let replaced: boolean;

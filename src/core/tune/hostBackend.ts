@@ -287,8 +287,12 @@ class HostBackend implements ConnectedHostBackend {
 
   async benchmark(original: BenchmarkRequest): Promise<BenchmarkOutcome> {
     const speedup = this.speedups.get(original.session.runId) ?? 1;
+    // A simulated engine at speedup K lives K× faster than the client's clock: a request rate on the engine's clock
+    // is K× the rate the client must send at.
+    const rate = original.workload.requestRate;
     const request: BenchmarkRequest = {
       ...original,
+      ...(speedup !== 1 && rate !== 'inf' ? { workload: { ...original.workload, requestRate: rate * speedup } } : {}),
       onSample: (s) => original.onSample(sampleToSimulatedClock(s, speedup)),
       onRequest: (r) => original.onRequest(requestToSimulatedClock(r, speedup)),
     };
@@ -303,7 +307,9 @@ class HostBackend implements ConnectedHostBackend {
       throw err;
     }
     if (speedup === 1) return outcome;
-    return { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
+    const converted = { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
+    if (rate !== 'inf') converted.notes = [...converted.notes, `the client sent ${rate * speedup} req/s of wall-clock time: ${rate} req/s on the simulated clock`];
+    return converted;
   }
 
   private toSimulatedClock(outcome: BenchmarkOutcome, workload: Workload, speedup: number): Pick<BenchmarkOutcome, 'metrics' | 'rawOutput' | 'notes' | 'requests'> {

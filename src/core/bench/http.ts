@@ -53,6 +53,38 @@ function describeNetworkError(err: NodeJS.ErrnoException, chunks: number): strin
   return `${err.message}${code}`;
 }
 
+// One real listener per signal, however many requests share it: EventTarget checks every listener already
+// registered when one is added, so a listener per request costs O(n²) at thousands of in-flight requests.
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `callback` when `signal` aborts; returns the function that unregisters it. */
+function onAbortOf(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = abortCallbacks.get(signal);
+  if (!callbacks) {
+    const created = new Set<() => void>();
+    signal.addEventListener('abort', () => {
+      for (const c of [...created]) c();
+      created.clear();
+    }, { once: true });
+    abortCallbacks.set(signal, created);
+    callbacks = created;
+  }
+  callbacks.add(callback);
+  return () => callbacks.delete(callback);
+}
+
+/** http.request's options for a URL, derived once per URL object rather than once per request. */
+const requestTargets = new WeakMap<URL, http.RequestOptions>();
+function requestTarget(url: URL): http.RequestOptions {
+  let target = requestTargets.get(url);
+  if (!target) {
+    target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}` };
+    if (url.username || url.password) target.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    requestTargets.set(url, target);
+  }
+  return target;
+}
+
 /** Sends one streaming request. Never rejects: every failure is a failed outcome with a readable error. */
 export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
   return new Promise((resolve) => {
@@ -72,7 +104,7 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      stopListening?.();
       const ok = error === undefined && ttft >= 0;
       const out: StreamOutcome = {
         success: ok,
@@ -146,14 +178,16 @@ export function streamRequest(req: StreamRequest): Promise<StreamOutcome> {
     };
 
     // A Content-Length body, as aiohttp sends it (Node would otherwise use chunked transfer encoding).
-    const request = (req.url.protocol === 'https:' ? https : http).request(req.url, {
+    const request = (req.url.protocol === 'https:' ? https : http).request({
+      ...requestTarget(req.url),
       method: 'POST',
       agent: req.agent,
       headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
     });
     const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no complete response within ${req.timeoutS} s (request timeout)`), { code: 'ETIMEDOUT' })), req.timeoutS * 1000);
     const onAbort = () => request.destroy(Object.assign(new Error('interrupted before the response completed'), { code: 'EINTERRUPTED' }));
-    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.signal?.aborted) queueMicrotask(onAbort);
+    const stopListening = req.signal ? onAbortOf(req.signal, onAbort) : undefined;
 
     request.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ETIMEDOUT' || err.code === 'EINTERRUPTED' ? err.message : describeNetworkError(err, itl.length + (ttft >= 0 ? 1 : 0))));
     request.on('response', (res) => {

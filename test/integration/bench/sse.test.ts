@@ -113,3 +113,32 @@ test('usage counts that are not non-negative integers are not taken; the outcome
   assert.equal(o.promptTokens, undefined);
   assert.match(o.invalidUsage ?? '', /^usage\.(prompt_tokens -3|completion_tokens Infinity)$/);
 });
+
+test('one abort signal cuts every request listening on it, including one given an already-aborted signal; URL credentials are sent', async () => {
+  const seenAuth: Array<string | undefined> = [];
+  const slow = http.createServer((req, res) => {
+    seenAuth.push(req.headers.authorization);
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk('a'));
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = new URL(`http://user:p%40ss@127.0.0.1:${(slow.address() as AddressInfo).port}/v1/chat/completions`);
+    const agent = createAgent(url, 300);
+    const controller = new AbortController();
+    const send = (signal: AbortSignal) => streamRequest({ url, body: '{}', headers: {}, agent, clock: () => performance.now() / 1000, timeoutS: 30, chat: true, keepText: false, signal });
+    const outcomes = Array.from({ length: 200 }, () => send(controller.signal));
+    while (seenAuth.length < 200) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    const cut = await Promise.all(outcomes);
+    assert.ok(cut.every((o) => !o.success && o.error === 'interrupted before the response completed'));
+    const early = await send(AbortSignal.abort());
+    assert.equal(early.error, 'interrupted before the response completed');
+    assert.equal(seenAuth[0], `Basic ${Buffer.from('user:p@ss').toString('base64')}`);
+    agent.destroy();
+  } finally {
+    slow.closeAllConnections();
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
+  }
+});

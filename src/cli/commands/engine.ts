@@ -1,9 +1,9 @@
 // `serving-lab engine start|list|status|logs|stop`: detached engine runs on a host, re-attached by run id.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { commandLineOf, VariantError } from '../../core/engines/index';
 import { scriptArgv, servingCommand } from '../../core/engines/script';
 import { EngineRunError, engineStatus, followLogs, hostOfRun, listEngineRuns, readRunIndex, startEngine, stopEngine } from '../../core/remote/runs';
+import { formatProblem, parseYamlAs } from '../../core/plan/load';
 import { EngineVariant, type EngineRun } from '../../core/plan/schema';
 import { CliError, UsageError } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
@@ -48,17 +48,14 @@ async function withHost<T>(ctx: CommandContext, name: string, work: (h: Awaited<
 }
 
 async function readVariantFile(file: string): Promise<EngineVariant> {
-  let data: unknown;
+  let text: string;
   try {
-    data = parseYaml(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (err) {
     throw new CliError(`cannot read the variant file ${file}: ${(err as Error).message}`);
   }
-  const parsed = EngineVariant.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CliError(`${file}: ${issue.path.join('.') || 'variant'}: ${issue.message} (a variant has engine, model, parallel, batching, …; see \`serving-lab plan schema\`)`);
-  }
+  const parsed = parseYamlAs(EngineVariant, text, file, { noun: 'variant', expected: 'a variant mapping (engine, model, parallel, batching, …; see `serving-lab plan schema`)' });
+  if (!parsed.ok) throw new CliError(parsed.problems.map(formatProblem).join('\n'));
   return parsed.data;
 }
 

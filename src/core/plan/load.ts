@@ -94,18 +94,32 @@ async function readCapped(file: string): Promise<string> {
 /** Every problem of a plan's text; never throws (an editor runs it on every keystroke). */
 export function parsePlan(source: string, file = 'plan.yaml'): PlanLoadResult {
   if (Buffer.byteLength(source, 'utf8') > MAX_PLAN_BYTES) return { ok: false, problems: [{ file, line: 1, column: 1, path: '', message: tooBig(Buffer.byteLength(source, 'utf8')) }] };
-  let result: PlanLoadResult;
+  // Preset ids are checked here, not in the schema, so the JSON Schema stays free of runtime lookups.
+  const r = parseYamlAs(TuningPlan, source, file, { noun: 'plan', expected: 'a plan mapping (name, model, baseline, stages, workloads…)', extra: unknownPresets });
+  return r.ok ? { ok: true, plan: r.data } : r;
+}
+
+type Extra = (data: Record<string, unknown>, doc: Document, file: string, at: (o: number) => { line: number; col: number }) => PlanProblem[];
+type YamlResult<T> = { ok: true; data: T; lineOf(path: PropertyKey[]): number } | { ok: false; problems: PlanProblem[] };
+
+/**
+ * Parses YAML (or JSON) against a schema, with every problem at its line:col and dotted path: the plan loader's
+ * mechanism, for any file a user writes (plans, variant files, hosts files); never throws. `extra` adds checks that
+ * need the data.
+ */
+export function parseYamlAs<S extends z.ZodType>(schema: S, source: string, file: string, what: { noun: string; expected: string; extra?: Extra }): YamlResult<z.output<S>> {
+  let result: YamlResult<z.output<S>>;
   try {
-    result = parseChecked(source, file);
+    result = parseChecked(schema, source, file, what);
   } catch (err) {
     // e.g. the YAML library's guard against alias bombs ("Excessive alias count…").
-    result = { ok: false, problems: [{ file, line: 1, column: 1, path: '', message: `cannot load plan: ${(err as Error).message}` }] };
+    result = { ok: false, problems: [{ file, line: 1, column: 1, path: '', message: `cannot load ${what.noun}: ${(err as Error).message}` }] };
   }
   if (!result.ok) for (const p of result.problems) p.message = clip(clipQuoted(p.message), MESSAGE_CHARS);
   return result;
 }
 
-function parseChecked(source: string, file: string): PlanLoadResult {
+function parseChecked<S extends z.ZodType>(schema: S, source: string, file: string, what: { expected: string; extra?: Extra }): YamlResult<z.output<S>> {
   const lineCounter = new LineCounter();
   // The library's own duplicate-key check compares every key with every other (minutes for a big mapping).
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
@@ -118,17 +132,16 @@ function parseChecked(source: string, file: string): PlanLoadResult {
   if (malformed.length > 0) return { ok: false, problems: sortProblems(malformed) };
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ file, line: 1, column: 1, path: '', message: `expected a plan mapping (name, model, baseline, stages, workloads…), got ${describeInput(data)}` }] };
+    return { ok: false, problems: [{ file, line: 1, column: 1, path: '', message: `expected ${what.expected}, got ${describeInput(data)}` }] };
   }
-  const parsed = TuningPlan.safeParse(data, { reportInput: true });
+  const parsed = schema.safeParse(data, { reportInput: true });
   const problems: PlanProblem[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, doc, file, at));
   }
-  // Preset ids are checked here, not in the schema, so the JSON Schema stays free of runtime lookups.
-  problems.push(...unknownPresets(data as Record<string, unknown>, doc, file, at));
+  if (what.extra) problems.push(...what.extra(data as Record<string, unknown>, doc, file, at));
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, plan: parsed.data! };
+  return { ok: true, data: parsed.data!, lineOf: (path) => at(nodeOffset(doc, path)).line };
 }
 
 /** Keys repeated within one mapping, found with one set per mapping. */
@@ -187,6 +200,13 @@ function issueProblems(issue: ZodIssue, doc: Document, file: string, at: (o: num
       const { line, col } = at(keyNodes.get(key)?.range?.[0] ?? parentOffset);
       return { file, line, column: col, path: formatPath([...path, clip(key)]), message: `unknown key "${clip(key)}"; remove it or check its spelling` };
     });
+  }
+  if (issue.code === 'invalid_key' && typeof key === 'string') {
+    // A bad key (an env name) is pointed at itself, not at its value.
+    const mapNode = doc.getIn(path.slice(0, -1), true);
+    const pair = isMap(mapNode) ? mapNode.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+    const { line, col } = at((isScalar(pair?.key) ? pair.key.range?.[0] : undefined) ?? nodeOffset(doc, path));
+    return [{ file, line, column: col, path: formatPath(path.map((k) => (typeof k === 'string' ? clip(k) : k))), message: issue.message }];
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Report the branch that got furthest: the one whose issues have the longest paths. A branch's paths are

@@ -1,5 +1,7 @@
 // Data model of design doc §3. Every schema is strict so a typo in a plan is an error, not a silent default.
 import { z } from 'zod';
+import { ENV_NAME, envNameProblem } from '../shell/env';
+import { sshHostNameProblem, sshUserProblem } from '../shell/names';
 
 /** Describes a value the way a user wrote it, for "got …" in error messages. */
 export function describeInput(input: unknown): string {
@@ -26,6 +28,22 @@ const nonNegativeInt = () =>
 const text = (what = 'a string') =>
   z.string({ error: (iss) => `expected ${what}, got ${describeInput(iss.input)}` }).min(1, { error: `expected ${what}, got an empty string` });
 
+/**
+ * Environment variables for a command on a host. Each name becomes an `env NAME=VALUE` word there, so names are
+ * checked on load (the key's position is reported); the JSON Schema carries the pattern for editors.
+ */
+const envVars = () =>
+  z.record(z.string().regex(ENV_NAME), z.string(), {
+    error: (iss) => (iss.code === 'invalid_key' ? envNameProblem(String(iss.input)) : undefined),
+  });
+
+/** A name ssh connects with: OpenSSH's rules, since it may reach a ProxyCommand's shell as %h, %n or %r. */
+const sshName = (what: string, problem: (name: string) => string | undefined) =>
+  text(what).superRefine((name, ctx) => {
+    const why = problem(name);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, {
     error: (iss) => `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeInput(iss.input)}`,
@@ -47,7 +65,7 @@ export const EngineInstall = z.strictObject({
       extraArgs: z.array(z.string()).default([]),
     })
     .optional(),
-  env: z.record(z.string(), z.string()).default({}),
+  env: envVars().default({}),
 });
 export type EngineInstall = z.infer<typeof EngineInstall>;
 
@@ -55,10 +73,10 @@ export const SshTransport = z
   .strictObject({
     kind: z.literal('ssh'),
     /** An alias from ~/.ssh/config, resolved the way OpenSSH does. */
-    alias: text('an ssh config alias').optional(),
-    host: text('a host name or address').optional(),
+    alias: sshName('an ssh config alias', (n) => sshHostNameProblem(n, 'ssh alias')).optional(),
+    host: sshName('a host name or address', (n) => sshHostNameProblem(n)).optional(),
     port: positiveInt('a port number').optional(),
-    user: text('a user name').optional(),
+    user: sshName('a user name', sshUserProblem).optional(),
     identityFile: text('a key file path').optional(),
     proxyJump: text('a ProxyJump spec such as "bastion" or "user@jump:22"').optional(),
   })
@@ -86,7 +104,7 @@ const slurmWord = (what: string, pattern = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/) =>
 export const SlurmTransport = z.strictObject({
   kind: z.literal('slurm'),
   /** The login node's ssh config alias; absent = this machine submits (it is a login node itself). */
-  alias: text('an ssh config alias').optional(),
+  alias: sshName('an ssh config alias', (n) => sshHostNameProblem(n, 'ssh alias')).optional(),
   partition: slurmWord('a partition name such as "gpu"').optional(),
   account: slurmWord('an account name').optional(),
   qos: slurmWord('a QOS name').optional(),
@@ -129,7 +147,7 @@ export type HostSpecInput = z.input<typeof HostSpec>;
 const SECRET_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|CREDENTIAL)/i;
 
 /** Engine environment variables. Secrets are refused: the engine inherits them from the host's own environment. */
-const engineEnv = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+const engineEnv = envVars().superRefine((env, ctx) => {
   for (const name of Object.keys(env)) {
     if (SECRET_ENV_NAME.test(name)) {
       ctx.addIssue({

@@ -35,9 +35,10 @@ export async function connect(host: HostSpec, options: ConnectOptions = {}): Pro
   if (t.kind === 'sim') return connectSim(host, { gpu: t.gpu, count: t.count, speedup: t.speedup, cliPath: options.simCliPath, log });
   // A Slurm host is reached at its login node, where sbatch/squeue/scancel run (this machine when it names none).
   if (t.kind === 'slurm') return t.alias ? connect({ ...host, transport: { kind: 'ssh', alias: t.alias } }, options) : new LocalTransport(`local login node (${host.name})`);
-  const resolveOptions = { configFile: options.sshConfig, user: t.user, port: t.port };
+  // With both alias and host, the host is the address and the alias names the config: resolved together (and both
+  // checked) like `ssh -o HostName=HOST ALIAS`.
+  const resolveOptions = { configFile: options.sshConfig, user: t.user, port: t.port, hostName: t.alias ? t.host : undefined };
   const resolved = await resolveSshHost(t.alias ?? t.host!, resolveOptions);
-  if (t.alias && t.host) resolved.hostName = t.host;
   if (t.identityFile) resolved.identityFiles = [t.identityFile, ...resolved.identityFiles.filter((f) => f !== t.identityFile)];
   if (t.proxyJump) resolved.proxyJump = t.proxyJump.toLowerCase() === 'none' ? [] : t.proxyJump.split(',').map((s) => s.trim());
   const transport = new SshTransport(

@@ -4,9 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../plan/load';
+import { formatProblem, parseYamlAs } from '../plan/load';
 import { HostSpec, type HostSpecInput } from '../plan/schema';
 import { listSshAliases } from '../ssh/config';
 
@@ -42,9 +41,11 @@ export interface ListedHost {
 
 export class HostError extends Error {}
 
+const SIM_NAME = /^sim(?::([A-Za-z0-9._-]+)(?::(\d+))?)?$/;
+
 /** `sim` or `sim:GPU:COUNT` → the simulated host spec; undefined for other names. */
 export function simHostSpec(name: string): HostSpec | undefined {
-  const m = name.match(/^sim(?::([A-Za-z0-9._-]+)(?::(\d+))?)?$/);
+  const m = name.match(SIM_NAME);
   if (!m) return undefined;
   const gpu = m[1] ?? SIM_DEFAULT_GPU;
   const count = m[2] ? Number(m[2]) : SIM_DEFAULT_COUNT;
@@ -52,9 +53,17 @@ export function simHostSpec(name: string): HostSpec | undefined {
   return HostSpec.parse({ name, transport: { kind: 'sim', gpu, count }, workDir: join(servingLabHome(), 'sim', `${gpu}-${count}`) });
 }
 
-const HostsFile = z.strictObject({ hosts: z.array(HostSpec) });
+const HostsFile = z.strictObject({ hosts: z.array(HostSpec) }).superRefine(({ hosts }, ctx) => {
+  const names = new Set<string>();
+  hosts.forEach((spec, i) => {
+    const path = ['hosts', i, 'name'];
+    if (names.has(spec.name)) ctx.addIssue({ code: 'custom', path, message: `host "${spec.name}" is defined twice` });
+    else if (SIM_NAME.test(spec.name) && spec.transport.kind !== 'sim') ctx.addIssue({ code: 'custom', path, message: `"${spec.name}" is the built-in simulated host's name: pick another name` });
+    names.add(spec.name);
+  });
+});
 
-/** Reads a hosts file; errors name file:line and the key at fault. */
+/** Reads a hosts file; every problem is reported as file:line:col: path: message, as in plans. */
 export function loadHostsFile(file: string): Array<{ spec: HostSpec; line: number }> {
   let text: string;
   try {
@@ -62,32 +71,9 @@ export function loadHostsFile(file: string): Array<{ spec: HostSpec; line: numbe
   } catch (err) {
     throw new HostError(`cannot read hosts file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new HostError(`${file}:${lineCounter.linePos(e.pos[0]).line}: YAML syntax error: ${e.message.split('\n')[0]}`);
-  }
-  const parsed = HostsFile.safeParse(doc.toJS());
-  const lineOf = (path: PropertyKey[]) => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return 1;
-  };
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path as PropertyKey[];
-    throw new HostError(`${file}:${lineOf(path)}: ${formatPath(path) || 'hosts file'}: ${issue.message}. A hosts file is "hosts:" followed by a list of hosts (name, transport, engines, workDir)`);
-  }
-  const names = new Set<string>();
-  return parsed.data.hosts.map((spec, i) => {
-    if (names.has(spec.name)) throw new HostError(`${file}:${lineOf(['hosts', i, 'name'])}: host "${spec.name}" is defined twice`);
-    if (simHostSpec(spec.name) && spec.transport.kind !== 'sim') throw new HostError(`${file}:${lineOf(['hosts', i, 'name'])}: "${spec.name}" is the built-in simulated host's name: pick another name`);
-    names.add(spec.name);
-    return { spec, line: lineOf(['hosts', i]) };
-  });
+  const parsed = parseYamlAs(HostsFile, text, file, { noun: 'hosts file', expected: 'a hosts file: "hosts:" followed by a list of hosts (name, transport, engines, workDir)' });
+  if (!parsed.ok) throw new HostError(parsed.problems.map(formatProblem).join('\n'));
+  return parsed.data.hosts.map((spec, i) => ({ spec, line: parsed.lineOf(['hosts', i]) }));
 }
 
 function hostsFileOf(options: HostListOptions): string | undefined {

@@ -14,6 +14,7 @@ import { describeLiveRuns, gpuMemoryProblem, gpusOf, HostBusyError, lockHost } f
 import { servingLabHome } from './hosts';
 import { httpRequest } from './http';
 import type { Transport } from './transport';
+import { envArgv } from '../shell';
 
 export class EngineRunError extends Error {}
 
@@ -433,8 +434,7 @@ async function launchAndWait(transport: Transport, host: HostSpec, workDir: stri
   }
   await saveRun(transport, run);
 
-  const envWords = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
-  const argv = envWords.length ? ['env', ...envWords, ...spec.argv] : spec.argv;
+  const argv = envArgv(spec.env, spec.argv);
   log.info(`${host.name}: starting ${spec.engine} as run ${spec.id} on port ${spec.port}: ${commandLine}`);
   const launched = await transport.exec(['sh', '-c', LAUNCH, 'sh', runDir, ...argv]);
   const [pgid, pid] = launched.stdout.trim().split(/\s+/).map(Number);

@@ -1,7 +1,7 @@
 // One way to reach a host, whatever the medium: `ssh` (ssh2) or `local` (child processes). Everything that acts on a
 // host (engine runs, inventory, runners, telemetry) goes through this interface.
 import type { Duplex } from 'node:stream';
-import { envNameProblem, shellJoin, shellPath } from '../shell';
+import { envArgv, shellJoin, shellPath } from '../shell';
 
 export interface ExecOptions {
   signal?: AbortSignal;
@@ -45,16 +45,7 @@ export interface Transport {
 /** The command line a remote shell runs for an argv with optional cwd and environment; every user string quoted. */
 export function remoteCommandLine(argv: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): string {
   if (argv.length === 0) throw new Error('no command given: argv is empty');
-  let line = shellJoin(argv);
-  const env = Object.entries(options.env ?? {});
-  if (env.length > 0) {
-    for (const [name] of env) {
-      const problem = envNameProblem(name);
-      if (problem) throw new Error(problem);
-    }
-    if (argv[0]!.includes('=')) throw new Error(`the command "${argv[0]}" contains "=": env would read it as a variable; give a path instead`);
-    line = `env ${shellJoin(env.map(([k, v]) => `${k}=${v}`))} ${line}`;
-  }
+  let line = shellJoin(envArgv(options.env ?? {}, argv));
   if (options.cwd !== undefined) line = `cd ${shellPath(options.cwd)} && ${line}`;
   return line;
 }

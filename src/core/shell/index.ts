@@ -2,4 +2,5 @@
 // rest of src/core, so engines, remote, sim and report can all use it.
 export { shellJoin, shellPath, shellQuote } from './quote';
 export { ShellSyntaxError, splitShellWords } from './words';
-export { envNameProblem, isEnvName } from './env';
+export { ENV_NAME, EnvNameError, envArgv, envNameProblem, isEnvName } from './env';
+export { sshHostNameProblem, sshUserProblem } from './names';

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { sshHostNameProblem, sshUserProblem } from '../shell';
 import { SshSetupError } from './types';
 
 export type StrictHostKeyChecking = 'yes' | 'no' | 'ask' | 'accept-new';
@@ -42,6 +43,8 @@ export interface ResolveOptions {
   configFile?: string;
   user?: string;
   port?: number;
+  /** Connect to this address with the alias's other settings (a hosts-file entry with both alias and host). */
+  hostName?: string;
   /** false = never run `ssh -G` (tests of the parser; hosts without an OpenSSH client). */
   useOpenSsh?: boolean;
   home?: string;
@@ -49,10 +52,13 @@ export interface ResolveOptions {
 
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((f) => `~/.ssh/${f}`);
 
-function checkName(name: string): void {
-  if (name === '' || name.startsWith('-') || /\s/.test(name)) {
-    throw new SshSetupError(`"${name}" is not a host name or ssh alias: names cannot be empty, start with "-" or contain spaces`);
-  }
+/** The names ssh would refuse on its command line, refused before either resolver sees them. */
+function checkNames(alias: string, options: ResolveOptions): void {
+  const problem =
+    sshHostNameProblem(alias, 'host name or ssh alias') ??
+    (options.hostName === undefined ? undefined : sshHostNameProblem(options.hostName)) ??
+    (options.user === undefined ? undefined : sshUserProblem(options.user));
+  if (problem) throw new SshSetupError(`${problem}. Fix it in the hosts file or the host name given`);
 }
 
 let openSshAvailable: boolean | undefined;
@@ -288,10 +294,11 @@ function conditionHolds(c: Condition | undefined, alias: string, hostName: strin
 const MULTI = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'dynamicforward', 'sendenv', 'setenv']);
 
 /** Applies OpenSSH's rule (first value wins; IdentityFile and forwards accumulate) for one host. */
-function computeOptions(directives: readonly Directive[], alias: string, overrides: { user?: string; port?: number } = {}): EffectiveOptions {
+function computeOptions(directives: readonly Directive[], alias: string, overrides: { user?: string; port?: number; hostName?: string } = {}): EffectiveOptions {
   const opts: EffectiveOptions = new Map();
   if (overrides.user) opts.set('user', [overrides.user]);
   if (overrides.port) opts.set('port', [String(overrides.port)]);
+  if (overrides.hostName) opts.set('hostname', [overrides.hostName]);
   // Match host tests the HostName set so far, as OpenSSH does in its single pass.
   for (const d of directives) {
     const hostName = opts.get('hostname')?.[0] ?? alias;
@@ -323,13 +330,13 @@ function parseSshG(text: string): EffectiveOptions {
 
 /** Resolves an alias or host name to connection settings, as the user's `ssh` would. */
 export async function resolveSshHost(alias: string, options: ResolveOptions = {}): Promise<ResolvedSshHost> {
-  checkName(alias);
+  checkNames(alias, options);
   const home = options.home ?? homedir();
   if (options.configFile && !existsSync(options.configFile)) {
     throw new SshSetupError(`ssh config file ${options.configFile} does not exist: check --ssh-config / the ssh config setting`);
   }
   if (options.useOpenSsh !== false && openSshAvailable !== false) {
-    const args = [...(options.configFile ? ['-F', options.configFile] : []), ...(options.port ? ['-p', String(options.port)] : []), ...(options.user ? ['-l', options.user] : []), alias];
+    const args = [...(options.configFile ? ['-F', options.configFile] : []), ...(options.port ? ['-p', String(options.port)] : []), ...(options.user ? ['-l', options.user] : []), ...(options.hostName ? ['-o', `HostName=${options.hostName}`] : []), alias];
     const r = await runSshG(args);
     if (r.ok) {
       openSshAvailable = true;

@@ -5,6 +5,7 @@ import { homedir, userInfo } from 'node:os';
 import { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Logger } from '../logger';
+import { sshHostNameProblem, sshUserProblem } from '../shell';
 import { planAuthentication } from './auth';
 import { expandTokens, parseJumpHop, resolveSshHost, type ResolvedSshHost, type ResolveOptions } from './config';
 import { addTrustedKey, fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, knownHostId, readKnownHostsFiles, verifyHostKey } from './knownHosts';
@@ -121,11 +122,17 @@ function connectOne(host: ResolvedSshHost, options: SshConnectOptions, sock?: Cl
       readyTimeout: (host.connectTimeout ?? 20) * 1000,
     };
     client.once('ready', () => {
+      settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       options.log.debug(`ssh: connected to ${where}`);
       resolve(client);
     });
-    client.once('error', (err: Error & { level?: string }) => {
+    let settled = false;
+    // ssh2 may emit more than one error (a dead socket, then "Connection lost before handshake"): the first decides,
+    // later ones are only logged, and none is ever left unhandled.
+    client.on('error', (err: Error & { level?: string }) => {
+      if (settled) return options.log.debug(`ssh ${where}: ${err.message}`);
+      settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       if (setupError) return reject(setupError);
       if (err.level === 'client-authentication') {
@@ -158,24 +165,54 @@ function forward(client: Client, host: string, port: number): Promise<ClientChan
   );
 }
 
+interface ProxyExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+interface ProxyProcess {
+  stream: Duplex;
+  /** The command as run (tokens expanded). */
+  command: string;
+  /** How the command ended, once it has. */
+  exited: Promise<ProxyExit>;
+  stop(): void;
+}
+
+// The tokens OpenSSH expands into a ProxyCommand from names, with the rule each name must pass first.
+const NAME_TOKENS: ReadonlyArray<[string, (host: ResolvedSshHost) => string | undefined]> = [
+  ['%h', (host) => sshHostNameProblem(host.hostName)],
+  ['%n', (host) => sshHostNameProblem(host.alias, 'ssh alias')],
+  ['%r', (host) => sshUserProblem(host.user)],
+];
+
 /**
  * ProxyCommand as OpenSSH runs it: `sh -c` with %h, %p, %r, %n expanded, its stdin/stdout carrying the SSH stream.
- * The command comes from the user's own ssh config, the same trust ssh itself gives it.
+ * The command comes from the user's own ssh config, the same trust ssh itself gives it; the names expanded into it
+ * do not, so a name with shell metacharacters is refused (OpenSSH 9.6's rule), whichever resolver produced it.
  */
-function spawnProxyCommand(host: ResolvedSshHost, log: Logger): { stream: Duplex; stop(): void } {
+function spawnProxyCommand(host: ResolvedSshHost, log: Logger): ProxyProcess {
+  for (const [token, problem] of NAME_TOKENS) {
+    const why = host.proxyCommand!.includes(token) ? problem(host) : undefined;
+    if (why) throw new SshSetupError(`ssh ${host.alias}: refusing to run the ProxyCommand "${host.proxyCommand}": ${token} would be ${why}`);
+  }
   const command = expandTokens(host.proxyCommand!, { home: homedir(), localUser: userInfo().username, hostName: host.hostName, alias: host.alias, port: host.port, user: host.user });
   log.debug(`ssh ${host.alias}: ProxyCommand ${command}`);
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  child.once('exit', (code) => {
-    if (code) log.warn(`ssh ${host.alias}: ProxyCommand exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+  const exited = new Promise<ProxyExit>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, signal: null, stderr: err.message }));
+    child.once('close', (code, signal) => resolve({ code, signal, stderr: stderr.trim() }));
   });
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
   return {
     stream,
+    command,
+    exited,
     stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       try {
         process.kill(-child.pid!, 'SIGTERM'); // the shell and what it started (ssh -W, nc, …)
       } catch {
@@ -185,20 +222,35 @@ function spawnProxyCommand(host: ResolvedSshHost, log: Logger): { stream: Duplex
   };
 }
 
+/** Connects through the ProxyCommand; when the command ends before the handshake, says which command and why. */
+async function connectViaProxyCommand(host: ResolvedSshHost, options: SshConnectOptions): Promise<SshConnection> {
+  const proxy = spawnProxyCommand(host, options.log);
+  let client: Client;
+  try {
+    client = await connectOne(host, options, proxy.stream as unknown as ClientChannel);
+  } catch (err) {
+    // "Connection lost before handshake" usually means the command ended: wait briefly for its exit and stderr.
+    const exit = err instanceof SshSetupError ? undefined : await Promise.race([proxy.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref())]);
+    proxy.stop();
+    if (!exit) throw err;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
+    throw new Error(
+      `ssh ${host.alias} (${host.user}@${host.hostName}:${host.port}): the ProxyCommand ${how} before the SSH handshake: ${proxy.command}\n` +
+        (exit.stderr ? `its stderr:\n${exit.stderr}` : 'it printed nothing on stderr') +
+        `\nRun the command by hand to see why, or fix ProxyCommand in the ssh config`,
+    );
+  }
+  void proxy.exited.then((exit) => {
+    if (exit.code) options.log.warn(`ssh ${host.alias}: ProxyCommand exited with ${exit.code}: ${exit.stderr.split('\n').pop() ?? ''}`);
+  });
+  client.once('close', proxy.stop);
+  return { client, hops: [], end: () => (client.end(), proxy.stop()) };
+}
+
 /** Resolves and opens the jump chain (hop 1 directly, each next hop through the previous), then the target. */
 export async function openSshConnection(host: ResolvedSshHost, options: SshConnectOptions): Promise<SshConnection> {
+  if (host.proxyCommand && host.proxyJump.length === 0) return connectViaProxyCommand(host, options);
   const hops: Client[] = [];
-  if (host.proxyCommand && host.proxyJump.length === 0) {
-    const proxy = spawnProxyCommand(host, options.log);
-    try {
-      const client = await connectOne(host, options, proxy.stream as unknown as ClientChannel);
-      client.once('close', proxy.stop);
-      return { client, hops, end: () => (client.end(), proxy.stop()) };
-    } catch (err) {
-      proxy.stop();
-      throw err;
-    }
-  }
   try {
     let via: Client | undefined;
     for (const spec of host.proxyJump) {

@@ -26,9 +26,9 @@ test('the hosts file adds hosts; ssh config aliases are listed after; errors nam
     assert.deepEqual(resolveHost('alice@h.example', { cwd: dir }).transport, { kind: 'ssh', alias: 'h.example', user: 'alice' });
 
     writeFileSync(join(dir, 'bad.yaml'), 'hosts:\n  - name: a\n    transport: { kind: ssh, alias: a }\n  - name: b\n    transport: { kind: telnet }\n');
-    assert.throws(() => loadHostsFile(join(dir, 'bad.yaml')), (e: Error) => e instanceof HostError && /bad\.yaml:5: hosts\[1\]\.transport/.test(e.message));
+    assert.throws(() => loadHostsFile(join(dir, 'bad.yaml')), (e: Error) => e instanceof HostError && /bad\.yaml:5:\d+: hosts\[1\]\.transport/.test(e.message));
     writeFileSync(join(dir, 'dup.yaml'), 'hosts:\n  - name: a\n    transport: { kind: local }\n  - name: a\n    transport: { kind: local }\n');
-    assert.throws(() => loadHostsFile(join(dir, 'dup.yaml')), /dup\.yaml:4: host "a" is defined twice/);
+    assert.throws(() => loadHostsFile(join(dir, 'dup.yaml')), /dup\.yaml:4:\d+: hosts\[1\]\.name: host "a" is defined twice/);
     assert.throws(() => resolveHost('x', { cwd: dir, hostsFile: 'missing.yaml' }), /hosts file .*missing\.yaml does not exist/);
     assert.throws(() => resolveHost('bad name;', { cwd: dir }), /not a known host/);
   } finally {

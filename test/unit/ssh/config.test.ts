@@ -76,7 +76,7 @@ test('defaults match OpenSSH: local user, port 22, the standard identity files, 
 });
 
 test('names that could be ssh options are refused; a missing -F file is named', async () => {
-  await assert.rejects(resolveSshHost('-oProxyCommand=touch /tmp/x'), /cannot be empty, start with "-"/);
+  await assert.rejects(resolveSshHost('-oProxyCommand=touch /tmp/x'), /is not a valid host name or ssh alias: it starts with "-"/);
   await assert.rejects(resolveSshHost('box', { configFile: '/nonexistent/cfg' }), /ssh config file \/nonexistent\/cfg does not exist/);
 });
 

@@ -1,23 +1,22 @@
-// The `ssh` transport: commands over one ssh2 connection (through ProxyJump hops), files over SFTP, TCP through
-// direct-tcpip channels. A dropped connection is re-opened on next use with backoff; a command that was running
+// The `ssh` transport: commands over one ssh2 connection (through ProxyJump hops), files over SFTP (or over exec when
+// the host's sshd has no sftp subsystem), TCP through direct-tcpip channels. A dropped connection is re-opened on next use with backoff; a command that was running
 // when it dropped reports `connectionLost` so callers can resume (engine runs are detached and survive it).
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { readFile, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger';
 import { openSshConnection, type SshConnectOptions, type SshConnection } from '../ssh/connection';
 import type { ResolvedSshHost } from '../ssh/config';
 import { SshSetupError } from '../ssh/types';
+import { execReadBytes, execReadText, execWriteFile, homeRelative } from './execFiles';
 import { remoteCommandLine, type ExecOptions, type ExecResult, type Transport } from './transport';
 
 /** Waits between reconnect attempts, in seconds. */
 const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
 
 /** SFTP resolves relative paths from the login directory, so `~/x` is `x`. */
-function sftpPath(path: string): string {
-  if (path === '~') return '.';
-  return path.startsWith('~/') ? path.slice(2) : path;
-}
+const sftpPath = homeRelative;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -31,6 +30,8 @@ export class SshTransport implements Transport {
   private connection?: SshConnection;
   private pending?: Promise<SshConnection>;
   private sftpSession?: Promise<SFTPWrapper>;
+  /** Set when the host's sshd refused the sftp subsystem: files then go over exec for this host. */
+  private sftpMissing = false;
   private closed = false;
   private everConnected = false;
 
@@ -165,6 +166,21 @@ export class SshTransport implements Transport {
     return session;
   }
 
+  /** The SFTP session, or undefined when the host has no sftp subsystem (the caller then moves files over exec). */
+  private async sftpOrExec(): Promise<SFTPWrapper | undefined> {
+    if (this.sftpMissing) return undefined;
+    try {
+      return await this.sftp();
+    } catch (err) {
+      if (!/Unable to start subsystem/.test((err as Error).message)) throw err;
+      this.sftpMissing = true;
+      this.log.info(`${this.description}: the host's sshd has no sftp subsystem; files go over exec (cat, base64) instead`);
+      return undefined;
+    }
+  }
+
+  private readonly execFn = (argv: readonly string[], options?: ExecOptions) => this.exec(argv, options);
+
   private async withParent<T>(remotePath: string, what: string, op: () => Promise<T>): Promise<T> {
     const fail = (err: Error): never => {
       throw Object.assign(new Error(`${this.description}: cannot ${what} ${remotePath}: ${err.message}`), { code: (err as { code?: unknown }).code });
@@ -184,14 +200,16 @@ export class SshTransport implements Transport {
   async upload(localPath: string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
     const path = sftpPath(remotePath);
     await this.retryOnDrop(async () => {
-      const sftp = await this.sftp();
+      const sftp = await this.sftpOrExec();
+      if (!sftp) return execWriteFile(this.execFn, this.description, remotePath, await readFile(localPath), options);
       await this.withParent(remotePath, 'upload to', () => new Promise<void>((resolve, reject) => sftp.fastPut(localPath, path, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
     });
   }
 
   async download(remotePath: string, localPath: string): Promise<void> {
     await this.retryOnDrop(async () => {
-      const sftp = await this.sftp();
+      const sftp = await this.sftpOrExec();
+      if (!sftp) return writeFile(localPath, await execReadBytes(this.execFn, this.description, remotePath));
       await new Promise<void>((resolve, reject) =>
         sftp.fastGet(sftpPath(remotePath), localPath, (err) => (err ? reject(Object.assign(new Error(`${this.description}: cannot download ${remotePath}: ${err.message}`), { code: (err as { code?: number }).code === 2 ? 'ENOENT' : undefined })) : resolve())),
       );
@@ -203,7 +221,8 @@ export class SshTransport implements Transport {
   }
 
   private async readFileOnce(remotePath: string): Promise<string> {
-    const sftp = await this.sftp();
+    const sftp = await this.sftpOrExec();
+    if (!sftp) return execReadText(this.execFn, this.description, remotePath);
     return new Promise((resolve, reject) =>
       sftp.readFile(sftpPath(remotePath), { encoding: 'utf8' }, (err, data) => {
         if (!err) return resolve(String(data));
@@ -217,7 +236,8 @@ export class SshTransport implements Transport {
   async writeFile(remotePath: string, content: string, options: { mode?: number } = {}): Promise<void> {
     const path = sftpPath(remotePath);
     await this.retryOnDrop(async () => {
-      const sftp = await this.sftp();
+      const sftp = await this.sftpOrExec();
+      if (!sftp) return execWriteFile(this.execFn, this.description, remotePath, content, options);
       await this.withParent(remotePath, 'write', () => new Promise<void>((resolve, reject) => sftp.writeFile(path, content, { mode: options.mode }, (err) => (err ? reject(err) : resolve()))));
     });
   }

@@ -8,8 +8,8 @@ export interface ExecOptions {
   /** Extra environment for the command (quoted into the remote command line, never interpolated raw). */
   env?: Record<string, string>;
   cwd?: string;
-  /** Written to the command's stdin, then stdin is closed. */
-  stdin?: string;
+  /** Written to the command's stdin (text as UTF-8, or exact bytes), then stdin is closed. */
+  stdin?: string | Uint8Array;
   onStdout?(chunk: string): void;
   onStderr?(chunk: string): void;
 }

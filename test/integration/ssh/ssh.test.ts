@@ -1,8 +1,8 @@
-// SSH against a real OpenSSH server: keys, passphrases, agent, ProxyJump, ssh config Include, host keys, quoting.
+// SSH against a real OpenSSH server: keys, passphrases, agent, ProxyJump, ssh config Include, host keys, quoting (files: files.test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '../../../src/core/remote/connect';
@@ -285,20 +285,6 @@ describe('host keys', () => {
     writeFileSync(hashed, `${readFileSync(hashed, 'utf8')}@revoked * ${target.hostKeyLine}\n`);
     await assert.rejects(connect(host('plain'), opts({ sshConfig: config })), new RegExp(`marked @revoked in ${hashed}:2`));
   });
-});
-
-test('files over SFTP: write into a new nested dir, read back, upload, download; a missing file is ENOENT', async () => {
-  const t = await connect(host('plain'), opts());
-  const remote = join(dir, 'sftp', 'a', 'b');
-  await t.writeFile(join(remote, 'x.txt'), 'héllo\n', { mode: 0o600 });
-  assert.equal(await t.readFile(join(remote, 'x.txt')), 'héllo\n');
-  assert.equal(statSync(join(remote, 'x.txt')).mode & 0o777, 0o600);
-  writeFileSync(join(dir, 'local.bin'), Buffer.from([0, 1, 2, 255]));
-  await t.upload(join(dir, 'local.bin'), join(dir, 'sftp', 'up', 'remote.bin'));
-  await t.download(join(dir, 'sftp', 'up', 'remote.bin'), join(dir, 'back.bin'));
-  assert.deepEqual([...readFileSync(join(dir, 'back.bin'))], [0, 1, 2, 255]);
-  await assert.rejects(t.readFile(join(dir, 'sftp', 'missing')), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /cannot read/.test(err.message));
-  await t.close();
 });
 
 describe('quoting', () => {

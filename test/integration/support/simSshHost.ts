@@ -39,6 +39,8 @@ export interface SimSshHostOptions {
   /** Simulated time runs this much faster (engine start-up of ~50 s takes ~1 s at 50). */
   speedup?: number;
   name?: string;
+  /** false: the host's sshd has no sftp subsystem. */
+  sftp?: boolean;
 }
 
 /** Process group ids of the runs under a work dir (from their pgid files). */
@@ -56,7 +58,7 @@ export async function startSimSshHost(options: SimSshHostOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'serving-lab-simhost-'));
   const shimDir = join(dir, 'shims');
   await installShims(shimDir, { gpu: options.gpu ?? 'A100-SXM4-80GB', count: options.count ?? 4, speedup: options.speedup ?? 50, cliPath: CLI_PATH });
-  const sshd = await startSshd({ env: { PATH: `${shimDir}:/usr/local/bin:/usr/bin:/bin` } });
+  const sshd = await startSshd({ env: { PATH: `${shimDir}:/usr/local/bin:/usr/bin:/bin` }, sftp: options.sftp });
   const name = options.name ?? 'gpubox';
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);

@@ -23,6 +23,8 @@ export interface SshdOptions {
   authorizedKeys?: UserKey[];
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** false: no `Subsystem sftp` line, as on hardened hosts and some containers (files must go over exec). */
+  sftp?: boolean;
 }
 
 export interface SshdServer {
@@ -133,7 +135,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     'PrintMotd no',
     'LogLevel VERBOSE',
     'MaxStartups 50',
-    'Subsystem sftp internal-sftp',
+    options.sftp === false ? '' : 'Subsystem sftp internal-sftp',
     ...Object.entries(options.env ?? {}).map(([k, v]) => `SetEnv ${k}="${v}"`),
     ...(options.extraConfig ?? []),
   ].filter(Boolean);

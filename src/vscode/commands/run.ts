@@ -45,6 +45,15 @@ export interface BenchmarkArgs {
 
 const LAST_COMMAND_KEY = 'servingLab.lastServeCommand';
 
+/** The variant a pasted command gives, or undefined when it does not parse. */
+function parsedOrUndefined(parse: () => EngineVariant): EngineVariant | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
+}
+
 function describeVariant(v: EngineVariant): string {
   const p = v.parallel;
   const parallel = [`TP${p.tp}`, p.pp > 1 ? `PP${p.pp}` : '', p.ep > 1 ? `EP${p.ep}` : '', p.dp > 1 ? `DP${p.dp}` : ''].filter(Boolean).join(' + ');
@@ -123,13 +132,17 @@ export class RunCommands {
     items.push({ label: 'Presets from the GLM-4.5-Air study', kind: vscode.QuickPickItemKind.Separator });
     items.push(...VARIANT_PRESETS.map((p) => ({ label: p.label, description: p.command, detail: p.detail, command: p.command })));
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
+    // A serving script of several lines cannot go through the one-line input box: offer the clipboard's instead.
+    const clipboard = await vscode.env.clipboard.readText();
+    const script = clipboard.includes('\n') ? parsedOrUndefined(() => parseServeCommand(clipboard)) : undefined;
+    if (script) items.push({ label: '$(clippy) Serving script on the clipboard', description: describeVariant(script), detail: clipboard.trim().split('\n')[0], command: clipboard });
     items.push({ label: '$(edit) Paste a serve command…', detail: 'vllm serve …, python3 -m sglang.launch_server …, trtllm-serve …, or docker run … IMAGE …', paste: true });
     const picked = await vscode.window.showQuickPick(items, { title: 'Benchmark GLM config (2/3): engine variant', matchOnDescription: true, ignoreFocusOut: true });
     if (!picked) return undefined;
     if (!picked.paste) return picked.command;
     const pasted = await vscode.window.showInputBox({
       title: 'Benchmark GLM config (2/3): paste a serve command',
-      placeHolder: 'vllm serve zai-org/GLM-4.5-Air -tp 4',
+      placeHolder: 'vllm serve zai-org/GLM-4.5-Air -tp 4 (for a script of several lines, copy it and pick "Serving script on the clipboard")',
       ignoreFocusOut: true,
       validateInput: (text) => {
         if (!text.trim()) return undefined;

@@ -64,7 +64,7 @@ export function std(values: readonly number[]): number {
 }
 
 /** numpy.percentile with the default linear interpolation: rank = p/100·(n−1). `sorted` must be ascending. */
-function percentileOfSorted(sorted: readonly number[], p: number): number {
+function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
@@ -77,7 +77,7 @@ function percentileOfSorted(sorted: readonly number[], p: number): number {
 }
 
 /** numpy.median: the middle value, or the mean of the two middle values. `sorted` must be ascending. */
-function medianOfSorted(sorted: readonly number[]): number {
+function medianOfSorted(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (n === 0) return 0;
   const mid = n >> 1;
@@ -225,7 +225,8 @@ export function computeMetrics(outputs: readonly RequestOutput[], options: Metri
   for (const name of PERCENTILE_METRICS) {
     if (!options.percentileMetrics.includes(name)) continue;
     const values = series[name];
-    const sorted = [...values].sort((x, y) => x - y);
+    // A typed array sorts numerically without a comparator: 200k ITLs in a few ms instead of ~100.
+    const sorted = Float64Array.from(values).sort();
     metrics[`mean_${name}_ms`] = mean(values) * 1000;
     metrics[`median_${name}_ms`] = medianOfSorted(sorted) * 1000;
     metrics[`std_${name}_ms`] = std(values) * 1000;

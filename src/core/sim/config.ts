@@ -100,8 +100,11 @@ export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
     activationGiBPerGpu = 2;
     kvGiBPerGpu = (cfg.gpu.usableGiB - weightsGiBPerGpu - activationGiBPerGpu) * cfg.memoryFraction;
   } else {
-    // vLLM profiles a dummy forward of max_num_batched_tokens; the peak grows with the token budget.
-    activationGiBPerGpu = 1.2 + 0.0007 * cfg.tokenBudget;
+    // vLLM profiles a dummy forward of max_num_batched_tokens: the residual stream and attention buffers per token,
+    // plus the MLP's widest intermediate (dense, or topK routed experts) split across TP ranks; 1.2 GiB of runtime.
+    const m = cfg.model;
+    const perToken = 16 * m.hidden + (4 * Math.max(m.denseIntermediate, m.topK * m.moeIntermediate)) / cfg.tp;
+    activationGiBPerGpu = 1.2 + (cfg.tokenBudget * perToken) / GIB;
     kvGiBPerGpu = cfg.gpu.usableGiB * cfg.memoryFraction - weightsGiBPerGpu - activationGiBPerGpu;
   }
   let kvCapacityTokens = Math.max(0, Math.floor((kvGiBPerGpu * GIB) / kvBytesPerTokenPerGpuValue));

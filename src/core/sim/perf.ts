@@ -25,6 +25,10 @@ export interface EngineEfficiency {
   attentionComputeEfficiency: number;
   /** Fraction of HBM bandwidth decode attention reaches reading the KV cache. */
   kvBandwidthEfficiency: number;
+  /** Expert shard width (columns) at which the fused-MoE kernel reaches half its efficiency (narrow TP shards). */
+  moeHalfWidth: number;
+  /** GEMM compute efficiency of quantized weights relative to BF16 (dequantization in the kernel). */
+  quantizedComputeFactor: number;
 }
 
 /** Relative cost of an attention backend against the engine's default (1 = default). */
@@ -75,16 +79,43 @@ const GEMM_HALF_TOKENS = 128;
 const ACTIVATION_BYTES = 2;
 /** Expert parallel: the busiest rank gets this much more than its share of the routed tokens. */
 const EP_IMBALANCE = 1.1;
-const MOE_HALF_WIDTH = 192;
 /** Fraction of HBM bandwidth plain GEMMs reach streaming their weights (small-batch decode). */
 const DENSE_BANDWIDTH_EFFICIENCY = 0.8;
 
 /** Tensor FLOP/s the GEMMs of this checkpoint run at: FP8 weights use FP8 tensor cores where the GPU has them. */
 const gemmPeak = (cfg: PerfConfig): number => (cfg.fp8Compute ? (cfg.gpu.peakFp8 ?? cfg.gpu.peakBf16) : cfg.gpu.peakBf16);
 
-/** Attention FLOPs and KV bytes of one step, per GPU. */
-function attentionSeconds(cfg: PerfConfig, shape: StepShape, peak: number): number {
-  const { model, tp, pp, gpu, efficiency } = cfg;
+/**
+ * What one step costs before the fitted efficiencies divide it: seconds at 100% of peak (or of HBM bandwidth) per
+ * term, and the counts the per-step overheads multiply. `stepSeconds` = `combineStepCost(stepCost(…), efficiency)`;
+ * the calibration re-times recorded steps with other efficiencies through the same two functions.
+ */
+export interface StepCost {
+  sequences: number;
+  newRequests: number;
+  /** Dense GEMM FLOPs at peak, already scaled by the batch-size factor N/(N+128). */
+  denseCompute: number;
+  /** Dense weights streamed at the fixed dense bandwidth efficiency. */
+  denseMemory: number;
+  expertStream: number;
+  expertCompute: number;
+  /** Columns of one expert shard on a GPU (moe_intermediate, divided by TP unless EP keeps experts whole). */
+  expertWidth: number;
+  /** Whether the GEMMs run on quantized weights. */
+  quantized: boolean;
+  attentionCompute: number;
+  kvRead: number;
+  /** Communication and backend per-step costs (not fitted). */
+  fixed: number;
+  /** Pipeline-parallel bubble factor on the forward pass. */
+  pipeline: number;
+  /** Eager kernel launches (CUDA graphs off or batch above the captured sizes). */
+  launches: number;
+}
+
+/** Attention FLOPs and KV bytes of one step, per GPU, at peak. */
+function attentionCost(cfg: PerfConfig, shape: StepShape, peak: number): { compute: number; memory: number } {
+  const { model, tp, pp, gpu } = cfg;
   const window = model.slidingWindow;
   const sliding = model.slidingLayers;
   const full = model.layers - sliding;
@@ -109,38 +140,37 @@ function attentionSeconds(cfg: PerfConfig, shape: StepShape, peak: number): numb
   }
   // Heads split across TP ranks; GQA's KV heads too (replicated beyond their count), MLA's latent is replicated.
   const kvSplit = model.attention === 'mla' ? 1 : Math.min(tp, model.kvHeads);
-  const compute = (flopsPerPair * pairs) / (tp * pp * peak * efficiency.attentionComputeEfficiency);
-  const memory = (kvBytesPerLayer(model, cfg.kvDtypeBytes) * kvTokens) / (kvSplit * pp * gpu.hbmBytesPerS * efficiency.kvBandwidthEfficiency);
-  return compute * cfg.attention.compute + memory * cfg.attention.memory + cfg.attention.perStepS;
+  return {
+    compute: ((flopsPerPair * pairs) / (tp * pp * peak)) * cfg.attention.compute,
+    memory: ((kvBytesPerLayer(model, cfg.kvDtypeBytes) * kvTokens) / (kvSplit * pp * gpu.hbmBytesPerS)) * cfg.attention.memory,
+  };
 }
 
 /** Dense (non-routed) GEMMs: attention projections, dense MLPs, shared experts, routers; lm_head on sampled tokens only. */
-function denseSeconds(cfg: PerfConfig, n: number, logits: number, peak: number): number {
-  const { model, gpu, efficiency } = cfg;
+function denseCost(cfg: PerfConfig, n: number, logits: number, peak: number): { compute: number; memory: number } {
+  const { model, gpu } = cfg;
   const shards = cfg.tp * cfg.pp;
   const lmHead = model.vocabSize * model.hidden;
   const bytesPerWeight = BYTES_PER_WEIGHT[cfg.quantScope === 'linear' ? cfg.weightFormat : 'bf16'];
   const flopsPerS = cfg.quantScope === 'linear' ? gemmPeak(cfg) : peak;
   const flops = 2 * (model.denseParams - lmHead) * n + 2 * lmHead * logits;
-  const eff = (efficiency.gemmEfficiency * n) / (n + GEMM_HALF_TOKENS);
-  return Math.max(flops / (shards * flopsPerS * eff), (bytesPerWeight * model.denseParams) / (shards * gpu.hbmBytesPerS * DENSE_BANDWIDTH_EFFICIENCY));
+  return { compute: flops / (shards * flopsPerS * (n / (n + GEMM_HALF_TOKENS))), memory: (bytesPerWeight * model.denseParams) / (shards * gpu.hbmBytesPerS * DENSE_BANDWIDTH_EFFICIENCY) };
 }
 
 /** Routed experts: every touched expert's weights streamed once, plus the expert GEMMs over topK·n token rows. */
-function expertSeconds(cfg: PerfConfig, n: number): number {
-  const { model, gpu, efficiency } = cfg;
-  if (model.moeLayers === 0 || model.experts === 0) return 0;
+function expertCost(cfg: PerfConfig, n: number): { stream: number; compute: number; width: number } {
+  const { model, gpu } = cfg;
+  if (model.moeLayers === 0 || model.experts === 0) return { stream: 0, compute: 0, width: 1 };
   const touched = model.experts * (1 - Math.pow(1 - model.topK / model.experts, n));
   // TP shards every expert; EP keeps experts whole and spreads them over the EP ranks (with routing imbalance).
   const shards = Math.max(cfg.ep, cfg.ep > 1 ? 1 : cfg.tp) * cfg.pp;
   const imbalance = cfg.ep > 1 ? EP_IMBALANCE : 1;
-  // Narrow TP shards of an expert (moe_intermediate/tp columns) make small tiles: the fused-MoE kernel reaches
-  // half its efficiency at MOE_HALF_WIDTH columns.
-  const width = model.moeIntermediate / (cfg.ep > 1 ? 1 : cfg.tp);
-  const shapeEff = width / (width + MOE_HALF_WIDTH);
-  const stream = (model.moeLayers * touched * model.expertParams * BYTES_PER_WEIGHT[cfg.weightFormat]) / (shards * gpu.hbmBytesPerS * efficiency.moeBandwidthEfficiency * shapeEff);
-  const compute = (2 * model.moeLayers * model.topK * model.expertParams * n) / (shards * gemmPeak(cfg) * efficiency.moeComputeEfficiency * shapeEff);
-  return (stream + compute) * imbalance;
+  const scale = imbalance / shards;
+  return {
+    width: model.moeIntermediate / (cfg.ep > 1 ? 1 : cfg.tp),
+    stream: ((model.moeLayers * touched * model.expertParams * BYTES_PER_WEIGHT[cfg.weightFormat]) / gpu.hbmBytesPerS) * scale,
+    compute: ((2 * model.moeLayers * model.topK * model.expertParams * n) / gemmPeak(cfg)) * scale,
+  };
 }
 
 /** TP all-reduces (two per layer), EP dispatch/combine (per MoE layer), PP stage hand-offs. */
@@ -154,22 +184,53 @@ function communicationSeconds(cfg: PerfConfig, n: number): number {
   return t;
 }
 
-export function stepSeconds(cfg: PerfConfig, shape: StepShape): number {
-  const { model, pp, efficiency } = cfg;
+/** The efficiency-independent cost of one step; undefined when it runs no token. */
+export function stepCost(cfg: PerfConfig, shape: StepShape): StepCost | undefined {
   let prefillTokens = 0;
   for (const { q } of shape.prefill) prefillTokens += q;
   const n = prefillTokens + shape.decodeCount;
-  if (n === 0) return 0;
+  if (n === 0) return undefined;
   const peak = cfg.gpu.peakBf16;
-  const logits = shape.decodeCount + shape.prefill.length;
-  const compute = denseSeconds(cfg, n, logits, peak) + expertSeconds(cfg, n) + attentionSeconds(cfg, shape, peak) + communicationSeconds(cfg, n);
-  // Pipeline parallel: each stage holds 1/pp of the layers; micro-batching leaves a bubble of (pp-1)/pp.
-  const pipelined = pp > 1 ? compute * (1 + (pp - 1) / pp) : compute;
-  // Prefill and mixed steps were calibrated as they run (piecewise graphs at most); a decode batch larger than the
-  // biggest captured graph, or any step with CUDA graphs off, pays the eager kernel launches.
-  const decodeOnly = shape.prefill.length === 0;
-  const eager = cfg.cudaGraphMaxBatch === 0 || (decodeOnly && shape.decodeCount > cfg.cudaGraphMaxBatch);
-  const launches = eager ? model.layers * EAGER_OVERHEAD_PER_LAYER_S : 0;
   const sequences = shape.decodeCount + shape.prefill.length;
-  return efficiency.stepOverheadS + efficiency.perSequenceS * sequences + efficiency.perNewRequestS * shape.newRequests + pipelined + launches;
+  const dense = denseCost(cfg, n, sequences, peak);
+  const experts = expertCost(cfg, n);
+  const attention = attentionCost(cfg, shape, peak);
+  // Prefill and mixed steps run as calibrated (piecewise graphs at most); a decode batch larger than the biggest
+  // captured graph, or any step with CUDA graphs off, pays the eager kernel launches.
+  const eager = cfg.cudaGraphMaxBatch === 0 || (shape.prefill.length === 0 && shape.decodeCount > cfg.cudaGraphMaxBatch);
+  return {
+    sequences,
+    newRequests: shape.newRequests,
+    denseCompute: dense.compute,
+    denseMemory: dense.memory,
+    expertStream: experts.stream,
+    expertCompute: experts.compute,
+    expertWidth: experts.width,
+    quantized: cfg.weightFormat !== 'bf16',
+    attentionCompute: attention.compute,
+    kvRead: attention.memory,
+    fixed: communicationSeconds(cfg, n) + cfg.attention.perStepS,
+    // Pipeline parallel: each stage holds 1/pp of the layers; micro-batching leaves a bubble of (pp-1)/pp.
+    pipeline: 1 + (cfg.pp - 1) / cfg.pp,
+    launches: eager ? cfg.model.layers * EAGER_OVERHEAD_PER_LAYER_S : 0,
+  };
+}
+
+export function combineStepCost(c: StepCost, e: EngineEfficiency): number {
+  // Narrow TP shards of an expert make small tiles: the fused-MoE kernel reaches half its efficiency at moeHalfWidth.
+  const shape = c.expertWidth / (c.expertWidth + e.moeHalfWidth);
+  const quant = c.quantized ? e.quantizedComputeFactor : 1;
+  const forward =
+    Math.max(c.denseCompute / (e.gemmEfficiency * quant), c.denseMemory) +
+    c.expertStream / (e.moeBandwidthEfficiency * shape) +
+    c.expertCompute / (e.moeComputeEfficiency * shape * quant) +
+    c.attentionCompute / e.attentionComputeEfficiency +
+    c.kvRead / e.kvBandwidthEfficiency +
+    c.fixed;
+  return e.stepOverheadS + e.perSequenceS * c.sequences + e.perNewRequestS * c.newRequests + forward * c.pipeline + c.launches;
+}
+
+export function stepSeconds(cfg: PerfConfig, shape: StepShape): number {
+  const cost = stepCost(cfg, shape);
+  return cost ? combineStepCost(cost, cfg.efficiency) : 0;
 }

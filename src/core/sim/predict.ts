@@ -10,7 +10,7 @@ import { planLaunch, splitServeCommand, type LaunchPlan } from './engines/index'
 import { resolveGpu } from './gpus';
 import type { ModelSpec } from './models';
 import { syntheticShareGptRequests } from './sharegpt';
-import { simulateRequests, type VirtualRequest } from './virtual';
+import { simulateRequests, type SimTrace, type VirtualRequest } from './virtual';
 
 /** `prefix`: leading tokens every prompt shares (vllm bench --random-prefix-len), counted in `input`. */
 export type SimWorkload = { kind: 'sharegpt'; count: number } | { kind: 'random'; input: number; output: number; count: number; prefix?: number };
@@ -57,6 +57,8 @@ export interface PredictOptions {
   percentiles?: readonly number[];
   /** Model configs given by path (`--model-config`), besides the catalog and the Hugging Face cache. */
   models?: readonly ModelSpec[];
+  /** Filled with the run's schedule (calibration). */
+  trace?: SimTrace;
 }
 
 export interface Prediction {
@@ -92,7 +94,7 @@ export function predictBenchmark(options: PredictOptions): Prediction {
   const seed = options.seed ?? 0;
   const requests = workloadRequests(workload, seed);
   const sendTimes = arrivalTimes(requests.length, options.requestRate ?? Infinity, options.burstiness ?? 1, seed);
-  const run = simulateRequests(config, requests, sendTimes, options.maxConcurrency ?? Infinity);
+  const run = simulateRequests(config, requests, sendTimes, options.maxConcurrency ?? Infinity, options.trace);
   const durationS = run.outputs.reduce((end, o) => Math.max(end, o.startTime + o.latency), 0);
   const percentileMetrics = options.percentileMetrics ?? ['ttft', 'tpot', 'itl'];
   const percentiles = options.percentiles ?? [99];

@@ -4,6 +4,7 @@
 import type { RequestOutput } from '../bench/metrics';
 import type { SimEngineConfig } from './config';
 import { createScheduler, SIM_ENGINES } from './engines/index';
+import type { StepShape } from './perf';
 import { syntheticBlockKeys } from './prefixCache';
 import { newRequest, type BatchScheduler, type PlannedStep, type SimRequest } from './scheduler';
 
@@ -58,8 +59,21 @@ function stallReason(lanes: readonly Lane[]): string | undefined {
   return `the engine stopped scheduling with ${stuck.length} requests waiting and none running (${why}); a real engine would hang here`;
 }
 
+/**
+ * The schedule of one run. With every request sent at once the schedulers' decisions depend on token counts and KV,
+ * not on time, so the calibration re-times it with other efficiencies (calibration/cases.ts).
+ */
+export interface SimTrace {
+  /** Every step, in the order they ended (one replica: data-parallel lanes interleave by time). */
+  steps: StepShape[];
+  /** Per request: the steps that emitted its tokens. */
+  tokenSteps: number[][];
+  /** Per request: how many steps had ended when it was sent. */
+  startSteps: number[];
+}
+
 /** Runs the requests through the engine's scheduler in virtual time; returns what the client would have seen. */
-export function simulateRequests(config: SimEngineConfig, requests: readonly VirtualRequest[], sendTimes: readonly number[], maxConcurrency = Infinity): VirtualRun {
+export function simulateRequests(config: SimEngineConfig, requests: readonly VirtualRequest[], sendTimes: readonly number[], maxConcurrency = Infinity, trace?: SimTrace): VirtualRun {
   // One scheduler per data-parallel replica, each with its own chain of steps.
   const lanes: Lane[] = Array.from({ length: Math.max(1, config.dp) }, () => ({ scheduler: createScheduler(config), step: undefined, end: 0 }));
   const engine = SIM_ENGINES[config.engine];
@@ -76,6 +90,7 @@ export function simulateRequests(config: SimEngineConfig, requests: readonly Vir
     while (nextToSend < requests.length && sendTimes[nextToSend]! <= t && inflight < maxConcurrency) {
       const i = nextToSend++;
       start[i] = Math.max(t, sendTimes[i]!);
+      if (trace) trace.startSteps[i] = trace.steps.length;
       if (refusals[i]) continue;
       leastLoaded(lanes).scheduler.add(sims[i]!);
       inflight += 1;
@@ -95,8 +110,10 @@ export function simulateRequests(config: SimEngineConfig, requests: readonly Vir
     t = next;
     for (const lane of lanes) {
       if (!lane.step || lane.end !== t) continue;
+      trace?.steps.push(lane.step.shape);
       for (const event of lane.scheduler.commit(lane.step)) {
         tokenTimes[event.request.id]!.push(t);
+        trace?.tokenSteps[event.request.id]!.push(trace.steps.length - 1);
         if (event.finished) inflight -= 1;
       }
       lane.step = undefined;

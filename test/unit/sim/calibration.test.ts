@@ -1,5 +1,5 @@
-// The simulator against the reference study (GLM-4.5-Air on 4×A100-SXM4-80GB): every cell's total token throughput
-// within ±15%, and the study's stage decisions reproduced. Runs in virtual time (about a second).
+// The simulator against the reference study's decisions (GLM-4.5-Air on 4×A100-SXM4-80GB): each stage's winner as
+// the study found it. Per-cell accuracy, on held-out pages too, is accuracy.test.ts's (and bench/sim-accuracy.mts's).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { predictBenchmark, type Prediction } from '../../../src/core/sim/predict';
@@ -9,52 +9,11 @@ const VLLM = ['vllm', 'serve', 'zai-org/GLM-4.5-Air', '-tp', '4'];
 const SGLANG_TP4 = ['python3', '-m', 'sglang.launch_server', '--model-path', 'zai-org/GLM-4.5-Air', '--tp-size', '4'];
 const SGLANG_TP4_EP4 = [...SGLANG_TP4, '--ep-size', '4'];
 
-interface Cell {
-  engine: string;
-  argv: string[];
-  workload: string;
-  /** Reference: total token throughput (tok/s), mean TTFT (ms), mean TPOT (ms). */
-  ref: [number, number, number];
-}
-
-// Numbers from /work/shared/reference (the study's "Serving Benchmark Result" blocks).
-const CELLS: Cell[] = [
-  { engine: 'vLLM tp4', argv: VLLM, workload: 'sharegpt:1000', ref: [3903.44, 38971.22, 104.59] },
-  { engine: 'SGLang tp4+ep4', argv: SGLANG_TP4_EP4, workload: 'sharegpt:1000', ref: [6245.77, 8445.43, 309.31] },
-  { engine: 'vLLM tp4', argv: VLLM, workload: 'random:32000:100:100', ref: [6435.97, 248013.29, 305.47] },
-  { engine: 'SGLang tp4+ep4', argv: SGLANG_TP4_EP4, workload: 'random:32000:100:100', ref: [7945.66, 200446.56, 276.41] },
-  { engine: 'vLLM tp4', argv: VLLM, workload: 'random:4000:200:500', ref: [6975.1, 142573.31, 267.38] },
-  { engine: 'SGLang tp4+ep4', argv: SGLANG_TP4_EP4, workload: 'random:4000:200:500', ref: [9100.71, 109316.41, 124.68] },
-  { engine: 'vLLM tp4', argv: VLLM, workload: 'random:2000:100:500', ref: [8643.75, 60300.0, 204.31] },
-  { engine: 'SGLang tp4+ep4', argv: SGLANG_TP4_EP4, workload: 'random:2000:100:500', ref: [10956.49, 45224.78, 165.34] },
-  { engine: 'vLLM tp4', argv: VLLM, workload: 'random:128:4:1000', ref: [6271.24, 16583.77, 153.0] },
-  { engine: 'SGLang tp4+ep4', argv: SGLANG_TP4_EP4, workload: 'random:128:4:1000', ref: [13012.2, 5882.75, 1246.57] },
-];
-
 const predict = (argv: string[], workload = 'sharegpt:1000'): Prediction => predictBenchmark({ gpu: GPU, count: 4, argv, workload });
 const throughput = (p: Prediction): number => {
   assert.ok(p.metrics, `expected a benchmark, got a crash: ${p.crash?.rootCause}`);
   return p.metrics.total_token_throughput;
 };
-
-test('every reference cell: predicted total token throughput within ±15% (table printed)', () => {
-  const rows: string[] = [];
-  const failures: string[] = [];
-  rows.push(`${'engine'.padEnd(16)}${'workload'.padEnd(22)}${'tok/s sim'.padStart(10)}${'ref'.padStart(9)}${'Δ'.padStart(8)}${'TTFT sim'.padStart(11)}${'ref'.padStart(10)}${'TPOT sim'.padStart(10)}${'ref'.padStart(9)}`);
-  for (const cell of CELLS) {
-    const p = predict(cell.argv, cell.workload);
-    const tput = throughput(p);
-    const m = p.metrics!;
-    const delta = tput / cell.ref[0] - 1;
-    rows.push(
-      `${cell.engine.padEnd(16)}${cell.workload.padEnd(22)}${tput.toFixed(0).padStart(10)}${cell.ref[0].toFixed(0).padStart(9)}${`${(delta * 100).toFixed(1)}%`.padStart(8)}` +
-        `${Number(m['mean_ttft_ms']).toFixed(0).padStart(11)}${cell.ref[1].toFixed(0).padStart(10)}${Number(m['mean_tpot_ms']).toFixed(1).padStart(10)}${cell.ref[2].toFixed(1).padStart(9)}`,
-    );
-    if (Math.abs(delta) > 0.15) failures.push(`${cell.engine} ${cell.workload}: ${tput.toFixed(0)} tok/s vs ${cell.ref[0]} (${(delta * 100).toFixed(1)}%)`);
-  }
-  console.log(`\nPredicted vs reference (4×A100-SXM4-80GB, GLM-4.5-Air; TTFT/TPOT means in ms)\n${rows.join('\n')}\n`);
-  assert.deepEqual(failures, []);
-});
 
 test('stage 1: SGLang beats vLLM on ShareGPT (the reference: +57.8%)', () => {
   const vllm = throughput(predict(VLLM));

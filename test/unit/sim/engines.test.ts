@@ -29,7 +29,7 @@ test('SGLang defaults: port 30000 on 127.0.0.1, chunked prefill 8192 and cuda-gr
   const kv = memoryPlan(c).kvCapacityTokens;
   assert.ok(kv > 330_000 && kv < 380_000, `SGLang KV ≈355k tokens (got ${kv})`);
   const v = planLaunch('vllm', ['zai-org/GLM-4.5-Air', '-tp', '4'], A100);
-  assert.ok(v.memory!.kvCapacityTokens > 400_000 && v.memory!.kvCapacityTokens < 460_000, `vLLM KV ≈430k (got ${v.memory!.kvCapacityTokens})`);
+  assert.ok(v.memory!.kvCapacityTokens > 400_000 && v.memory!.kvCapacityTokens < 470_000, `vLLM KV ≈430–460k: 0.9 util less weights and the profiled activations (got ${v.memory!.kvCapacityTokens})`);
 });
 
 test('unknown and malformed flags are rejected as each engine’s parser rejects them (exit 2)', () => {

@@ -1,3 +1,4 @@
+// An integration test for its cost: it simulates all 72 measured cases (about a minute on a quiet machine).
 // The simulator against measured results it was not fitted to (test/fixtures/sim-calibration.json): efficiencies
 // fitted on the other pages predict a held-out page's throughput, mean TTFT and mean TPOT; the stored table keeps
 // every page's fit error in bounds; and the calibration's fast re-timing of a recorded schedule gives exactly what

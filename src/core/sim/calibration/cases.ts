@@ -3,7 +3,7 @@
 // depend on step durations, so `evaluateCase` re-times the recorded steps with any efficiencies exactly — the fit
 // tries thousands of parameter sets in seconds instead of re-simulating.
 import { readFileSync } from 'node:fs';
-import { splitShellWords } from '../../shell';
+import { parseServingScript } from '../../engines/script';
 import { perfConfig } from '../config';
 import { combineStepCost, stepCost, type EngineEfficiency, type StepCost } from '../perf';
 import { predictBenchmark } from '../predict';
@@ -48,15 +48,8 @@ export function loadCalibrationCases(path: string): CalibrationCase[] {
   return (JSON.parse(readFileSync(path, 'utf8')) as { cases: CalibrationCase[] }).cases;
 }
 
-/** A serving script as pages print it: comment lines dropped, continuations joined, split like a shell. */
-export function serveArgv(script: string): string[] {
-  return splitShellWords(
-    script
-      .split('\n')
-      .filter((line) => !line.trim().startsWith('#'))
-      .join('\n'),
-  );
-}
+/** A serving script as pages print it (comments, continuations, env prefixes): the serve command's argv. */
+export const serveArgv = (script: string): string[] => parseServingScript(script).argv;
 
 /** Runs a case once with its schedule recorded; a crash is returned as its root cause. */
 export function traceCase(c: CalibrationCase): TracedCase | { case: CalibrationCase; crash: string } {
@@ -65,7 +58,8 @@ export function traceCase(c: CalibrationCase): TracedCase | { case: CalibrationC
   const count = Number(c.workload.startsWith('sharegpt') ? c.workload.split(':')[1] : n);
   trace.tokenSteps = Array.from({ length: count }, () => []);
   trace.startSteps = new Array<number>(count).fill(0);
-  const p = predictBenchmark({ gpu: c.gpu, count: c.count, argv: serveArgv(c.serve), workload: c.workload, trace, ...(c.maxConcurrency ? { maxConcurrency: c.maxConcurrency } : {}) });
+  const script = parseServingScript(c.serve);
+  const p = predictBenchmark({ gpu: c.gpu, count: c.count, argv: script.argv, env: script.env, workload: c.workload, trace, ...(c.maxConcurrency ? { maxConcurrency: c.maxConcurrency } : {}) });
   if (!p.config || !p.metrics) return { case: c, crash: p.crash?.rootCause ?? 'no result' };
   const perf = perfConfig(p.config);
   return {

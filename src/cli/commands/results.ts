@@ -1,7 +1,8 @@
 // `serving-lab results list|show|export|import`: the results store from a terminal.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult } from '../../core/bench/parse';
+import { BenchmarkParseError } from '../../core/bench/parse';
+import { parseImportPath, toImportedBatch } from '../../core/imports';
 import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
 import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
 import { resultsToCsv } from '../../core/results/csv';
@@ -252,37 +253,38 @@ export const resultsExport: CliCommand = {
 
 export const resultsImport: CliCommand = {
   path: ['results', 'import'],
-  summary: 'Import `vllm bench serve` output (text block or --save-result JSON) or SGLang bench_serving output (text or JSONL) into the store.',
+  summary: 'Import benchmark results into the store: vLLM/SGLang/GPUStack text, vLLM JSON, SGLang JSONL, GuideLLM JSON, AIPerf JSON/CSV, a `vllm bench sweep` directory.',
   flags: [jsonFlag, resultsDirFlag],
-  positionals: [{ name: 'file', description: 'files to import', variadic: true }],
+  positionals: [{ name: 'file', description: 'files or sweep directories to import', variadic: true }],
   async run(ctx) {
     const store = storeFrom(ctx);
     const imported: BenchmarkResult[] = [];
+    const seen = new Set<string>();
     let failed = 0;
+    let duplicates = 0;
     for (const file of ctx.args.positionals) {
-      let text: string;
+      let parsed;
       try {
-        text = await readFile(resolve(ctx.cwd, file), 'utf8');
+        parsed = await parseImportPath(resolve(ctx.cwd, file), file);
       } catch (err) {
-        ctx.log.error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+        const code = (err as NodeJS.ErrnoException).code;
+        ctx.log.error(err instanceof BenchmarkParseError ? err.message : `${file}: cannot read (${code ?? (err as Error).message}); check the path`);
         failed++;
         continue;
       }
-      try {
-        for (const parsed of parseBenchmarkOutput(text, file)) {
-          const result = toBenchmarkResult(parsed);
-          await store.saveResult(result);
-          imported.push(result);
-          if (!ctx.args.flags['json']) ctx.stdout(`${result.id}\t${file}\t${fixed(result.metrics.total_token_throughput)} tok/s\n`);
-        }
-      } catch (err) {
-        if (!(err instanceof BenchmarkParseError)) throw err;
-        ctx.log.error(err.message);
-        failed++;
+      const batch = toImportedBatch(parsed, file, seen);
+      for (const problem of batch.problems) ctx.log.error(problem);
+      failed += batch.problems.length;
+      duplicates += batch.duplicates;
+      if (batch.duplicates > 0) ctx.log.warn(`${file}: ${batch.duplicates} result${batch.duplicates === 1 ? ' is' : 's are'} identical to one already read; stored once`);
+      for (const result of batch.results) {
+        await store.saveResult(result);
+        imported.push(result);
+        if (!ctx.args.flags['json']) ctx.stdout(`${result.id}\t${file}\t${fixed(result.metrics.total_token_throughput)} tok/s\n`);
       }
     }
     if (ctx.args.flags['json']) ctx.stdout(`${JSON.stringify(imported, null, 2)}\n`);
-    ctx.log.info(`imported ${imported.length} result${imported.length === 1 ? '' : 's'} into ${store.root}`);
+    ctx.log.info(`imported ${imported.length} result${imported.length === 1 ? '' : 's'} into ${store.root}${duplicates ? ` (${duplicates} duplicate${duplicates === 1 ? '' : 's'} skipped)` : ''}`);
     return failed > 0 ? 1 : 0;
   },
 };

@@ -324,7 +324,7 @@ function parseOneBlock(block: string[], preamble: string[], firstLine: number, f
  * total_output_tokens, output_throughput and total_token_throughput are required: each missing or N/A one is
  * derived from the others when they were printed (with a note), else the result is refused. Never 0 for unknown.
  */
-function completeThroughputs(metrics: Record<string, number | null>, where: string, notes: string[]): void {
+export function completeThroughputs(metrics: Record<string, number | null>, where: string, notes: string[]): void {
   const duration = metrics['duration'];
   const known = (k: string) => typeof metrics[k] === 'number';
   const derive = (key: string, value: number | undefined, how: string) => {
@@ -369,7 +369,7 @@ const CORE_ORDER = [
 ];
 
 /** vLLM's key order first (as --save-result writes them), then everything else in the order found. */
-function orderMetrics(metrics: Record<string, number | null>): BenchmarkMetrics {
+export function orderMetrics(metrics: Record<string, number | null>): BenchmarkMetrics {
   const out: Record<string, number | null> = {};
   for (const k of CORE_ORDER) if (k in metrics) out[k] = metrics[k]!;
   for (const [k, v] of Object.entries(metrics)) if (!(k in out)) out[k] = v;
@@ -392,13 +392,40 @@ function parseJsonRecords(text: string, fileName?: string): ParsedBenchmark[] {
       const line = lines[i]!.trim();
       if (line === '') continue;
       try {
-        records.push(JSON.parse(line));
+        records.push(JSON.parse(pythonJsonLiterals(line)));
       } catch (err) {
         throw new BenchmarkParseError(`${where}:${i + 1}: not valid JSON (${(err as Error).message}); ${EXPECTED}`);
       }
     }
   }
   return records.map((record, index) => parseJsonRecord(record, records.length > 1 ? `${where} record ${index + 1}` : where, fileName));
+}
+
+/**
+ * Python's json.dumps writes float('inf') and nan as bare Infinity / NaN (SGLang's `"request_rate": Infinity`), which
+ * JSON.parse refuses: outside strings they become the strings "Infinity" / "NaN", read as such below.
+ */
+function pythonJsonLiterals(line: string): string {
+  return line.replace(/"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g, (match, bare: string | undefined) => (bare ? `"${bare}"` : match));
+}
+
+/** SGLang's record in any version: newer ones have total_throughput and server_info; old ones only medians. */
+function isSglangRecord(r: Record<string, unknown>): boolean {
+  return ['total_throughput', 'server_info', 'total_output_tokens_retokenized', 'input_throughput'].some((k) => k in r) || Object.keys(r).some((k) => k.endsWith('_e2e_latency_ms'));
+}
+
+/** The SGLang version from server_info; prefill/decode-disaggregated runs report each side's servers. */
+function sglangServer(info: unknown, notes: string[]): string | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const i = info as Record<string, unknown>;
+  const versionOf = (v: unknown) => (typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['version'] === 'string' ? ((v as Record<string, unknown>)['version'] as string) : undefined);
+  if (Array.isArray(i['prefill']) || Array.isArray(i['decode'])) {
+    const prefill = Array.isArray(i['prefill']) ? i['prefill'].length : 0;
+    const decode = Array.isArray(i['decode']) ? i['decode'].length : 0;
+    notes.push(`prefill/decode-disaggregated run (--pd-separated): ${prefill} prefill and ${decode} decode server${prefill + decode === 1 ? '' : 's'}; the metrics are end to end through the router`);
+    return versionOf((i['decode'] as unknown[] | undefined)?.[0]) ?? versionOf((i['prefill'] as unknown[] | undefined)?.[0]);
+  }
+  return versionOf(i);
 }
 
 const isNumberOrNull = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
@@ -409,7 +436,7 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
     throw new BenchmarkParseError(`${where}: expected a JSON object with benchmark results; ${EXPECTED}`);
   }
   const r = record as Record<string, unknown>;
-  const sglang = 'total_throughput' in r || 'server_info' in r || 'total_output_tokens_retokenized' in r;
+  const sglang = isSglangRecord(r);
   if (!sglang && !('total_token_throughput' in r && 'completed' in r)) {
     throw new BenchmarkParseError(`${where}: a JSON object without "completed" and "total_token_throughput"/"total_throughput" keys is not a benchmark result; ${EXPECTED}`);
   }
@@ -421,6 +448,10 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
   const percentileMetrics = new Set<string>();
   const percentiles = new Set<number>();
   for (const [rawKey, value] of Object.entries(r)) {
+    if (value === 'NaN' && VLLM_STAT_KEY.test(rawKey)) {
+      metrics[sglang ? rawKey.replace(/_e2e_latency_ms$/, '_e2el_ms') : rawKey] = null; // no data for the statistic
+      continue;
+    }
     if (!isNumberOrNull(value)) {
       if (typeof value === 'string' && (VLLM_STAT_KEY.test(rawKey) || CORE_ORDER.includes(rawKey))) {
         throw new BenchmarkParseError(`${where}: "${rawKey}" is ${JSON.stringify(value.slice(0, 40))}, expected a number or null`);
@@ -446,7 +477,8 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
     metrics[key] = value;
   }
   const setup: BenchmarkSetup = {};
-  if (r['request_rate'] === 'inf' || r['request_rate'] === 'trace' || typeof r['request_rate'] === 'number') setup.requestRate = r['request_rate'] as number | 'inf' | 'trace';
+  if (r['request_rate'] === 'Infinity') setup.requestRate = 'inf';
+  else if (r['request_rate'] === 'inf' || r['request_rate'] === 'trace' || typeof r['request_rate'] === 'number') setup.requestRate = r['request_rate'] as number | 'inf' | 'trace';
   if (typeof r['burstiness'] === 'number') setup.burstiness = r['burstiness'];
   if (typeof r['max_concurrency'] === 'number' || r['max_concurrency'] === null) setup.maxConcurrency = r['max_concurrency'] as number | null;
   if (typeof r['backend'] === 'string') setup.backend = r['backend'];
@@ -462,10 +494,12 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
       metrics['failed'] = r['errors'].filter((e) => typeof e === 'string' && e !== '').length;
       notes.push('"failed" counted from the non-empty "errors" entries');
     } else {
-      metrics['failed'] = 0;
-      notes.push(`${sglang ? 'SGLang' : 'this'} JSON does not report failed requests; "failed" is set to 0`);
+      metrics['failed'] = null;
+      notes.push(`${sglang ? 'SGLang' : 'this'} JSON does not report failed requests; "failed" is unknown (null)`);
     }
   }
+  const version = sglang ? sglangServer(r['server_info'], notes) : undefined;
+  if (sglang && !Object.keys(r).some((k) => k.startsWith('mean_'))) notes.push('an older SGLang record: medians only, no means or percentiles');
   if (!('request_goodput' in metrics)) metrics['request_goodput'] = null;
   completeThroughputs(metrics, where, notes);
 
@@ -475,7 +509,12 @@ function parseJsonRecord(record: unknown, where: string, fileName?: string): Par
   const goodput = typeof ordered.request_goodput === 'number';
   notes.push('the result block was regenerated from the JSON (the original printed text is not in the file)');
   return {
-    source: { kind: sglang ? 'sglang-jsonl' : 'vllm-json', ...(fileName ? { file: fileName } : {}) },
+    source: {
+      kind: sglang ? 'sglang-jsonl' : 'vllm-json',
+      ...(fileName ? { file: fileName } : {}),
+      tool: sglang ? 'SGLang bench_serving' : 'vllm bench serve',
+      ...(version ? { version } : {}),
+    },
     metrics: ordered,
     rawOutput: formatResultBlock(ordered, {
       percentileMetrics: metricList,

@@ -179,23 +179,28 @@ export class ResultsCommands {
       title: 'Serving Lab: import benchmark output',
       canSelectMany: true,
       openLabel: 'Import',
-      filters: { 'Benchmark output': ['txt', 'log', 'json', 'jsonl'], 'All files': ['*'] },
+      filters: { 'Benchmark output': ['txt', 'log', 'md', 'json', 'jsonl', 'csv'], 'All files': ['*'] },
     });
     if (!files?.length) return [];
-    const { parseBenchmarkOutput, toBenchmarkResult } = await import('../../core/bench/parse');
+    const { parseImportPath, toImportedBatch } = await import('../../core/imports');
     const imported: BenchmarkResult[] = [];
+    const seen = new Set<string>();
+    let duplicates = 0;
     for (const file of files) {
-      const text = Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8');
+      const name = path.basename(file.fsPath);
       try {
-        for (const parsed of parseBenchmarkOutput(text, path.basename(file.fsPath))) {
-          const result = toBenchmarkResult(parsed);
+        const batch = toImportedBatch(await parseImportPath(file.fsPath, name), name, seen);
+        for (const problem of batch.problems) void vscode.window.showErrorMessage(`Serving Lab: ${problem}`);
+        duplicates += batch.duplicates;
+        for (const result of batch.results) {
           await this.lab.store().saveResult(result);
           imported.push(result);
         }
       } catch (err) {
-        void vscode.window.showErrorMessage(`Serving Lab: ${path.basename(file.fsPath)} was not imported: ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(`Serving Lab: ${name} was not imported: ${(err as Error).message}`);
       }
     }
+    if (duplicates) this.lab.log.info(`import: ${duplicates} identical result${duplicates > 1 ? 's' : ''} stored once`);
     if (imported.length) {
       this.lab.resultsUpdated();
       void vscode.window.showInformationMessage(`Serving Lab: imported ${imported.length} result${imported.length > 1 ? 's' : ''}.`);

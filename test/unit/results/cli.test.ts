@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
 import type { CliCommand } from '../../../src/cli/command';
@@ -55,5 +55,21 @@ test('results import → list → show → export, with a corrupt file named and
 
   const bad = await run(resultsImport, ['test/fixtures/plans/broken.plan.yaml', '--results', join(cwd, 'store')], process.cwd());
   assert.equal(bad.code, 1);
-  assert.match(bad.warnings.join('\n'), /no benchmark result found/);
+  assert.match(bad.warnings.join('\n'), /broken\.plan\.yaml: no result of a known shape; known shapes: /);
+});
+
+test('results import: a bad value names file and field and the other files still import; identical blocks are stored once; a sweep directory imports', async () => {
+  const cwd = tempDir('sl-results-import-');
+  const negative = join(cwd, 'negative.json');
+  writeFileSync(negative, JSON.stringify({ completed: 3, duration: 1, total_input_tokens: 30, total_output_tokens: 3, request_throughput: 3, output_throughput: 3, total_token_throughput: -33 }));
+  const block = readFileSync('test/fixtures/bench/imports/gpustack-na.md', 'utf8');
+  const repeated = join(cwd, 'repeated.md');
+  writeFileSync(repeated, `${block}\n${block}`);
+  const r = await run(resultsImport, [negative, repeated, 'test/fixtures/bench/imports/sweep', '--results', join(cwd, 'store'), '--json'], process.cwd());
+  assert.equal(r.code, 1, 'one file failed');
+  assert.match(r.warnings.join('\n'), /negative\.json: "total_token_throughput" is -33; a benchmark metric is a finite number ≥ 0/);
+  assert.doesNotMatch(r.warnings.join('\n'), /ZodError|"code":/);
+  assert.match(r.warnings.join('\n'), /repeated\.md: 1 result is identical to one already read; stored once/);
+  const imported = JSON.parse(r.out) as Array<{ source: { kind: string } }>;
+  assert.deepEqual(imported.map((x) => x.source.kind), ['gpustack-text', 'vllm-sweep', 'vllm-sweep', 'vllm-sweep']);
 });

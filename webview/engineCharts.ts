@@ -1,6 +1,7 @@
-// What the dashboard's latency, queue and KV-cache charts plot. Latency: the engine's histogram bands (p50 → p99
-// filled, mean as a line) for TTFT (left axis) and TPOT (right axis; the per-token ITL histogram where the engine
-// has no per-request TPOT one), E2E mean dashed, and the native runner's per-request points as dots.
+// What the dashboard adds for engine telemetry and imported results. Latency chart: the engine's histogram bands
+// (p50 → p99 filled, mean as a line) for TTFT (left axis) and TPOT (right axis; the per-token ITL histogram where the
+// engine has no per-request TPOT one), E2E mean dashed, and the native runner's per-request points as dots. Queue
+// and KV-cache series, and the comparison's notes on metric definitions.
 import type { LiveSample } from '../src/shared/protocol';
 import type { SeriesSpec } from './charts';
 
@@ -40,4 +41,16 @@ export function latencyNoteOf(samples: readonly LiveSample[], previous: string |
   let note = previous;
   for (const s of samples) if (s.latencyNote !== undefined) note = s.latencyNote;
   return note;
+}
+
+/** The comparison's definition notes (tools that define a metric differently), one list item each. */
+export function showComparisonNotes(list: HTMLElement, notes: readonly string[]): void {
+  list.replaceChildren(
+    ...notes.map((note) => {
+      const item = document.createElement('li');
+      item.textContent = note;
+      return item;
+    }),
+  );
+  list.hidden = notes.length === 0;
 }

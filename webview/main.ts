@@ -18,7 +18,7 @@ import {
   type RunProgress,
 } from '../src/shared/protocol';
 import { ComparisonChart, LiveChart, readTheme, setTheme } from './charts';
-import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES } from './engineCharts';
+import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES, showComparisonNotes } from './engineCharts';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -200,6 +200,7 @@ function showComparison(comparison: Comparison | null): void {
     return tr;
   });
   element<HTMLTableElement>('comparison-table').replaceChildren(head, ...rows);
+  showComparisonNotes(element('comparison-notes'), comparison.notes ?? []);
 }
 
 function formatNumber(value: number | null): string {

@@ -90,6 +90,8 @@ export const Comparison = z.strictObject({
   baselineLabel: z.string(),
   optimizedLabel: z.string(),
   rows: z.array(ComparisonRow),
+  /** Where the compared results' tools define a metric differently (imported results), shown under the table. */
+  notes: z.array(z.string().max(400)).max(20).optional(),
 });
 export type Comparison = z.infer<typeof Comparison>;
 

@@ -107,7 +107,10 @@ export class ResultsCommands {
       if (!baseline) return;
       const other = await this.resultOf(undefined, 'Serving Lab: pick the result to compare with it');
       if (!other) return;
+      const { definitionDifferences } = await import('../../core/imports/definitions');
+      const notes = definitionDifferences(baseline.source, other.source);
       this.showComparison({
+        ...(notes.length ? { notes } : {}),
         title: `${other.id} vs ${baseline.id}`,
         metricLabel: 'Total TPS',
         latencyLabel: 'Mean TPOT (ms)',

@@ -68,6 +68,7 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
       <header class="run-header"><h2 id="comparison-title"></h2>${exportButton('comparison')}</header>
       <div class="chart-box wide"><canvas id="chart-comparison" aria-label="comparison chart" role="img"></canvas></div>
       <table id="comparison-table" class="comparison"></table>
+      <ul id="comparison-notes" class="muted" aria-label="metric definitions that differ between the tools" hidden></ul>
     </section>
   </main>
   <div id="status" class="muted" role="status"></div>

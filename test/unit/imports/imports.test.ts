@@ -110,3 +110,14 @@ test('an unknown shape is refused naming the shapes known; identical blocks are 
   assert.match(mixed.problems[0]!, /^mixed\.json result 1: metrics\.completed: .*not imported$/);
   assert.ok(BenchmarkResult.safeParse(mixed.results[0]).success);
 });
+
+test('Compare Results says which metrics two tools define differently, and nothing for the same tool', async () => {
+  const { definitionDifferences } = await import('../../../src/core/imports/definitions');
+  assert.deepEqual(definitionDifferences({ kind: 'native' }, { kind: 'vllm-json' }), []);
+  const guidellm = definitionDifferences({ kind: 'vllm-text' }, { kind: 'guidellm-json' });
+  assert.equal(guidellm.length, 2);
+  assert.match(guidellm[0]!, /^TPOT is defined differently — vllm bench serve: .*; GuideLLM: .*weighted by tokens/);
+  assert.match(guidellm[1]!, /^ITL is defined differently — .*GuideLLM: not measured/);
+  const sglang = definitionDifferences({ kind: 'sglang-jsonl' }, { kind: 'native' });
+  assert.match(sglang.join('\n'), /E2EL is defined differently — SGLang bench_serving: request sent → the final \[DONE\] line/);
+});

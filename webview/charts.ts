@@ -99,6 +99,8 @@ export interface SeriesSpec {
   bandToPrevious?: boolean;
   /** Dots without a line (per-request points). */
   points?: boolean;
+  /** A line with a dot at each point, so an interval between gaps still shows. */
+  markers?: boolean;
   dashed?: boolean;
   /** Left out of the legend (a band's lower edge). */
   unlabelled?: boolean;
@@ -127,7 +129,7 @@ export class LiveChart {
       borderWidth: s.bandToPrevious || s.unlabelled ? 0.5 : 1.5,
       borderDash: s.dashed ? [4, 3] : [],
       showLine: !s.points,
-      pointRadius: s.points ? 1.5 : 0,
+      pointRadius: s.points ? 1.5 : s.markers ? 2 : 0,
       spanGaps: true,
     }));
     this.chart = new Chart<'line', Point[]>(canvas, {

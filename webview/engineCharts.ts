@@ -15,10 +15,11 @@ const tpotBand = (s: LiveSample) => s.engineLatency?.tpot ?? s.engineLatency?.it
 export const LATENCY_SERIES: SeriesSpec[] = [
   { label: 'TTFT p50', pick: (s) => s.engineLatency?.ttft?.p50Ms, colour: TTFT, unlabelled: true },
   { label: 'TTFT p50–p99', pick: (s) => s.engineLatency?.ttft?.p99Ms, colour: TTFT, bandToPrevious: true },
-  { label: 'TTFT mean', pick: (s) => s.engineLatency?.ttft?.meanMs, colour: TTFT },
+  // Markers: TTFT is observed only in the intervals where requests got their first token (e.g. one wave at a burst).
+  { label: 'TTFT mean', pick: (s) => s.engineLatency?.ttft?.meanMs, colour: TTFT, markers: true },
   { label: 'TPOT p50', pick: (s) => tpotBand(s)?.p50Ms, colour: TPOT, axis: 'y1', unlabelled: true },
   { label: 'TPOT p50–p99', pick: (s) => tpotBand(s)?.p99Ms, colour: TPOT, axis: 'y1', bandToPrevious: true },
-  { label: 'TPOT mean', pick: (s) => tpotBand(s)?.meanMs, colour: TPOT, axis: 'y1' },
+  { label: 'TPOT mean', pick: (s) => tpotBand(s)?.meanMs, colour: TPOT, axis: 'y1', markers: true },
   { label: 'E2E mean', pick: (s) => s.engineLatency?.e2e?.meanMs, colour: E2E, dashed: true },
   { label: 'TTFT per request', pick: (s) => s.ttftMs, colour: TTFT, points: true },
   { label: 'TPOT per request', pick: (s) => s.tpotMs, colour: TPOT, axis: 'y1', points: true },

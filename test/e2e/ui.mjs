@@ -157,15 +157,16 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     const latency = inner.locator('#chart-latency');
     let series = {};
-    for (const deadline = Date.now() + 60_000; !(series['TTFT mean'] >= 3 && series['TPOT mean'] >= 3) && Date.now() < deadline; await page.waitForTimeout(500)) {
+    // A burst gets its first tokens in a wave (one or two scrape intervals); decode runs through every interval.
+    for (const deadline = Date.now() + 60_000; !(series['TTFT mean'] >= 1 && series['TPOT mean'] >= 3) && Date.now() < deadline; await page.waitForTimeout(500)) {
       series = JSON.parse((await latency.getAttribute('data-series')) ?? '{}');
     }
-    assert.ok(series['TTFT mean'] >= 3 && series['TPOT mean'] >= 3, `latency chart series: ${JSON.stringify(series)}`);
+    assert.ok(series['TTFT mean'] >= 1 && series['TPOT mean'] >= 3, `latency chart series: ${JSON.stringify(series)}`);
     assert.equal(series['TTFT per request'], 0, 'no per-request points with vllm-bench');
     assert.match(await inner.locator('#phase').textContent(), /benchmarking/);
     const ttftPixels = await pixelsOfThemeColour(latency, '--vscode-charts-blue');
     const tpotPixels = await pixelsOfThemeColour(latency, '--vscode-charts-orange');
-    assert.ok(ttftPixels > 50, `only ${ttftPixels} pixels of TTFT were drawn`);
+    assert.ok(ttftPixels > 10, `only ${ttftPixels} pixels of TTFT were drawn`);
     assert.ok(tpotPixels > 50, `only ${tpotPixels} pixels of TPOT were drawn`);
     say(`     latency chart while running: ${JSON.stringify(series)}; ${ttftPixels} TTFT and ${tpotPixels} TPOT pixels`);
     await latency.screenshot({ path: join(screenshots, 'dashboard-latency-live.png') });

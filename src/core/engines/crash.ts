@@ -22,6 +22,9 @@ const SIGNATURES: readonly Signature[] = [
   { reason: 'pp-unsupported', pattern: /Pipeline parallelism is not supported for this model/ },
   // SGLang's model runner; anchored on the exception so the quoted `assert` source line above it is not the cause.
   { reason: 'pp-unsupported', pattern: /AssertionError: Pipeline Parallel is not compatible with this model/ },
+  // vLLM checks the layout up front; SGLang only fails when a rank opens a device that does not exist.
+  { reason: 'parallel-layout', pattern: /World size \(\d+\) is larger than the number of available GPUs/ },
+  { reason: 'parallel-layout', pattern: /CUDA error: invalid device ordinal/ },
   { reason: 'backend-unsupported', pattern: /FlashAttention v3 Backend requires SM/ },
   { reason: 'backend-unsupported', pattern: /FA4 backend is only supported for prefill/ },
   { reason: 'backend-unsupported', pattern: /argument --attention-backend: invalid choice/ },

@@ -589,6 +589,8 @@ export const CRASH_REASONS = [
   'oom',
   'fp8-unsupported',
   'pp-unsupported',
+  /** TP × PP × DP asks for more GPUs than the host (or job) has. */
+  'parallel-layout',
   'backend-unsupported',
   'port-in-use',
   'nccl',

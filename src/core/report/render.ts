@@ -56,6 +56,7 @@ const CRASH_LABELS: Record<Crash['reason'], string | undefined> = {
   oom: 'out of GPU memory',
   'fp8-unsupported': 'FP8 not supported on this GPU',
   'pp-unsupported': 'pipeline parallelism not supported',
+  'parallel-layout': 'more GPUs than the host has',
   'backend-unsupported': 'attention backend not supported',
   'port-in-use': 'port already in use',
   nccl: 'NCCL error',

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyCrash, hasFatalLine } from '../../../src/core/engines/crash';
+import { planLaunch, type LaunchPlan } from '../../../src/core/sim/engines/index';
+import { resolveGpu } from '../../../src/core/sim/gpus';
 
 const log = (name: string) => readFileSync(join(__dirname, 'logs', name), 'utf8').split('\n');
 
@@ -64,4 +66,16 @@ test('ANSI colour codes do not break matching', () => {
   const crash = classifyCrash(['\x1b[31mtorch.OutOfMemoryError: CUDA out of memory.\x1b[0m']);
   assert.equal(crash.reason, 'oom');
   assert.equal(crash.rootCause, 'torch.OutOfMemoryError: CUDA out of memory.');
+});
+
+test('more GPUs than the host has: the simulated engines\' whole start-up logs classify as a parallel layout, not unknown', () => {
+  const host = { gpu: resolveGpu('A100-SXM4-80GB'), count: 4, speedup: 1 };
+  const logOf = (plan: LaunchPlan) => plan.events.flatMap((e) => (e.kind === 'log' ? e.text.split('\n') : []));
+  // The reference's SGLang PP run (--pp-size 8 on four GPUs) and the same oversubscription in vLLM.
+  const sglang = classifyCrash(logOf(planLaunch('sglang', ['--model', 'zai-org/GLM-4.5-Air', '--pp-size', '8'], host)));
+  assert.equal(sglang.reason, 'parallel-layout');
+  assert.match(sglang.rootCause, /invalid device ordinal/);
+  const vllm = classifyCrash(logOf(planLaunch('vllm', ['zai-org/GLM-4.5-Air', '-tp', '8'], host)));
+  assert.equal(vllm.reason, 'parallel-layout');
+  assert.match(vllm.rootCause, /World size \(8\) is larger than the number of available GPUs \(4\)/);
 });

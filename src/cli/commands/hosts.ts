@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { checkHost, type HostCheck } from '../../core/remote/check';
 import { connect } from '../../core/remote/connect';
 import { HostError, listHosts, resolveHost } from '../../core/remote/hosts';
-import { slurmSummary } from '../../core/remote/slurm';
+import { gpusRequested, listPartitions, slurmSummary, type PartitionGpus } from '../../core/remote/slurm';
 import type { Transport } from '../../core/remote/transport';
 import type { HostSpec } from '../../core/plan/schema';
 import type { CredentialProvider, HostKeyPrompter } from '../../core/ssh/types';
@@ -139,15 +139,36 @@ export function formatHostCheck(c: HostCheck): string {
   return `${lines.join('\n')}\n`;
 }
 
+function formatPartitions(partitions: PartitionGpus[]): string {
+  const lines = ['  Slurm partitions (sinfo):'];
+  for (const p of partitions) {
+    const gpus = p.gpus.map((g) => `${g.perNode}× ${g.type} per node`).join(', ') || 'no GPUs';
+    lines.push(`    ${p.partition}${p.isDefault ? ' (default)' : ''}  ${p.available ? 'up' : 'DOWN'}  ${p.nodes} node${p.nodes === 1 ? '' : 's'} (${p.states.join(', ')})  ${gpus}  time limit ${p.timeLimit}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export const hostsCheck: CliCommand = {
   path: ['hosts', 'check'],
-  summary: 'Connect to a host and report its GPUs, driver/CUDA, usable engines with versions, and the work dir.',
+  summary: 'Connect to a host and report its GPUs, driver/CUDA, usable engines with versions, and the work dir (a Slurm host: also its partitions and their GPUs).',
   flags: [jsonFlag, ...HOST_FLAGS],
   positionals: [{ name: 'name', description: 'host name (see `serving-lab hosts list`), ssh alias, or user@host' }],
   async run(ctx) {
     const { host, transport } = await openHost(ctx, ctx.args.positionals[0]!);
     try {
       const report = await checkHost(transport, host);
+      // A Slurm host: the login node's engines, plus the partitions a job can go to with their GPUs (sinfo).
+      if (host.transport.kind === 'slurm') {
+        const partitions = await listPartitions(transport, ctx.signal).catch((err: Error) => {
+          report.problems.push(err.message);
+          return [];
+        });
+        const slurm = host.transport;
+        const fits = partitions.some((p) => (slurm.partition ? p.partition === slurm.partition : p.isDefault) && p.gpus.some((g) => g.perNode >= gpusRequested(slurm)));
+        if (partitions.length > 0 && !fits) report.problems.push(`no node of partition ${slurm.partition ?? '(default)'} has the ${slurm.gres} a job asks for`);
+        ctx.stdout(ctx.args.flags['json'] ? `${JSON.stringify({ ...report, partitions }, null, 2)}\n` : `${formatHostCheck(report)}${formatPartitions(partitions)}`);
+        return report.problems.length === 0 && report.engines.some((e) => e.usable) ? 0 : 1;
+      }
       ctx.stdout(ctx.args.flags['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatHostCheck(report));
       return report.problems.length === 0 && report.engines.some((e) => e.usable) ? 0 : 1;
     } finally {

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineVariant, type EngineRun, type Experiment, type HostSpec } from '../../../src/core/plan/schema';
@@ -47,13 +47,16 @@ before(async () => {
   host = resolveHost('cluster', { cwd: dir, hostsFile });
 });
 
+/** Jobs this file submitted (the cluster may be shared with other test runs): their run dirs are in this work dir. */
+const ownJobs = async () => (await listJobs(login, JOB_NAME_PREFIX)).filter((j) => existsSync(join(dir, 'work', 'runs', j.name!.slice(JOB_NAME_PREFIX.length))));
+
 after(async () => {
   // Nothing a failed test submitted may outlive it.
-  for (const job of await listJobs(login, JOB_NAME_PREFIX).catch(() => [] as JobInfo[])) execFileSync('scancel', [job.id]);
+  for (const job of await ownJobs().catch(() => [] as JobInfo[])) execFileSync('scancel', [job.id]);
   rmSync(dir, { recursive: true, force: true });
 });
 
-const activeJobs = async () => (await listJobs(login, JOB_NAME_PREFIX)).filter((j) => ['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING'].includes(j.state));
+const activeJobs = async () => (await ownJobs()).filter((j) => ['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING'].includes(j.state));
 const variant = EngineVariant.parse({ engine: 'vllm', model: 'zai-org/GLM-4.5-Air', parallel: { tp: 4 } });
 
 test('two 4-GPU jobs run at once on the 8-GPU node; a third pends (Resources) until one ends', async () => {

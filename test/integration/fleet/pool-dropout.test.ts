@@ -1,0 +1,80 @@
+// A pool of three simulated GPU hosts behind real sshds on loopback: one host dies (sshd, sessions and engines killed)
+// while it benchmarks a stage option; the plan completes and only that point is measured again, on another host.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Experiment } from '../../../src/core/plan/schema';
+import { runGroups, startSimSshHost, type SimSshHost } from '../support/simSshHost';
+import { CLI, killEngines, storeContents } from '../tune/support';
+import { spawn } from 'node:child_process';
+
+const dir = mkdtempSync(join(tmpdir(), 'serving-lab-pool-'));
+let hosts: SimSshHost[] = [];
+let hostsFile: string;
+let sshConfig: string;
+
+before(async () => {
+  hosts = await Promise.all([
+    startSimSshHost({ name: 'gpu1', speedup: 50 }),
+    startSimSshHost({ name: 'gpu2', speedup: 50 }),
+    startSimSshHost({ name: 'gpu3', speedup: 50 }),
+  ]);
+  // One hosts file and one ssh config naming all of them, as a user's would.
+  hostsFile = join(dir, 'serving-lab.hosts.yaml');
+  writeFileSync(hostsFile, `hosts:\n${hosts.map((h) => readFileSync(h.hostsFile, 'utf8').replace(/^hosts:\n/, '')).join('')}`);
+  sshConfig = join(dir, 'ssh_config');
+  writeFileSync(sshConfig, hosts.map((h) => readFileSync(h.sshConfig, 'utf8')).join('\n'));
+});
+
+after(async () => {
+  for (const h of hosts) {
+    killEngines(h.workDir);
+    await h.stop().catch(() => {});
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A baseline and one stage of six batching options: seven launches, the six options independent of each other. */
+function writePlan(name: string): string {
+  const file = join(dir, `${name}.plan.yaml`);
+  const options = [64, 96, 128, 192, 256, 384].map((n) => `      - { name: seqs-${n}, patch: { batching: { maxNumSeqs: ${n} } } }`);
+  writeFileSync(file, [`name: ${name}`, 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'stages:', '  - name: Batching', '    kind: batching', '    options:', ...options, 'workloads:', '  primary: { preset: sharegpt, numPrompts: 20 }', ''].join('\n'));
+  return file;
+}
+
+test('a host killed mid-plan loses only its running point: the plan completes with every option measured', async () => {
+  const plan = writePlan('dropout');
+  const child = spawn(process.execPath, [CLI, 'tune', plan, '--host', 'gpu1,gpu2,gpu3', '--hosts-file', hostsFile, '--ssh-config', sshConfig, '--results', join(dir, 'store-dropout'), '--json'], {
+    env: { ...process.env, SERVING_LAB_HOME: join(dir, 'home') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  // Wait until gpu2 runs a benchmark client (its pid file is in the host's bench dir while it runs), then take the
+  // machine away: its sshd, its sessions and its engines.
+  const gpu2 = hosts[1]!;
+  const benchmarking = () => existsSync(join(gpu2.workDir, 'bench')) && readdirSync(join(gpu2.workDir, 'bench')).some((f) => f.endsWith('.pid'));
+  for (let i = 0; i < 1200 && !benchmarking(); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(benchmarking(), `gpu2 never ran a benchmark: ${stderr.slice(-2000)}`);
+  await gpu2.sshd.stop();
+  for (const pgid of runGroups(gpu2.workDir)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  assert.equal(await exited, 0, stderr.slice(-3000));
+  const x = JSON.parse(stdout) as Experiment;
+  assert.equal(x.status, 'completed');
+  const options = x.stages[0]!.options.filter((o) => !o.incumbent);
+  assert.deepEqual(options.map((o) => `${o.name}: ${o.outcome?.kind}`), options.map((o) => `${o.name}: measured`));
+  assert.ok(x.notes.some((n) => /host gpu2 stopped answering.*measured again/.test(n)), x.notes.join('\n'));
+  const results = (await storeContents(join(dir, 'store-dropout'))).results.filter((r) => r.experimentId === x.id && r.status === 'complete');
+  assert.equal(results.length, 7, 'baseline + six options, none lost');
+});

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ListedHost } from '../../core/remote/hosts';
 import type { HostCheck } from '../../core/remote/check';
 import type { KnownEngineRun, Lab } from '../lab';
+import { slurmSummary } from '../../core/remote/slurm';
 
 export type HostsNode =
   | { kind: 'host'; host: ListedHost }
@@ -64,8 +65,8 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostsNode>, vs
         item.id = `host:${host.name}`;
         item.contextValue = 'host';
         const t = host.spec.transport;
-        item.description = t.kind === 'sim' ? `simulated ${t.count}×${t.gpu}${t.speedup !== 1 ? ` at ${t.speedup}×` : ''}` : t.kind === 'local' ? 'this machine' : host.origin ?? 'ssh';
-        item.iconPath = new vscode.ThemeIcon(t.kind === 'sim' ? 'vm' : 'server');
+        item.description = t.kind === 'sim' ? `simulated ${t.count}×${t.gpu}${t.speedup !== 1 ? ` at ${t.speedup}×` : ''}` : t.kind === 'local' ? 'this machine' : t.kind === 'slurm' ? slurmSummary(t) : host.origin ?? 'ssh';
+        item.iconPath = new vscode.ThemeIcon(t.kind === 'sim' ? 'vm' : t.kind === 'slurm' ? 'server-environment' : 'server');
         const running = [...this.lab.engineRuns.values()].filter((r) => r.host === host.name && ACTIVE_STATES.has(r.state)).length;
         if (running) item.description += ` · ${running} engine${running > 1 ? 's' : ''} running`;
         item.tooltip = `${host.name} — ${host.source}${host.origin ? ` (${host.origin})` : ''}`;

@@ -293,5 +293,5 @@ test('serving-lab parse: the reference blocks as BenchmarkResult JSON; a non-res
   assert.match(text.stdout.split('\n')[3]!, /#4 \(random 128 input\): vllm-text, 1000 ok \/ 0 failed, 10\.14 s, total 13012\.20 tok\/s/);
   const bad = spawnSync(process.execPath, [CLI, 'parse', 'package.json'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /package\.json: a JSON object without "completed"/);
+  assert.match(bad.stderr, /package\.json: no result of a known shape; known shapes: .*--save-result. JSON.*GuideLLM/);
 });

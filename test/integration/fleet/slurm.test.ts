@@ -106,8 +106,9 @@ test('Ctrl-C of `serving-lab tune` on a Slurm host cancels its job and leaves no
 
 test('a job killed at its time limit is recorded as such and measured again in a new job', async () => {
   const plan = join(dir, 'timeout.plan.yaml');
-  // Twelve repeats on one launch: the first job is still benchmarking when its (lowered) time limit of one minute ends.
-  writeFileSync(plan, ['name: timeout', 'host: cluster', 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'repeats: 12', 'workloads:', '  primary: { preset: sharegpt, numPrompts: 150 }', ''].join('\n'));
+  // Forty repeats on one launch (about 100 s on a quiet 2-core machine): the first job is still benchmarking when its
+  // (lowered) time limit of one minute ends, however fast the machine is.
+  writeFileSync(plan, ['name: timeout', 'host: cluster', 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'repeats: 40', 'workloads:', '  primary: { preset: sharegpt, numPrompts: 150 }', ''].join('\n'));
   const child = spawn(process.execPath, [CLI, 'tune', plan, '--hosts-file', hostsFile, '--results', join(dir, 'store-timeout'), '--json'], { env: { ...process.env, SERVING_LAB_HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -128,6 +129,6 @@ test('a job killed at its time limit is recorded as such and measured again in a
   assert.match(stderr, /note {4}.*TIMEOUT.*measuring it again/);
   const store = await storeContents(join(dir, 'store-timeout'));
   const repeats = store.results.filter((r) => r.experimentId === x.id && r.status === 'complete').map((r) => r.repeat).sort((p, q) => p! - q!);
-  assert.deepEqual(repeats, Array.from({ length: 12 }, (_, i) => i), 'every repeat measured exactly once, none lost');
+  assert.deepEqual(repeats, Array.from({ length: 40 }, (_, i) => i), 'every repeat measured exactly once, none lost');
   assert.deepEqual(await activeJobs(), []);
 });

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { runGroups, startSimSshHost, type SimSshHost } from '../support/simSshHost';
-import { CLI, killEngines, storeContents } from '../tune/support';
+import { runGroups, startSimSshHost, type SimSshHost } from '../../integration/support/simSshHost';
+import { CLI, killEngines, storeContents } from '../../integration/tune/support';
 import { spawn } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'serving-lab-pool-'));

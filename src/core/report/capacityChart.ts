@@ -3,20 +3,10 @@
 // GPU against p99 TPOT. Values past the top of a panel are drawn on its edge (the axis is clipped at 2× the limit).
 import type { CurveRecord } from '../plan/schema';
 import type { ParetoPoint } from '../results/curves';
+import { escapeXml, niceStep } from './chart';
 
 const COLORS = ['#0969da', '#1f883d', '#bf3989', '#9a6700', '#8250df', '#cf222e', '#1b7c83', '#57606a'];
 const PANEL = { width: 380, height: 240, left: 64, right: 16, top: 70, bottom: 46 };
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function niceStep(max: number): number {
-  if (!(max > 0)) return 1;
-  const raw = max / 5;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  return [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
-}
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 

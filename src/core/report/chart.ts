@@ -20,12 +20,12 @@ export interface ThroughputChartInput {
 const GROUP_WIDTH = 150;
 const PLOT = { left: 70, right: 20, top: 78, bottom: 40, height: 260 };
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** A round axis step (1, 2, 2.5 or 5 × 10^k) giving about five gridlines up to max. */
-function niceStep(max: number): number {
+export function niceStep(max: number): number {
   if (!(max > 0)) return 1;
   const raw = max / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

@@ -45,13 +45,16 @@ export interface BenchmarkArgs {
 
 const LAST_COMMAND_KEY = 'servingLab.lastServeCommand';
 
-/** The variant a pasted command gives, or undefined when it does not parse. */
-function parsedOrUndefined(parse: () => EngineVariant): EngineVariant | undefined {
-  try {
-    return parse();
-  } catch {
-    return undefined;
-  }
+/** The command once the user has seen what it parses to, or undefined when they cancel. */
+async function confirmVariant(command: string, variant: EngineVariant, title: string): Promise<string | undefined> {
+  const confirm = await vscode.window.showQuickPick(
+    [
+      { label: '$(check) Use this variant', description: describeVariant(variant), ok: true },
+      { label: '$(close) Cancel', ok: false },
+    ],
+    { title: `${title}: ${describeVariant(variant)}`, placeHolder: command.trim().split('\n')[0], ignoreFocusOut: true },
+  );
+  return confirm?.ok ? command : undefined;
 }
 
 function describeVariant(v: EngineVariant): string {
@@ -126,19 +129,19 @@ export class RunCommands {
   private async pickVariant(): Promise<string | undefined> {
     const { parseServeCommand } = await import('../../core/engines/index');
     const last = this.lab.context.globalState.get<string>(LAST_COMMAND_KEY);
-    type Item = vscode.QuickPickItem & { command?: string; paste?: boolean };
+    type Item = vscode.QuickPickItem & { command?: string; paste?: boolean; fromClipboard?: boolean };
     const items: Item[] = [];
     if (last) items.push({ label: '$(history) Last used', description: last, command: last });
     items.push({ label: 'Presets from the GLM-4.5-Air study', kind: vscode.QuickPickItemKind.Separator });
     items.push(...VARIANT_PRESETS.map((p) => ({ label: p.label, description: p.command, detail: p.detail, command: p.command })));
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
-    // A serving script of several lines cannot go through the one-line input box: offer the clipboard's instead.
-    const clipboard = await vscode.env.clipboard.readText();
-    const script = clipboard.includes('\n') ? parsedOrUndefined(() => parseServeCommand(clipboard)) : undefined;
-    if (script) items.push({ label: '$(clippy) Serving script on the clipboard', description: describeVariant(script), detail: clipboard.trim().split('\n')[0], command: clipboard });
+    // A serving script of several lines cannot go through the one-line input box, so it comes from the clipboard —
+    // read only when the user asks: a browser-hosted VS Code asks for permission and may refuse.
+    items.push({ label: '$(clippy) Serving script on the clipboard', detail: 'Copy a script of several lines (comments, export lines, backslash continuations) first', fromClipboard: true });
     items.push({ label: '$(edit) Paste a serve command…', detail: 'vllm serve …, python3 -m sglang.launch_server …, trtllm-serve …, or docker run … IMAGE …', paste: true });
     const picked = await vscode.window.showQuickPick(items, { title: 'Benchmark GLM config (2/3): engine variant', matchOnDescription: true, ignoreFocusOut: true });
     if (!picked) return undefined;
+    if (picked.fromClipboard) return this.scriptFromClipboard(parseServeCommand);
     if (!picked.paste) return picked.command;
     const pasted = await vscode.window.showInputBox({
       title: 'Benchmark GLM config (2/3): paste a serve command',
@@ -155,15 +158,26 @@ export class RunCommands {
       },
     });
     if (!pasted?.trim()) return undefined;
-    const variant = parseServeCommand(pasted);
-    const confirm = await vscode.window.showQuickPick(
-      [
-        { label: '$(check) Use this variant', description: describeVariant(variant), ok: true },
-        { label: '$(close) Cancel', ok: false },
-      ],
-      { title: `Parsed: ${describeVariant(variant)}`, placeHolder: pasted, ignoreFocusOut: true },
-    );
-    return confirm?.ok ? pasted : undefined;
+    return confirmVariant(pasted, parseServeCommand(pasted), 'Parsed');
+  }
+
+  /** The clipboard's serving script once the user has seen what it parses to, or undefined (with the reason shown). */
+  private async scriptFromClipboard(parseServeCommand: (text: string) => EngineVariant): Promise<string | undefined> {
+    let text: string;
+    try {
+      text = await vscode.env.clipboard.readText();
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Serving Lab: could not read the clipboard (${(err as Error).message}). Allow clipboard access for this window, or pick "Paste a serve command…" and paste one line.`);
+      return undefined;
+    }
+    let variant: EngineVariant;
+    try {
+      variant = parseServeCommand(text);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Serving Lab: the clipboard does not hold a serving script: ${(err as Error).message}`);
+      return undefined;
+    }
+    return confirmVariant(text, variant, 'Parsed from the clipboard');
   }
 
   private async pickWorkload(): Promise<WorkloadSpec | undefined> {

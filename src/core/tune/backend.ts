@@ -1,0 +1,81 @@
+// What an experiment runs against (issue 6): a TuneBackend launches and benchmarks engine variants on a real host, a
+// pool of hosts, or a prediction. The experiment runner and the point measurer only speak this interface.
+import type { RequestOutput } from '../bench/metrics';
+import type { BenchmarkMetrics, BenchmarkResult, Crash, EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
+import type { LiveSample, RequestSample } from '../telemetry/samples';
+import type { RunPosition } from './observer';
+
+/** A launched engine that is ready to serve. */
+export interface EngineSession {
+  runId: string;
+  /** The exact command that was launched (including what the runner added, such as SGLang's --enable-metrics). */
+  command: string;
+  variant: EngineVariant;
+  /** A simulated engine runs this many times faster than its own clock (its live samples arrive on the wall clock). */
+  speedup?: number;
+}
+
+export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string };
+
+export interface BenchmarkRequest {
+  session: EngineSession;
+  workload: Workload;
+  position: RunPosition;
+  signal: AbortSignal;
+  onSample(sample: LiveSample): void;
+  onRequest(sample: RequestSample): void;
+  onLog(line: string): void;
+}
+
+export interface BenchmarkOutcome {
+  metrics: BenchmarkMetrics;
+  rawOutput?: string;
+  benchCommand: string;
+  sourceKind: BenchmarkResult['source']['kind'];
+  /** True when the run was stopped before it finished (Ctrl-C): the metrics cover what was measured. */
+  interrupted: boolean;
+  startedAt: string;
+  endedAt: string;
+  notes: string[];
+  /** Per-request records (seconds from the first send, on the simulated clock) when the runner provides them. */
+  requests?: readonly RequestOutput[];
+}
+
+/** Where an experiment's launches and benchmarks happen. The real one drives a host; a predicting one forecasts. */
+export interface TuneBackend {
+  readonly runner: Runner;
+  /** Variants it can measure at once (several hosts of a pool, a Slurm host's jobs); absent = one. */
+  readonly parallelism?: number;
+  facts(signal: AbortSignal): Promise<HostFacts>;
+  /** The launch command of a variant as a user would type it (what the report shows). */
+  launchCommand(variant: EngineVariant): string;
+  /** The benchmark command for a workload (dry runs print it). */
+  benchCommand(variant: EngineVariant, workload: Workload): string;
+  launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome>;
+  /** One tiny request so JIT/autotune warmup is not measured. */
+  warmup(session: EngineSession, signal: AbortSignal): Promise<void>;
+  /** Clears the engine's prefix cache; false when the engine refused (then the runner varies the seed instead). */
+  resetPrefixCache(session: EngineSession, signal: AbortSignal): Promise<boolean>;
+  benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
+  /** Stops the engine and waits until its port and GPU memory are released. */
+  stop(session: EngineSession): Promise<void>;
+  /**
+   * Stops engines an interrupted experiment left running: the runs it recorded, and any run of one of its variants
+   * launched since it started (a kill during start-up happens before the run id is known). Returns the ids stopped.
+   */
+  stopLeftovers(runIds: readonly string[], match: { since: string; variants: readonly EngineVariant[] }): Promise<string[]>;
+  /**
+   * Holds the host for this experiment until the returned release runs, refusing (with who holds it and how to stop
+   * that) while another experiment or engine start uses it. Backends that launch nothing have no host to hold.
+   */
+  holdHost?(purpose: string): Promise<() => Promise<void>>;
+}
+
+export class ExperimentError extends Error {}
+
+/** The engine died while a benchmark ran (e.g. out of memory under load): the option's result is this crash. */
+export class EngineCrashedError extends Error {
+  constructor(readonly crash: Crash) {
+    super(`the engine crashed during the benchmark (${crash.reason}): ${crash.rootCause}`);
+  }
+}

@@ -153,6 +153,7 @@ export const tune: CliCommand = {
       speedup: speedupFlag ?? plan.simulator?.speedup,
       goodput: typeof plan.objective === 'object' ? plan.objective.slo : undefined,
       runner: plan.runner,
+      ...(plan.shareGpus ? { shareGpus: true } : {}),
       log: ctx.log,
       credentials: ttyCredentials(ctx.interactive),
       hostKeys: ttyHostKeys(ctx.interactive, Boolean(flags['acceptNewHostKey'])),

@@ -454,6 +454,8 @@ export const TuningPlan = z.strictObject({
   hosts: z.array(text('a host name')).min(1, { error: 'a pool needs at least one host' }).optional(),
   /** Pool: mix hosts that differ in GPU model/count, driver or engine versions, labelling every result with its host. */
   allowMixed: z.boolean().optional(),
+  /** A host with more GPUs than a variant needs may run two variants side by side on disjoint GPUs; off: one engine per host (the default). */
+  shareGpus: z.boolean().optional(),
   model: text('a model id such as "zai-org/GLM-4.5-Air"'),
   baseline: z.union([VariantPatch, z.strictObject({ command: text('a serve command line') })]),
   stages: z.array(Stage).default([]),

@@ -14,6 +14,8 @@ import { remoteCommandLine, type ExecOptions, type ExecResult, type Transport } 
 
 /** Waits between reconnect attempts, in seconds. */
 const RECONNECT_BACKOFF_S = [1, 2, 4, 8, 16];
+/** A probe's wait for a command on the live connection or for one new connection. */
+const PROBE_TIMEOUT_MS = 15_000;
 
 /** SFTP resolves relative paths from the login directory, so `~/x` is `x`. */
 const sftpPath = homeRelative;
@@ -34,6 +36,14 @@ export class SshTransport implements Transport {
   private sftpMissing = false;
   private closed = false;
   private everConnected = false;
+  /**
+   * Set when the host stopped answering (a probe failed, or a whole reconnect series): calls then try one connection
+   * each, without the backoff, until one succeeds. Without it every call would wait out the series (~30 s), and a
+   * pool would take minutes to notice a dead host.
+   */
+  private down = false;
+  /** Cuts the backoff of a reconnect series short once the host is known to be down. */
+  private giveUp = new AbortController();
 
   constructor(
     readonly host: ResolvedSshHost,
@@ -57,33 +67,71 @@ export class SshTransport implements Transport {
   }
 
   private async open(signal?: AbortSignal): Promise<SshConnection> {
-    const attempts = this.everConnected ? RECONNECT_BACKOFF_S.length + 1 : 1;
+    const attempts = this.everConnected && !this.down ? RECONNECT_BACKOFF_S.length + 1 : 1;
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
+        if (this.down) break;
         const wait = RECONNECT_BACKOFF_S[attempt - 1]!;
         this.log.warn(`${this.description}: reconnecting in ${wait} s (attempt ${attempt + 1} of ${attempts}): ${lastError?.message}`);
-        await sleep(wait * 1000, signal);
+        await sleep(wait * 1000, AbortSignal.any([this.giveUp.signal, ...(signal ? [signal] : [])])).catch((err: unknown) => {
+          if (signal?.aborted) throw err;
+        });
+        if (this.down) break;
       }
       try {
         const connection = await openSshConnection(this.host, { ...this.options, signal: signal ?? this.options.signal });
-        if (this.everConnected) this.log.info(`${this.description}: reconnected`);
-        this.everConnected = true;
-        this.connection = connection;
-        connection.client.once('close', () => {
-          if (this.connection !== connection) return;
-          this.connection = undefined;
-          this.sftpSession = undefined;
-          if (!this.closed) this.log.warn(`${this.description}: connection lost; it is re-opened on next use (engine runs keep going on the host)`);
-        });
-        connection.client.on('error', (err) => this.log.debug(`${this.description}: ${err.message}`));
+        this.adopt(connection);
         return connection;
       } catch (err) {
         lastError = err as Error;
         if (err instanceof SshSetupError || signal?.aborted || this.closed) throw err;
       }
     }
+    if (this.everConnected) this.down = true;
     throw lastError ?? new Error(`${this.description}: cannot connect`);
+  }
+
+  /** Makes a fresh connection the one calls use, and notices when it closes. */
+  private adopt(connection: SshConnection): void {
+    if (this.everConnected) this.log.info(`${this.description}: reconnected`);
+    this.everConnected = true;
+    this.down = false;
+    this.connection = connection;
+    connection.client.once('close', () => {
+      if (this.connection !== connection) return;
+      this.connection = undefined;
+      this.sftpSession = undefined;
+      if (!this.closed) this.log.warn(`${this.description}: connection lost; it is re-opened on next use (engine runs keep going on the host)`);
+    });
+    connection.client.on('error', (err) => this.log.debug(`${this.description}: ${err.message}`));
+  }
+
+  /**
+   * Whether the host answers now: `true` on the live connection, or one new connection (no backoff). A host that
+   * does not answer is marked down, so calls in flight and later ones fail at once instead of retrying for ~30 s.
+   */
+  async probe(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    if (this.closed) return false;
+    const attempt = async (): Promise<boolean> => {
+      if (this.connection) {
+        const r = await this.execOnce('true', ['true'], { signal: AbortSignal.timeout(timeoutMs) });
+        if (r.exitCode === 0 && !r.connectionLost) return true;
+      }
+      const connection = await openSshConnection(this.host, { ...this.options, signal: AbortSignal.timeout(timeoutMs) });
+      if (this.connection || this.closed) connection.end();
+      else this.adopt(connection);
+      return true;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([attempt().catch(() => false), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!answered && !this.closed) {
+      this.down = true;
+      this.giveUp.abort();
+      this.giveUp = new AbortController();
+    }
+    return answered;
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

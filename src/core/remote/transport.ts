@@ -37,6 +37,11 @@ export interface Transport {
   download(remotePath: string, localPath: string, options?: { signal?: AbortSignal }): Promise<void>;
   readFile(remotePath: string, options?: { signal?: AbortSignal }): Promise<string>;
   writeFile(remotePath: string, content: string, options?: { mode?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Whether the host answers right now, told within seconds (no reconnect backoff); a host that does not is marked
+   * down so later calls fail at once instead of retrying. Only transports that can lose their host have it.
+   */
+  probe?(timeoutMs?: number): Promise<boolean>;
   /** A TCP stream to host:port as seen from the remote machine (127.0.0.1 by default). */
   openTcp(port: number, host?: string): Promise<Duplex>;
   close(): Promise<void>;

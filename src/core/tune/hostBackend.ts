@@ -28,6 +28,7 @@ import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from '../sim/sharegpt
 import { defaultCliPath } from '../sim/shims';
 import { requestSample, startTelemetry } from '../telemetry/live';
 import { METRICS_PATH } from '../telemetry/prometheus';
+import { GpuShare, type GpuGrant } from './gpuShare';
 import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome, type TuneBackend } from './experiment';
 import type { CommandRenderer } from './predict';
 import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
@@ -56,6 +57,8 @@ export interface HostBackendOptions {
   scrapeIntervalMs?: number;
   /** A host the caller already resolved (e.g. from the extension's settings); else `hostName` is resolved here. */
   hostSpec?: HostSpec;
+  /** The plan's shareGpus: a host with more GPUs than a variant needs runs variants side by side on disjoint GPUs. */
+  shareGpus?: boolean;
 }
 
 /** Seconds the engine gets to exit on SIGTERM before SIGKILL. */
@@ -120,6 +123,8 @@ export interface ConnectedHostBackend extends TuneBackend {
   readonly notes: string[];
   /** False when the host no longer answers (a pool then places its points elsewhere). */
   reachable(): Promise<boolean>;
+  /** Whether a launch of the variant would start now rather than wait for GPUs (hosts that share theirs). */
+  fits?(variant: EngineVariant): boolean;
   close(): Promise<void>;
 }
 
@@ -142,8 +147,6 @@ export async function openHostBackend(options: HostBackendOptions, signal: Abort
 class HostBackend implements ConnectedHostBackend {
   readonly runner: Runner;
   readonly notes: string[] = [];
-  /** Variants this backend measures at once (the place's capacity). */
-  readonly parallelism: number;
   private readonly transport: Transport;
   private readonly host: HostSpec;
   private readonly log: Logger;
@@ -152,6 +155,9 @@ class HostBackend implements ConnectedHostBackend {
   /** Speedup of each simulated engine run (from its /v1/models), to convert results to the simulated clock. */
   private readonly speedups = new Map<string, number>();
   private hostFacts: HostFacts | undefined;
+  /** With shareGpus on a host of several GPUs: who holds which GPU; and each live run's grant. */
+  private share: GpuShare | undefined;
+  private readonly grants = new Map<string, GpuGrant>();
   private datasetPath: Promise<string> | undefined;
   private nativeCli: Promise<string[] | undefined> | undefined;
 
@@ -162,7 +168,6 @@ class HostBackend implements ConnectedHostBackend {
     const host = place.host;
     this.transport = place.transport;
     this.host = host;
-    this.parallelism = place.capacity;
     this.runner = options.runner ?? 'vllm-bench';
     this.log = options.log ?? silentLogger;
     this.renderer = commandRenderer(host, this.runner, options.goodput);
@@ -177,8 +182,19 @@ class HostBackend implements ConnectedHostBackend {
       const check = await checkHost(this.transport, this.host);
       for (const problem of check.problems) this.log.warn(`${this.host.name}: ${problem}`);
       this.hostFacts = { name: check.name, gpus: check.gpus, engineVersions: check.engineVersions, simulated: check.simulated, ...(check.driverVersion ? { driverVersion: check.driverVersion } : {}), ...(check.cudaVersion ? { cudaVersion: check.cudaVersion } : {}) };
+      // A Slurm host's jobs get their GPUs from the scheduler; a machine's own are shared out here.
+      if (this.options.shareGpus && this.place.ownsGpus && check.gpus.length > 1) this.share = new GpuShare(check.gpus.length);
     }
     return this.hostFacts;
+  }
+
+  /** Variants measured at once: the place's capacity, or with shared GPUs as many engines as the host has GPUs. */
+  get parallelism(): number {
+    return this.share?.total ?? this.place.capacity;
+  }
+
+  fits(variant: EngineVariant): boolean {
+    return this.share?.fits(variant) ?? true;
   }
 
   launchCommand(variant: EngineVariant): string {
@@ -190,15 +206,29 @@ class HostBackend implements ConnectedHostBackend {
   }
 
   async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
-    const run = await this.place.start(variant, {
-      signal: options.signal,
-      onLog: options.onLog,
-      log: this.log,
-      ...(this.hostFacts?.engineVersions[variant.engine] ? { engineVersion: this.hostFacts.engineVersions[variant.engine] } : {}),
-    });
+    // First, before any await: a pool that saw fits() gets the GPUs it saw free.
+    const grant = await this.share?.take(variant, options.signal);
+    let run;
+    try {
+      // The grant's CUDA_VISIBLE_DEVICES goes in as the variant's own environment (a docker engine gets it with -e).
+      run = await this.place.start(grant ? { ...variant, env: { ...variant.env, ...grant.env } } : variant, {
+        signal: options.signal,
+        onLog: options.onLog,
+        log: this.log,
+        ...(this.hostFacts?.engineVersions[variant.engine] ? { engineVersion: this.hostFacts.engineVersions[variant.engine] } : {}),
+      });
+    } catch (err) {
+      if (grant) this.share?.give(grant);
+      throw err;
+    }
     const command = commandLineOf(run.argv, run.env);
+    if (run.status.state !== 'ready' && grant) this.share?.give(grant);
     if (run.status.state === 'crashed') return { ok: false, crash: run.status.crash, runId: run.id, command };
     if (run.status.state !== 'ready') return { ok: false, crash: { reason: 'unknown', rootCause: `the engine ended in state ${run.status.state} before it was ready`, logExcerpt: [] }, runId: run.id, command };
+    if (grant) {
+      this.grants.set(run.id, grant);
+      options.onLog(`[serving-lab] shareGpus: ${variant.engine} runs on GPUs ${grant.gpus.join(',')} of ${this.host.name}`);
+    }
     this.ports.set(run.id, run.port);
     const speedup = await this.simulatedSpeedup(run.id, run.port, options.signal);
     this.speedups.set(run.id, speedup);
@@ -296,10 +326,15 @@ class HostBackend implements ConnectedHostBackend {
       onSample: (s) => original.onSample(sampleToSimulatedClock(s, speedup)),
       onRequest: (r) => original.onRequest(requestToSimulatedClock(r, speedup)),
     };
+    const grant = this.grants.get(original.session.runId);
+    if (grant) this.share?.measuring(grant);
     let outcome: BenchmarkOutcome;
     try {
       outcome = await this.measure(request);
+      const shared = grant && this.share?.measured(grant, this.host.name);
+      if (shared) outcome = { ...outcome, notes: [...outcome.notes, shared] };
     } catch (err) {
+      if (grant) this.share?.measured(grant, this.host.name);
       if (original.signal.aborted) throw err;
       // A client that failed because the engine died reports the engine's crash, with its root cause.
       const run = await this.place.status(original.session.runId).catch(() => undefined);
@@ -404,6 +439,9 @@ class HostBackend implements ConnectedHostBackend {
       request.signal.removeEventListener('abort', onAbort);
     }
     const interrupted = request.signal.aborted;
+    // The client's session ended with the connection: a host that no longer answers is said so now, not after every
+    // later call has waited out the reconnect backoff (a pool then measures the point on another host).
+    if (result.connectionLost && !interrupted && !(await this.reachable())) throw new Error(`${this.host.name} stopped answering while the benchmark ran: the connection closed and the host accepts no new one`);
     const resultPath = `${target.resultDir}/${target.resultFile}`;
     let parsed: ParsedBenchmark | undefined;
     try {
@@ -487,20 +525,32 @@ class HostBackend implements ConnectedHostBackend {
   }
 
   async stop(session: EngineSession): Promise<void> {
-    await this.place.stop(session.runId, { graceS: STOP_GRACE_S, log: this.log });
-    this.ports.delete(session.runId);
-    this.speedups.delete(session.runId);
-    if (this.place.ownsGpus) await this.waitGpuReleased();
+    const grant = this.grants.get(session.runId);
+    try {
+      await this.place.stop(session.runId, { graceS: STOP_GRACE_S, log: this.log });
+      this.ports.delete(session.runId);
+      this.speedups.delete(session.runId);
+      if (this.place.ownsGpus) await this.waitGpuReleased(grant?.gpus);
+    } finally {
+      if (grant) {
+        this.grants.delete(session.runId);
+        this.share?.give(grant);
+      }
+    }
   }
 
-  /** Waits (up to a minute) until every GPU's used memory is back near zero, so the next launch gets all of it. */
-  private async waitGpuReleased(): Promise<void> {
+  /**
+   * Waits (up to a minute) until the GPUs' used memory is back near zero, so the next launch gets all of it: every
+   * GPU, or only `gpus` when engines share the host (the others belong to engines still running).
+   */
+  private async waitGpuReleased(gpus?: readonly number[]): Promise<void> {
     const deadline = Date.now() + 60_000;
     let listed = false;
     for (;;) {
-      const r = await this.transport.exec(['nvidia-smi', '--query-gpu=memory.used', '--format=csv,noheader,nounits']).catch(() => undefined);
+      const r = await this.transport.exec(['nvidia-smi', '--query-gpu=index,memory.used', '--format=csv,noheader,nounits']).catch(() => undefined);
       if (!r || r.exitCode !== 0) return; // no nvidia-smi: nothing to confirm
-      const used = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.trim()));
+      const rows = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(',').map((x) => Number(x.trim())));
+      const used = rows.filter(([index]) => !gpus || gpus.includes(index!)).map(([, mib]) => mib!);
       if (used.every((mib) => !(mib > GPU_IDLE_MIB))) return;
       if (!listed) {
         // Engine runs still live hold it (e.g. left by a killed tune): no point waiting, say which and how to stop them.
@@ -534,6 +584,7 @@ class HostBackend implements ConnectedHostBackend {
   }
 
   async reachable(): Promise<boolean> {
+    if (this.transport.probe) return this.transport.probe();
     const r = await this.transport.exec(['true'], { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
     return r?.exitCode === 0 && !r.connectionLost;
   }

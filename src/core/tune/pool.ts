@@ -16,9 +16,11 @@ export interface PoolMember {
 
 interface MemberState extends PoolMember {
   busy: number;
-  capacity: number;
   lost?: string;
 }
+
+/** Engines a member runs at once: one, a Slurm host's jobs, or with shareGpus as many as its GPUs allow. */
+const capacityOf = (m: MemberState) => m.backend.parallelism ?? 1;
 
 /** What must match for numbers of two hosts to be compared: GPU model and count, driver, engine versions. */
 export function comparabilityKey(facts: HostFacts): string {
@@ -53,14 +55,14 @@ export class PoolBackend implements ConnectedHostBackend {
 
   constructor(members: PoolMember[], private readonly options: { allowMixed?: boolean; log?: Logger } = {}) {
     if (members.length === 0) throw new ExperimentError('a pool needs at least one host');
-    this.members = members.map((m) => ({ ...m, busy: 0, capacity: m.backend.parallelism ?? 1 }));
+    this.members = members.map((m) => ({ ...m, busy: 0 }));
     this.runner = members[0]!.backend.runner;
     this.log = options.log ?? silentLogger;
     this.notes.push(...members[0]!.backend.notes);
   }
 
   get parallelism(): number {
-    return this.members.filter((m) => !m.lost).reduce((n, m) => n + m.capacity, 0);
+    return this.members.filter((m) => !m.lost).reduce((n, m) => n + capacityOf(m), 0);
   }
 
   async facts(signal: AbortSignal): Promise<HostFacts> {
@@ -86,13 +88,13 @@ export class PoolBackend implements ConnectedHostBackend {
     return this.members[0]!.backend.benchCommand(variant, workload);
   }
 
-  /** A host with a free slot; waits for one while every host is busy. */
-  private async acquire(signal: AbortSignal): Promise<MemberState> {
+  /** A host with a free slot (and, sharing GPUs, enough free ones for the variant), the least busy first; waits for one. */
+  private async acquire(variant: EngineVariant, signal: AbortSignal): Promise<MemberState> {
     for (;;) {
       if (signal.aborted) throw signal.reason;
       const live = this.members.filter((m) => !m.lost);
       if (live.length === 0) throw new ExperimentError(`every host of the pool dropped out (${this.members.map((m) => `${m.name}: ${m.lost}`).join('; ')}); what was measured is saved: resume with --resume once a host answers again`);
-      const free = live.filter((m) => m.busy < m.capacity).sort((a, b) => a.busy / a.capacity - b.busy / b.capacity)[0];
+      const free = live.filter((m) => m.busy < capacityOf(m) && (m.backend.fits?.(variant) ?? true)).sort((a, b) => a.busy / capacityOf(a) - b.busy / capacityOf(b))[0];
       if (free) {
         free.busy++;
         return free;
@@ -118,7 +120,7 @@ export class PoolBackend implements ConnectedHostBackend {
 
   async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
     for (;;) {
-      const member = await this.acquire(options.signal);
+      const member = await this.acquire(variant, options.signal);
       let outcome: LaunchOutcome;
       try {
         outcome = await member.backend.launch(variant, { signal: options.signal, onLog: (line) => options.onLog(`[${member.name}] ${line}`) });

@@ -267,6 +267,7 @@ export class RunCommands {
               // A plan's own `simulator.speedup` wins over the setting, as on the command line.
               speedup: plan.simulator?.speedup ?? settings.simulatedHostSpeedup,
               runner: plan.runner,
+              ...(plan.shareGpus ? { shareGpus: true } : {}),
               scrapeIntervalMs: settings.metricsScrapeIntervalS * 1000,
               cliPath: vscode.Uri.joinPath(lab.context.extensionUri, 'dist', 'cli.js').fsPath,
               log: loggerOf(lab.log),

@@ -63,10 +63,10 @@ export function setTheme(theme: Theme): void {
   Chart.defaults.borderColor = theme.grid;
 }
 
-const seriesColour = (index: number) => () => activeTheme.series[index % activeTheme.series.length]!;
+export const seriesColour = (index: number) => () => activeTheme.series[index % activeTheme.series.length]!;
 
 /** A CSS colour at `alpha` opacity, as rgba(); the canvas resolves whatever syntax the theme used. */
-function withAlpha(colour: string, alpha: number): string {
+export function withAlpha(colour: string, alpha: number): string {
   const probe = document.createElement('canvas').getContext('2d');
   if (!probe) return colour;
   probe.fillStyle = colour;
@@ -77,7 +77,7 @@ function withAlpha(colour: string, alpha: number): string {
 const translucentColour = (index: number) => () => withAlpha(seriesColour(index)(), 0.18);
 
 /** Paints the theme background under the chart so an exported PNG reads like the dashboard. */
-const backgroundPlugin: Plugin = {
+export const backgroundPlugin: Plugin = {
   id: 'servingLabBackground',
   beforeDraw(chart) {
     const { ctx } = chart;

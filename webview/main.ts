@@ -11,6 +11,7 @@ import {
   PROTOCOL_VERSION,
   type ChartId,
   type Comparison,
+  type CurvesView,
   type DashboardState,
   type FromWebview,
   type LiveRun,
@@ -19,6 +20,7 @@ import {
 } from '../src/shared/protocol';
 import { ComparisonChart, LiveChart, readTheme, setTheme } from './charts';
 import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES, showComparisonNotes } from './engineCharts';
+import { CURVE_CHART_IDS, CurveCharts, curveRows, type CurveChartId } from './curveCharts';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -47,6 +49,7 @@ const live = {
   kvCache: new LiveChart(element('chart-kvCache'), '%', KV_SERIES),
 };
 const comparisonChart = new ComparisonChart(element('chart-comparison'));
+const curveCharts = new CurveCharts((id) => element(`chart-${id}`));
 
 let currentRunId: string | null = null;
 let latencyNote: string | undefined;
@@ -73,6 +76,7 @@ function scheduleRedraw(): void {
     note.textContent = latencyNote ?? '';
     note.hidden = latencyNote === undefined || live.latency.pointCount() > 0;
     element('chart-comparison').dataset['points'] = String(comparisonChart.pointCount());
+    for (const [id, n] of Object.entries(curveCharts.pointCounts())) element(`chart-${id}`).dataset['points'] = String(n);
     reportRendered();
   });
 }
@@ -95,7 +99,7 @@ function reportRendered(force = false): void {
   clearTimeout(trailingReport);
   trailingReport = undefined;
   lastRenderedReport = now;
-  const charts: Record<string, number> = { comparison: comparisonChart.pointCount() };
+  const charts: Record<string, number> = { comparison: comparisonChart.pointCount(), ...curveCharts.pointCounts() };
   for (const [id, chart] of Object.entries(live)) charts[id] = chart.pointCount();
   send({ v: PROTOCOL_VERSION, type: 'rendered', charts });
 }
@@ -203,6 +207,15 @@ function showComparison(comparison: Comparison | null): void {
   showComparisonNotes(element('comparison-notes'), comparison.notes ?? []);
 }
 
+function showCurves(curves: CurvesView | null): void {
+  element('curves-section').hidden = curves === null;
+  if (!curves) return;
+  element('curves-title').textContent = curves.title;
+  curveCharts.show(curves);
+  element<HTMLTableElement>('curves-table').replaceChildren(...curveRows(curves));
+  scheduleRedraw();
+}
+
 function formatNumber(value: number | null): string {
   return value === null ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 }
@@ -210,7 +223,8 @@ function formatNumber(value: number | null): string {
 function showState(state: DashboardState): void {
   showRun(state.run);
   showComparison(state.comparison);
-  element('empty').hidden = state.run !== null || state.comparison !== null;
+  showCurves(state.curves);
+  element('empty').hidden = state.run !== null || state.comparison !== null || state.curves !== null;
   scheduleRedraw();
   reportRendered(true);
 }
@@ -251,6 +265,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
         if (message.summary) showSummary(message.summary);
       }
       break;
+    case 'curves':
+      if (message.runId === currentRunId) showCurves(message.curves);
+      break;
     case 'exported':
       element('status').textContent = `Saved ${message.chart} chart to ${message.path}`;
       break;
@@ -267,7 +284,7 @@ element('stop').addEventListener('click', () => {
 for (const button of Array.from(document.querySelectorAll<HTMLElement>('[data-export]'))) {
   button.addEventListener('click', () => {
     const chart = button.dataset['export'] as ChartId;
-    const instance = chart === 'comparison' ? comparisonChart.chart : live[chart as keyof typeof live].chart;
+    const instance = chart === 'comparison' ? comparisonChart.chart : (CURVE_CHART_IDS as readonly string[]).includes(chart) ? curveCharts.charts[chart as CurveChartId] : live[chart as keyof typeof live].chart;
     send({ v: PROTOCOL_VERSION, type: 'exportChart', chart, pngDataUrl: instance.toBase64Image('image/png') });
   });
 }

@@ -95,9 +95,70 @@ export const Comparison = z.strictObject({
 });
 export type Comparison = z.infer<typeof Comparison>;
 
+// ---------------------------------------------------------------- load curves and the Pareto front (issue 13)
+
+/** Points a curve may carry, and curves a view may show. */
+export const MAX_CURVE_POINTS = 200;
+export const MAX_CURVES = 40;
+
+const loadValue = z.union([finite.positive(), z.literal('inf')]);
+
+/** One measured load point as the charts plot it; `x` is the offered load (for the unbounded point, what it achieved). */
+export const CurvePointView = z.strictObject({
+  load: loadValue,
+  x: finite.nonnegative(),
+  /** Achieved requests per second. */
+  requestRate: finite.nonnegative().optional(),
+  goodput: finite.nonnegative().optional(),
+  tokensPerGpu: finite.nonnegative().optional(),
+  p99TtftMs: finite.nonnegative().optional(),
+  p99TpotMs: finite.nonnegative().optional(),
+  meetsSlo: z.boolean().optional(),
+  saturated: z.boolean(),
+});
+export type CurvePointView = z.infer<typeof CurvePointView>;
+
+export const CurveView = z.strictObject({
+  /** Stable across updates of the same curve. */
+  key: z.string().min(1),
+  /** The variant, as the legend shows it. */
+  label: z.string(),
+  workload: z.string(),
+  by: z.enum(['request_rate', 'concurrency']),
+  gpus: z.number().int().positive(),
+  slo: z.strictObject({ p99TtftMs: finite.positive().optional(), p99TpotMs: finite.positive().optional(), minSuccess: finite.min(0).max(1) }).optional(),
+  /** In load order. */
+  points: z.array(CurvePointView).max(MAX_CURVE_POINTS),
+  /** Where the capacity lies as far as the points tell: the highest load that met the SLO, the lowest that broke it. */
+  bracket: z.strictObject({ lo: finite.positive().optional(), hi: finite.positive().optional() }),
+  capacity: z.strictObject({ load: finite.positive(), requestRate: finite.nonnegative(), perGpu: finite.nonnegative() }).optional(),
+  /** The capacity and where the SLO breaks, in words. */
+  summary: z.string(),
+  done: z.boolean(),
+});
+export type CurveView = z.infer<typeof CurveView>;
+
+export const PARETO_AXES = ['p99_tpot_ms', 'p99_ttft_ms'] as const;
+
+export const ParetoPointView = z.strictObject({ label: z.string(), load: loadValue, throughputPerGpu: finite.nonnegative(), latencyMs: finite.nonnegative(), front: z.boolean() });
+export type ParetoPointView = z.infer<typeof ParetoPointView>;
+
+/** Every measured point against one tail latency; `front` marks the ones no other point beats on both. */
+export const ParetoView = z.strictObject({ axis: z.enum(PARETO_AXES), points: z.array(ParetoPointView).max(MAX_CURVES * MAX_CURVE_POINTS) });
+export type ParetoView = z.infer<typeof ParetoView>;
+
+export const CurvesView = z.strictObject({
+  title: z.string(),
+  curves: z.array(CurveView).max(MAX_CURVES),
+  pareto: z.array(ParetoView).max(PARETO_AXES.length),
+});
+export type CurvesView = z.infer<typeof CurvesView>;
+
 export const DashboardState = z.strictObject({
   run: LiveRun.nullable(),
   comparison: Comparison.nullable(),
+  /** Load curves: of the run in progress (building point by point), or of the results being compared. */
+  curves: CurvesView.nullable().default(null),
 });
 export type DashboardState = z.infer<typeof DashboardState>;
 
@@ -108,6 +169,8 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.strictObject({ v, type: z.literal('samples'), runId: z.string(), samples: z.array(LiveSample).max(MAX_SAMPLES) }),
   z.strictObject({ v, type: z.literal('log'), runId: z.string(), lines: z.array(z.string()).max(MAX_LOG_LINES) }),
   z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: SummaryRows.optional() }),
+  /** The run's load curves after a point was measured (small: sent whole). */
+  z.strictObject({ v, type: z.literal('curves'), runId: z.string(), curves: CurvesView }),
   z.strictObject({ v, type: z.literal('exported'), chart: z.string(), path: z.string() }),
   z.strictObject({ v, type: z.literal('error'), message: z.string() }),
 ]);
@@ -115,7 +178,7 @@ export type ToWebview = z.infer<typeof ToWebview>;
 
 // ---------------------------------------------------------------- webview → extension
 
-export const CHART_IDS = ['throughput', 'latency', 'requests', 'kvCache', 'comparison'] as const;
+export const CHART_IDS = ['throughput', 'latency', 'requests', 'kvCache', 'comparison', 'curveThroughput', 'curveTtft', 'curveTpot', 'paretoTpot', 'paretoTtft'] as const;
 export const ChartId = z.enum(CHART_IDS);
 export type ChartId = z.infer<typeof ChartId>;
 

@@ -3,6 +3,7 @@
 import { bundleEvaluationStart, vscodeApiReadyAt } from './loadClock';
 import * as vscode from 'vscode';
 import type MarkdownIt from 'markdown-it';
+import { CapacityCommands, type CapacityArgs } from './commands/capacity';
 import { HostCommands, type HostTarget } from './commands/hosts';
 import { ResultsCommands, type ResultsTarget } from './commands/results';
 import { RunCommands, type BenchmarkArgs } from './commands/run';
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): ServingLabApi {
   const results = new ResultsCommands(lab, resultsTree);
   const hosts = new HostCommands(lab, hostsTree);
   const runs = new RunCommands(lab);
+  const capacity = new CapacityCommands(lab, runs);
 
   const command = (id: string, handler: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -51,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): ServingLabApi {
     registerPlanDiagnostics(),
     command('servingLab.benchmark', (args?: BenchmarkArgs) => runs.benchmark(args && typeof args === 'object' && !('kind' in args) ? args : {})),
     command('servingLab.runPlan', (target?: vscode.Uri | string) => runs.runPlan(target)),
+    command('servingLab.findCapacity', (args?: CapacityArgs) => capacity.find(args && typeof args === 'object' && !('kind' in args) ? args : {})),
     command('servingLab.rerun', async (target?: ResultsTarget) => {
       if (!target || typeof target !== 'object') return undefined;
       if (target.kind === 'option') return runs.benchmark({ host: target.experiment.plan.host, command: target.option.command, workload: target.experiment.plan.workloads.primary });
@@ -72,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): ServingLabApi {
     command('servingLab.openResult', (target?: ResultsTarget) => results.open(target)),
     command('servingLab.compareResults', () => results.compare()),
     command('servingLab.compareWithBaseline', (target?: ResultsTarget) => results.compareWithBaseline(target)),
+    command('servingLab.showCurves', (target?: ResultsTarget | string[]) => results.showCurves(target)),
     command('servingLab.insertFindings', async (target?: ResultsTarget) => {
       const experiment = await results.experimentOf(target, 'Serving Lab: insert the findings of which experiment?');
       if (!experiment) return undefined;

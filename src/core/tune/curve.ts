@@ -53,6 +53,37 @@ export interface LoadPlanRun {
   speedup?: number;
   /** Per-request limits for each point's goodput (the objective's slo, else the load plan's p99 limits). */
   goodput?: GoodputSlo;
+  /** Called when the curve starts, after each point and when it ends, so a UI can draw it as it builds. */
+  onProgress?(progress: CurveProgress): void;
+}
+
+/** The curve as it stands: its points so far, the capacity bracket, and whether it is finished. */
+export interface CurveProgress {
+  curve: CurveRecord;
+  bracket: CapacityBracket;
+  done: boolean;
+}
+
+/** The loads between which the capacity lies, as far as the points so far tell. */
+export interface CapacityBracket {
+  /** The largest load measured that met the SLO every time it ran, below `hi`. */
+  lo?: number;
+  /** The smallest finite load measured that broke the SLO (at least once). */
+  hi?: number;
+}
+
+/**
+ * The bracket a curve's points give: the lowest load that broke the SLO, and the highest load below it that always
+ * met it. The search's own bracket is exactly this (bisection keeps the lowest break; a repeat that breaks moves
+ * the break down), so a UI can show it from the points alone, for sweeps too.
+ */
+export function capacityBracket(points: ReadonlyArray<Pick<CurvePoint, 'value' | 'meetsSlo'>>): CapacityBracket {
+  const finite = points.filter((p): p is typeof p & { value: number } => p.value !== 'inf' && p.meetsSlo !== undefined);
+  const broken = finite.filter((p) => !p.meetsSlo).map((p) => p.value);
+  const hi = broken.length > 0 ? Math.min(...broken) : undefined;
+  const brokenSet = new Set(broken);
+  const passes = finite.filter((p) => p.meetsSlo && !brokenSet.has(p.value) && (hi === undefined || p.value < hi)).map((p) => p.value);
+  return { ...(passes.length > 0 ? { lo: Math.max(...passes) } : {}), ...(hi !== undefined ? { hi } : {}) };
 }
 
 /** Each workload spec's load plan: its own `load`, else the plan-wide one. */
@@ -122,6 +153,12 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
   const window = windowOf(load);
   const points: CurvePoint[] = [];
   const curve: CurveRecord = { stage: args.stage, option: args.option, workload: workload.name, mode, by, ...(slo ? { slo } : {}), gpus: args.gpus, points };
+  const report = (done: boolean) => args.onProgress?.({ curve: structuredClone(curve), bracket: capacityBracket(points), done });
+  const finished = () => {
+    report(true);
+    return curve;
+  };
+  report(false);
 
   const measure = async (value: number | 'inf', role: CurvePoint['role']): Promise<CurvePoint | undefined> => {
     if (args.signal.aborted) throw args.signal.reason;
@@ -174,6 +211,7 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
       metrics: keyMetrics(r.window?.metrics ?? done.metrics, r.success),
     };
     points.push(point);
+    report(false);
     return point;
   };
 
@@ -192,7 +230,7 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
       const finite = points.filter((p): p is CurvePoint & { value: number } => p.value !== 'inf').map((p) => ({ value: p.value, meets: p.meetsSlo === true }));
       finish(curve, capacityOfSweep(finite));
     }
-    return curve;
+    return finished();
   }
 
   const spec = 'capacity' in load ? load.capacity : undefined;
@@ -202,12 +240,12 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
     const saturated = await measure('inf', 'saturated');
     if (!saturated) {
       curve.stoppedEarly = 'the budget is used up';
-      return curve;
+      return finished();
     }
     start = by === 'request_rate' ? saturated.metrics['request_throughput'] : Math.max(1, Math.round((saturated.metrics['max_concurrent_requests'] ?? 64) / 2));
     if (!(start! > 0)) {
       curve.stoppedEarly = 'the saturated point completed no request, so there is no load to start the search from';
-      return curve;
+      return finished();
     }
   }
   const result = await searchCapacity({
@@ -223,7 +261,7 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
   });
   finish(curve, result);
   if (result.stoppedEarly) curve.stoppedEarly = result.stoppedEarly;
-  return curve;
+  return finished();
 }
 
 /** Capacity and first break of a curve from its boundary and broken loads. */

@@ -209,6 +209,7 @@ export class PointMeasurer {
       signal: this.signal,
       ...(session.speedup !== undefined ? { speedup: session.speedup } : {}),
       ...(typeof objective === 'object' && objective.slo ? { goodput: objective.slo } : {}),
+      onProgress: (progress) => this.observer.curve?.(this.experiment.id, progress),
     });
     this.experiment.curves = [...this.experiment.curves.filter((c) => !(c.stage === stage && c.option === option && c.workload === workload.name)), curve];
     await this.save();

@@ -2,6 +2,7 @@
 // implement RunObserver; the runner calls it, never the other way round. Every method is optional.
 import type { BenchmarkResult, Crash, Experiment, StageDecision } from '../plan/schema';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
+import type { CurveProgress } from './curve';
 
 /** Where the experiment is: which stage, option (variant), workload and repeat is being measured. */
 export interface RunPosition {
@@ -49,6 +50,8 @@ export interface RunObserver {
   log?(line: string, source: 'engine' | 'bench' | 'tune'): void;
   eta?(eta: EtaInfo): void;
   resultSaved?(result: BenchmarkResult, position: RunPosition): void;
+  /** A load curve started, got a point, or ended: its points so far and the capacity bracket. */
+  curve?(experimentId: string, progress: CurveProgress): void;
   decision?(stage: string, decision: StageDecision): void;
   /** The manifest was written (after every change), so a UI can re-render from it. */
   experimentSaved?(experiment: Experiment): void;
@@ -71,6 +74,7 @@ export function combineObservers(...observers: RunObserver[]): RunObserver {
     log: call('log'),
     eta: call('eta'),
     resultSaved: call('resultSaved'),
+    curve: call('curve'),
     decision: call('decision'),
     experimentSaved: call('experimentSaved'),
     experimentFinished: call('experimentFinished'),

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BenchmarkResult, Experiment } from '../../core/plan/schema';
-import type { Comparison, LiveRun } from '../../shared/protocol';
+import type { Comparison, CurvesView, LiveRun } from '../../shared/protocol';
 import { baseDir } from '../config';
 import type { Lab } from '../lab';
 import type { ResultsNode, ResultsTreeProvider } from '../views/resultsTree';
@@ -98,10 +98,12 @@ export class ResultsCommands {
       [
         { label: 'Baseline vs recommended of an experiment', value: 'experiment' as const },
         { label: 'Two results', value: 'results' as const },
+        { label: 'Load curves and Pareto front of experiments', description: 'throughput per GPU against p99 TPOT and p99 TTFT', value: 'curves' as const },
       ],
       { title: 'Serving Lab: Compare Results' },
     );
     if (choice?.value === 'experiment') await this.compareWithBaseline(undefined);
+    if (choice?.value === 'curves') await this.showCurves(undefined);
     if (choice?.value === 'results') {
       const baseline = await this.resultOf(undefined, 'Serving Lab: pick the baseline result');
       if (!baseline) return;
@@ -156,6 +158,10 @@ export class ResultsCommands {
         optimizedLatencyMs: await mean(g.recommendedResultIds, 'mean_tpot_ms'),
       });
     }
+    if (rows.length === 0 && experiment.curves.length > 0) {
+      await this.showCurves(experiment.id);
+      return undefined;
+    }
     if (rows.length === 0) {
       void vscode.window.showInformationMessage(`Serving Lab: "${experiment.plan.name}" has no baseline-vs-recommended measurements yet (they are taken after the last stage).`);
       return undefined;
@@ -170,6 +176,42 @@ export class ResultsCommands {
     };
     this.showComparison(comparison);
     return comparison;
+  }
+
+  /** Load curves and the Pareto front: of a curve's experiment (on its workload), of an experiment, or of experiments picked. */
+  async showCurves(target: ResultsTarget | string[]): Promise<CurvesView | undefined> {
+    const { experimentsCurvesView } = await import('../dashboard/curveView');
+    let experiments: Experiment[];
+    let workload: string | undefined;
+    if (target && typeof target === 'object' && !Array.isArray(target) && target.kind === 'curve') {
+      experiments = [target.experiment];
+      workload = target.curve.workload;
+    } else if (Array.isArray(target)) {
+      experiments = await Promise.all(target.map((id) => this.lab.store().loadExperiment(id)));
+    } else if (target) {
+      const one = await this.experimentOf(target);
+      experiments = one ? [one] : [];
+    } else {
+      const withCurves = (await this.tree.snapshot()).experiments.filter((e) => e.curves.length > 0);
+      if (withCurves.length === 0) {
+        void vscode.window.showInformationMessage('Serving Lab: no experiment has load curves yet. Run "Find Capacity under SLO", or a plan with a load sweep or capacity search.');
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        withCurves.map((e) => ({ label: e.plan.name, description: `${e.curves.length} curve${e.curves.length === 1 ? '' : 's'} · ${e.host.name}`, detail: e.id, picked: withCurves.length === 1, experiment: e })),
+        { title: 'Serving Lab: compare the load curves of which experiments?', canPickMany: true, matchOnDetail: true },
+      );
+      experiments = (picked ?? []).map((p) => p.experiment);
+    }
+    if (experiments.length === 0) return undefined;
+    const view = experimentsCurvesView(experiments, workload);
+    if (!view) {
+      void vscode.window.showInformationMessage(`Serving Lab: "${experiments[0]!.plan.name}" measured no load curve; give its plan a load plan (load: {sweep: …} or {capacity: …}).`);
+      return undefined;
+    }
+    this.lab.dashboard.show();
+    this.lab.dashboard.showCurves(view);
+    return view;
   }
 
   private showComparison(comparison: Comparison): void {

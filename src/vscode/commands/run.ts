@@ -4,32 +4,19 @@
 // benchmark and stops the engine), the live dashboard, the status bar and one log channel per engine run.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EngineVariant, Experiment, TuningPlan, WorkloadSpec } from '../../core/plan/schema';
+import type { Experiment, TuningPlan, WorkloadSpec } from '../../core/plan/schema';
 import type { LiveSample as CoreSample, RequestSample } from '../../core/telemetry/samples';
+import type { CurveProgress } from '../../core/tune/curve';
 import type { RunObserver } from '../../core/tune/observer';
 import type { EngineSession, LaunchOutcome, TuneBackend } from '../../core/tune/experiment';
 import type { LiveSample } from '../../shared/protocol';
 import { engineSampleFields } from '../dashboard/engineSample';
 import { baseDir } from '../config';
 import { loggerOf, type ActiveRun, type Lab } from '../lab';
+import { describeVariant, LAST_COMMAND_KEY, pickHost, pickVariant, pickWorkload, workloadFromText } from './pickers';
 import { summaryOf } from './results';
 
-/** The reference study's configurations, as serve commands (parsed and shown back before use). */
-export const VARIANT_PRESETS: ReadonlyArray<{ label: string; detail: string; command: string }> = [
-  { label: 'vLLM, TP4 (the study\'s baseline)', detail: '3903 tok/s total on ShareGPT in the study', command: 'vllm serve zai-org/GLM-4.5-Air -tp 4' },
-  { label: 'SGLang, TP4', detail: 'the engine stage\'s winner', command: 'python3 -m sglang.launch_server --model-path zai-org/GLM-4.5-Air --tp-size 4' },
-  { label: 'SGLang, TP4 + EP4 (the study\'s recommendation)', detail: 'expert parallelism on top of TP4', command: 'python3 -m sglang.launch_server --model-path zai-org/GLM-4.5-Air --tp-size 4 --ep-size 4' },
-  { label: 'SGLang, TP4 + EP4, cuda-graph-max-bs 512', detail: 'the CUDA graph stage (within noise in the study)', command: 'python3 -m sglang.launch_server --model-path zai-org/GLM-4.5-Air --tp-size 4 --ep-size 4 --cuda-graph-max-bs 512' },
-  { label: 'vLLM, FP8 weights, TP4', detail: 'crashes on A100: FP8 needs compute capability 8.9', command: 'vllm serve zai-org/GLM-4.5-Air-FP8 -tp 4' },
-];
-
-const WORKLOAD_LABELS: Record<string, string> = {
-  sharegpt: 'ShareGPT, 1000 prompts',
-  'very-long-prompt': 'Very long prompt: random 32000 in / 100 out, 100 prompts',
-  'long-prompt': 'Long prompt: random 4000 in / 200 out, 500 prompts',
-  'medium-prompt': 'Medium prompt: random 2000 in / 100 out, 500 prompts',
-  'short-prompt': 'Short prompt: random 128 in / 4 out, 1000 prompts',
-};
+const BENCHMARK_STEPS = (n: number) => `Benchmark GLM config (${n}/3)`;
 
 /** Arguments that skip the quick-picks (tests, re-run, walkthrough links). */
 export interface BenchmarkArgs {
@@ -43,43 +30,10 @@ export interface BenchmarkArgs {
   noDashboard?: boolean;
 }
 
-const LAST_COMMAND_KEY = 'servingLab.lastServeCommand';
-
-/** The command once the user has seen what it parses to, or undefined when they cancel. */
-async function confirmVariant(command: string, variant: EngineVariant, title: string): Promise<string | undefined> {
-  const confirm = await vscode.window.showQuickPick(
-    [
-      { label: '$(check) Use this variant', description: describeVariant(variant), ok: true },
-      { label: '$(close) Cancel', ok: false },
-    ],
-    { title: `${title}: ${describeVariant(variant)}`, placeHolder: command.trim().split('\n')[0], ignoreFocusOut: true },
-  );
-  return confirm?.ok ? command : undefined;
-}
-
-function describeVariant(v: EngineVariant): string {
-  const p = v.parallel;
-  const parallel = [`TP${p.tp}`, p.pp > 1 ? `PP${p.pp}` : '', p.ep > 1 ? `EP${p.ep}` : '', p.dp > 1 ? `DP${p.dp}` : ''].filter(Boolean).join(' + ');
-  const extras = [v.quantization && `quantization ${v.quantization}`, v.attentionBackend && `attention ${v.attentionBackend}`, v.cudaGraph.maxBatchSize && `cuda-graph-max-bs ${v.cudaGraph.maxBatchSize}`, v.kvCacheDtype && `kv-cache ${v.kvCacheDtype}`]
-    .filter(Boolean)
-    .join(', ');
-  const engine = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' }[v.engine];
-  return `${engine} ${v.model}, ${parallel}${extras ? `, ${extras}` : ''}`;
-}
-
-/** A workload as the user typed it: a preset id, `random:IN:OUT:N` or `sharegpt:N`. */
-async function workloadFromText(text: string): Promise<WorkloadSpec> {
-  const { WORKLOAD_PRESETS } = await import('../../core/plan/presets');
-  if (text in WORKLOAD_PRESETS) return text;
-  const { parseWorkloadSpec } = await import('../../core/sim/predict');
-  const w = parseWorkloadSpec(text);
-  return w.kind === 'sharegpt' ? { preset: 'sharegpt', numPrompts: w.count } : { dataset: { kind: 'random', inputLen: w.input, outputLen: w.output }, numPrompts: w.count, seed: 42 };
-}
-
 export class RunCommands {
   constructor(private readonly lab: Lab) {}
 
-  private requireTrust(what: string): boolean {
+  requireTrust(what: string): boolean {
     if (vscode.workspace.isTrusted) return true;
     void vscode.window.showWarningMessage(`Serving Lab: ${what} launches commands on a host, which Restricted Mode does not allow. Trust this workspace to run it.`, 'Manage Workspace Trust').then((a) => {
       if (a) void vscode.commands.executeCommand('workbench.trust.manage');
@@ -89,13 +43,13 @@ export class RunCommands {
 
   async benchmark(args: BenchmarkArgs = {}): Promise<Experiment | undefined> {
     if (!this.requireTrust('Benchmark GLM config')) return undefined;
-    const host = args.host ?? (await this.pickHost());
+    const host = args.host ?? (await pickHost(this.lab, BENCHMARK_STEPS(1)));
     if (!host) return undefined;
-    const command = args.command ?? (await this.pickVariant());
+    const command = args.command ?? (await pickVariant(this.lab, BENCHMARK_STEPS(2)));
     if (!command) return undefined;
     const { parseServeCommand } = await import('../../core/engines/index');
     const variant = parseServeCommand(command);
-    const workload = args.workload === undefined ? await this.pickWorkload() : typeof args.workload === 'string' ? await workloadFromText(args.workload) : args.workload;
+    const workload = args.workload === undefined ? await pickWorkload(this.lab, BENCHMARK_STEPS(3)) : typeof args.workload === 'string' ? await workloadFromText(args.workload) : args.workload;
     if (workload === undefined) return undefined;
     await this.lab.context.globalState.update(LAST_COMMAND_KEY, command);
     const { TuningPlan } = await import('../../core/plan/schema');
@@ -110,100 +64,6 @@ export class RunCommands {
       runner: args.runner ?? this.lab.settings().defaultRunner,
     });
     return this.run(plan, { kind: 'benchmark', title: `Benchmark ${describeVariant(variant)}`, openDashboard: !args.noDashboard });
-  }
-
-  private async pickHost(): Promise<string | undefined> {
-    const hosts = this.lab.hosts();
-    const picked = await vscode.window.showQuickPick(
-      hosts.map((h) => ({
-        label: h.name,
-        description: h.spec.transport.kind === 'sim' ? `simulated ${h.spec.transport.count}×${h.spec.transport.gpu}` : h.source,
-        detail: h.origin,
-      })),
-      { title: 'Benchmark GLM config (1/3): host', placeHolder: 'Where to launch the engine', ignoreFocusOut: true },
-    );
-    return picked?.label;
-  }
-
-  /** Presets, the last used command, or a pasted one — parsed and shown back before it is used. */
-  private async pickVariant(): Promise<string | undefined> {
-    const { parseServeCommand } = await import('../../core/engines/index');
-    const last = this.lab.context.globalState.get<string>(LAST_COMMAND_KEY);
-    type Item = vscode.QuickPickItem & { command?: string; paste?: boolean; fromClipboard?: boolean };
-    const items: Item[] = [];
-    if (last) items.push({ label: '$(history) Last used', description: last, command: last });
-    items.push({ label: 'Presets from the GLM-4.5-Air study', kind: vscode.QuickPickItemKind.Separator });
-    items.push(...VARIANT_PRESETS.map((p) => ({ label: p.label, description: p.command, detail: p.detail, command: p.command })));
-    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
-    // A serving script of several lines cannot go through the one-line input box, so it comes from the clipboard —
-    // read only when the user asks: a browser-hosted VS Code asks for permission and may refuse.
-    items.push({ label: '$(clippy) Serving script on the clipboard', detail: 'Copy a script of several lines (comments, export lines, backslash continuations) first', fromClipboard: true });
-    items.push({ label: '$(edit) Paste a serve command…', detail: 'vllm serve …, python3 -m sglang.launch_server …, trtllm-serve …, or docker run … IMAGE …', paste: true });
-    const picked = await vscode.window.showQuickPick(items, { title: 'Benchmark GLM config (2/3): engine variant', matchOnDescription: true, ignoreFocusOut: true });
-    if (!picked) return undefined;
-    if (picked.fromClipboard) return this.scriptFromClipboard(parseServeCommand);
-    if (!picked.paste) return picked.command;
-    const pasted = await vscode.window.showInputBox({
-      title: 'Benchmark GLM config (2/3): paste a serve command',
-      placeHolder: 'vllm serve zai-org/GLM-4.5-Air -tp 4 (for a script of several lines, copy it and pick "Serving script on the clipboard")',
-      ignoreFocusOut: true,
-      validateInput: (text) => {
-        if (!text.trim()) return undefined;
-        try {
-          parseServeCommand(text);
-          return undefined;
-        } catch (err) {
-          return (err as Error).message;
-        }
-      },
-    });
-    if (!pasted?.trim()) return undefined;
-    return confirmVariant(pasted, parseServeCommand(pasted), 'Parsed');
-  }
-
-  /** The clipboard's serving script once the user has seen what it parses to, or undefined (with the reason shown). */
-  private async scriptFromClipboard(parseServeCommand: (text: string) => EngineVariant): Promise<string | undefined> {
-    let text: string;
-    try {
-      text = await vscode.env.clipboard.readText();
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Serving Lab: could not read the clipboard (${(err as Error).message}). Allow clipboard access for this window, or pick "Paste a serve command…" and paste one line.`);
-      return undefined;
-    }
-    let variant: EngineVariant;
-    try {
-      variant = parseServeCommand(text);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Serving Lab: the clipboard does not hold a serving script: ${(err as Error).message}`);
-      return undefined;
-    }
-    return confirmVariant(text, variant, 'Parsed from the clipboard');
-  }
-
-  private async pickWorkload(): Promise<WorkloadSpec | undefined> {
-    const preferred = this.lab.settings().defaultWorkloads;
-    const ids = [...preferred.filter((id) => id in WORKLOAD_LABELS), ...Object.keys(WORKLOAD_LABELS).filter((id) => !preferred.includes(id))];
-    const picked = await vscode.window.showQuickPick(
-      [...ids.map((id) => ({ label: id, description: WORKLOAD_LABELS[id], custom: false })), { label: 'Custom…', description: 'random:IN:OUT:N or sharegpt:N', custom: true }],
-      { title: 'Benchmark GLM config (3/3): workload', ignoreFocusOut: true },
-    );
-    if (!picked) return undefined;
-    if (!picked.custom) return picked.label;
-    const { parseWorkloadSpec } = await import('../../core/sim/predict');
-    const text = await vscode.window.showInputBox({
-      title: 'Benchmark GLM config (3/3): custom workload',
-      placeHolder: 'random:2000:100:200',
-      ignoreFocusOut: true,
-      validateInput: (value) => {
-        try {
-          parseWorkloadSpec(value.trim());
-          return undefined;
-        } catch (err) {
-          return (err as Error).message;
-        }
-      },
-    });
-    return text ? workloadFromText(text.trim()) : undefined;
   }
 
   async runPlan(target?: vscode.Uri | string): Promise<Experiment | undefined> {
@@ -235,7 +95,10 @@ export class RunCommands {
   }
 
   /** Runs a plan through the core's experiment runner on the plan's host, with everything wired to the UI. */
-  async run(plan: TuningPlan, options: { kind: ActiveRun['kind']; title: string; planPath?: string; openDashboard: boolean }): Promise<Experiment | undefined> {
+  async run(
+    plan: TuningPlan,
+    options: { kind: ActiveRun['kind']; title: string; planPath?: string; openDashboard: boolean; /** What the finished notification says it found. */ outcome?(experiment: Experiment): string | undefined },
+  ): Promise<Experiment | undefined> {
     const lab = this.lab;
     const active = lab.beginRun({ id: `${options.kind}-${Date.now().toString(36)}`, kind: options.kind, title: options.title, host: plan.host });
     const dashboard = lab.dashboard;
@@ -280,12 +143,12 @@ export class RunCommands {
               ...(options.planPath ? { planPath: options.planPath } : {}),
               backend: this.observedBackend(backend, active),
               store: lab.store(),
-              observer: this.observer(active, progress),
+              observer: this.observer(active, progress, options.title),
               signal,
               parseCommand: parseServeCommand,
               notes: backend.notes,
             });
-            this.finish(active, experiment);
+            this.finish(active, experiment, options.outcome?.(experiment));
             return experiment;
           } finally {
             await backend.close().catch(() => {});
@@ -311,7 +174,7 @@ export class RunCommands {
     }
   }
 
-  private finish(active: ActiveRun, experiment: Experiment): void {
+  private finish(active: ActiveRun, experiment: Experiment, found?: string): void {
     const outcome = experiment.baseline.outcome;
     const single = experiment.stages.length === 0;
     let phase: 'completed' | 'failed' | 'stopped' = 'completed';
@@ -331,7 +194,7 @@ export class RunCommands {
       void vscode.window.showWarningMessage(`Serving Lab: ${active.title}: ${label}`, 'Show Logs').then((a) => a && this.lab.log.show());
       return;
     }
-    const recommendation = !single && experiment.recommendation ? ` Recommended: ${experiment.recommendation.command}` : '';
+    const recommendation = found ? ` ${found}` : !single && experiment.recommendation ? ` Recommended: ${experiment.recommendation.command}` : '';
     void vscode.window.showInformationMessage(`Serving Lab: ${active.title} ${phase === 'stopped' ? 'was stopped; what was measured is saved' : 'completed'}.${recommendation}`, 'Insert Findings').then((a) => {
       if (a) void vscode.commands.executeCommand('servingLab.insertFindings', experiment.id);
     });
@@ -375,8 +238,10 @@ export class RunCommands {
     return observed;
   }
 
-  private observer(active: ActiveRun, progress: vscode.Progress<{ message?: string; increment?: number }>): RunObserver {
+  private observer(active: ActiveRun, progress: vscode.Progress<{ message?: string; increment?: number }>, title: string): RunObserver {
     const lab = this.lab;
+    // Every curve of the run so far, so the dashboard's Pareto front spans the variants measured.
+    const curves = new Map<string, CurveProgress>();
     const dashboard = lab.dashboard;
     const since = (t: number) => Math.max(0, (t - active.startedAt) / 1000);
     const live = (s: CoreSample): LiveSample => {
@@ -450,6 +315,11 @@ export class RunCommands {
         lab.log.info(`${stage}: ${decision.winner} (${decision.why})`);
       },
       experimentSaved: () => lab.resultsUpdated(),
+      curve: (_experimentId, update) => {
+        curves.set([update.curve.stage, update.curve.option, update.curve.workload].join('\u0000'), update);
+        const shown = [...curves.values()];
+        void import('../dashboard/curveView').then(({ curvesView }) => dashboard.updateCurves(active.id, curvesView(`Load curves — ${title}`, shown)));
+      },
     };
   }
 }

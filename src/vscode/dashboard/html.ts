@@ -64,6 +64,13 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
       <section id="summary-section" hidden><h3>Result</h3><table id="summary" class="summary"></table></section>
       <section><h3>Engine log</h3><pre id="log" class="log" tabindex="0"></pre></section>
     </section>
+    <section id="curves-section" hidden>
+      <header class="run-header"><h2 id="curves-title"></h2></header>
+      <p class="muted">Each point is one load level: a dot meets the SLO, a cross breaks it, a triangle could not keep up. The shaded band is where the capacity lies as far as the points measured so far tell.</p>
+      <div class="charts">${liveChart('curveThroughput', 'Achieved req/s and goodput against load')}${liveChart('curveTtft', 'p99 TTFT against load')}${liveChart('curveTpot', 'p99 TPOT against load')}${liveChart('paretoTpot', 'Pareto front: tokens/s per GPU against p99 TPOT')}${liveChart('paretoTtft', 'Pareto front: tokens/s per GPU against p99 TTFT')}
+      </div>
+      <table id="curves-table" class="comparison"></table>
+    </section>
     <section id="comparison-section" hidden>
       <header class="run-header"><h2 id="comparison-title"></h2>${exportButton('comparison')}</header>
       <div class="chart-box wide"><canvas id="chart-comparison" aria-label="comparison chart" role="img"></canvas></div>

@@ -9,6 +9,7 @@ import {
   parseFromWebview,
   PROTOCOL_VERSION,
   type Comparison,
+  type CurvesView,
   type DashboardState,
   type LiveRun,
   type LiveSample,
@@ -32,7 +33,7 @@ function pushBounded<T>(target: T[], items: readonly T[], max: number): void {
 
 export class Dashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private state: DashboardState = { run: null, comparison: null };
+  private state: DashboardState = { run: null, comparison: null, curves: null };
   private pendingSamples: LiveSample[] = [];
   private pendingLog: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -90,6 +91,7 @@ export class Dashboard implements vscode.Disposable {
   startRun(run: Pick<LiveRun, 'id' | 'title' | 'host' | 'command'>): void {
     this.state = {
       ...this.state,
+      curves: null,
       run: { ...run, startedAt: new Date().toISOString(), progress: { phase: 'launching', label: 'launching the engine' }, samples: [], log: [], summary: [] },
     };
     this.pendingSamples = [];
@@ -131,6 +133,19 @@ export class Dashboard implements vscode.Disposable {
 
   showComparison(comparison: Comparison): void {
     this.state = { ...this.state, comparison };
+    this.sendSnapshot();
+  }
+
+  /** The run's load curves as they stand (after each point): kept for snapshots, sent whole (they are small). */
+  updateCurves(runId: string, curves: CurvesView): void {
+    if (!this.runOf(runId)) return;
+    this.state = { ...this.state, curves };
+    this.post({ v: PROTOCOL_VERSION, type: 'curves', runId, curves });
+  }
+
+  /** Curves of stored results (Compare, a Results tree curve): replaces the curves shown. */
+  showCurves(curves: CurvesView): void {
+    this.state = { ...this.state, curves };
     this.sendSnapshot();
   }
 

@@ -1,8 +1,10 @@
 // The Results view: experiment → stage → option → workload, the objective metric in each description, crashes marked
-// with their reason, stage winners and the recommendation marked. Built from the results store; refreshed when the
+// with their reason, stage winners and the recommendation marked. An option measured on load curves shows its capacity
+// under the SLO (req/s, per GPU, the limit that breaks first) and has its curves as children, their points under them. Built from the results store; refreshed when the
 // store changes (its watcher, our own writes, run events), never by polling.
 import * as vscode from 'vscode';
-import type { BenchmarkResult, Experiment, OptionRecord, StageRecord } from '../../core/plan/schema';
+import type { BenchmarkResult, CurveRecord, Experiment, OptionRecord, StageRecord } from '../../core/plan/schema';
+import { capacitySentence, loadText } from '../../core/results/curves';
 import type { StoreProblem } from '../../core/results/store';
 import type { Lab } from '../lab';
 
@@ -12,6 +14,7 @@ export type ResultsNode =
   | { kind: 'generalization'; experiment: Experiment }
   | { kind: 'option'; experiment: Experiment; stageName: string; option: OptionRecord; winner: boolean; recommended: boolean }
   | { kind: 'workload'; experiment: Experiment; label: string; resultIds: Array<{ id: string; role: string }> }
+  | { kind: 'curve'; experiment: Experiment; curve: CurveRecord }
   | { kind: 'result'; resultId: string; role?: string; parentKey: string }
   | { kind: 'standalone' }
   | { kind: 'problem'; problem: StoreProblem };
@@ -21,7 +24,23 @@ const METRIC_LABELS: Record<string, string> = {
   output_throughput: 'tok/s out',
   request_throughput: 'req/s',
   goodput: 'req/s goodput',
+  goodput_per_gpu: 'req/s goodput per GPU',
+  slo_capacity: 'req/s within SLO',
+  slo_capacity_per_gpu: 'req/s per GPU within SLO',
 };
+
+/** The option's curves (one per workload with a load plan). */
+function curvesOf(experiment: Experiment, stageName: string, option: string): CurveRecord[] {
+  return experiment.curves.filter((c) => c.stage === stageName && c.option === option);
+}
+
+/** "5.70 req/s (1.43/GPU) within SLO · p99_tpot_ms breaks first", or why there is no capacity. */
+export function capacityDescription(curve: CurveRecord): string | undefined {
+  if (!curve.slo) return undefined;
+  const breaks = curve.breaksAt ? ` · ${curve.breaksAt.limit} breaks first` : '';
+  if (!curve.capacity) return `no load met the SLO${breaks}`;
+  return `${curve.capacity.requestRate.toFixed(2)} req/s (${curve.capacity.perGpu.toFixed(2)}/GPU) within SLO${breaks}`;
+}
 
 function formatMetric(value: number, metric: string): string {
   return `${value.toFixed(2)} ${METRIC_LABELS[metric] ?? metric}`;
@@ -86,7 +105,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     switch (node.kind) {
       case 'experiment': {
         const e = node.experiment;
-        if (isSingleBenchmark(e)) return this.optionChildren(e, e.baseline, `${e.id}/baseline`);
+        if (isSingleBenchmark(e)) return this.optionChildren(e, e.baseline, `${e.id}/baseline`, 'Baseline');
         const out: ResultsNode[] = [{ kind: 'stage', experiment: e, stage: 'baseline' }];
         out.push(...e.stages.map((stage): ResultsNode => ({ kind: 'stage', experiment: e, stage })));
         if (e.generalization.length) out.push({ kind: 'generalization', experiment: e });
@@ -114,7 +133,14 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
           resultIds: [...g.baselineResultIds.map((id) => ({ id, role: 'baseline' })), ...g.recommendedResultIds.map((id) => ({ id, role: 'recommended' }))],
         }));
       case 'option':
-        return this.optionChildren(node.experiment, node.option, `${node.experiment.id}/${node.stageName}/${node.option.name}`);
+        return this.optionChildren(node.experiment, node.option, `${node.experiment.id}/${node.stageName}/${node.option.name}`, node.stageName);
+      case 'curve': {
+        const { curve } = node;
+        const order = (v: number | 'inf') => (v === 'inf' ? Infinity : v);
+        return [...curve.points]
+          .sort((a, b) => order(a.value) - order(b.value) || a.index - b.index)
+          .flatMap((p): ResultsNode[] => (p.resultId ? [{ kind: 'result', resultId: p.resultId, role: `${loadText(curve.by, p.value)}${p.meetsSlo === undefined ? '' : p.meetsSlo ? ', meets SLO' : ', breaks SLO'}`, parentKey: `${node.experiment.id}/curve/${curve.stage}/${curve.option}/${curve.workload}` }] : []));
+      }
       case 'workload':
         return node.resultIds.map(({ id, role }) => ({ kind: 'result', resultId: id, role, parentKey: `${node.experiment.id}/gen/${node.label}` }));
       case 'standalone':
@@ -124,7 +150,9 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     }
   }
 
-  private optionChildren(experiment: Experiment, option: OptionRecord, parentKey: string): ResultsNode[] {
+  private optionChildren(experiment: Experiment, option: OptionRecord, parentKey: string, stageName: string): ResultsNode[] {
+    const curves = curvesOf(experiment, stageName, option.name);
+    if (curves.length > 0) return curves.map((curve) => ({ kind: 'curve', experiment, curve }));
     const outcome = option.outcome;
     if (!outcome || !('resultIds' in outcome)) return [];
     return outcome.resultIds.map((id) => ({ kind: 'result', resultId: id, parentKey }));
@@ -140,7 +168,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.id = `experiment:${e.id}`;
         item.contextValue = 'experiment';
         const single = isSingleBenchmark(e);
-        const best = single && e.baseline.outcome?.kind === 'measured' ? formatMetric(e.baseline.outcome.objective.mean, e.baseline.outcome.objective.metric) : undefined;
+        const singleCurve = single ? curvesOf(e, 'Baseline', e.baseline.name)[0] : undefined;
+        const best = singleCurve?.slo ? capacityDescription(singleCurve) : single && e.baseline.outcome?.kind === 'measured' ? formatMetric(e.baseline.outcome.objective.mean, e.baseline.outcome.objective.metric) : undefined;
         item.description = [e.host.name, e.status === 'completed' ? best : e.status].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon(e.status === 'running' ? 'sync~spin' : e.status === 'failed' ? 'error' : e.status === 'interrupted' ? 'debug-pause' : single ? 'pulse' : 'beaker');
         item.tooltip = new vscode.MarkdownString(
@@ -172,7 +201,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       }
       case 'option': {
         const { option } = node;
-        const item = new vscode.TreeItem(option.name, option.outcome && 'resultIds' in option.outcome && option.outcome.resultIds.length ? collapsed : vscode.TreeItemCollapsibleState.None);
+        const curves = curvesOf(node.experiment, node.stageName, option.name);
+        const item = new vscode.TreeItem(option.name, curves.length > 0 || (option.outcome && 'resultIds' in option.outcome && option.outcome.resultIds.length) ? collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `option:${node.experiment.id}/${node.stageName}/${option.name}`;
         item.contextValue = 'option';
         const outcome = option.outcome;
@@ -182,6 +212,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         else if (outcome.kind === 'crashed') item.description = `crash: ${outcome.crash.reason}`;
         else if (outcome.kind === 'violates-constraints') item.description = `violates: ${outcome.violations.join(', ')}`;
         else item.description = `skipped: ${outcome.why}`;
+        const capacity = curves.map(capacityDescription).find((d) => d !== undefined);
+        if (capacity && outcome?.kind !== 'crashed') item.description = capacity;
         if (marks) item.description = `${item.description} · ${marks}`;
         item.iconPath = outcome?.kind === 'crashed'
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
@@ -190,7 +222,20 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
             : node.winner
               ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green'))
               : new vscode.ThemeIcon('circle-outline');
-        item.tooltip = new vscode.MarkdownString(['```bash', option.command, '```', outcome?.kind === 'crashed' ? `**Crash (${outcome.crash.reason})**: ${outcome.crash.rootCause}` : ''].join('\n'));
+        item.tooltip = new vscode.MarkdownString(
+          [['```bash', option.command, '```'].join('\n'), outcome?.kind === 'crashed' ? `**Crash (${outcome.crash.reason})**: ${outcome.crash.rootCause}` : '', ...curves.map((c) => `**${c.workload}**: ${capacitySentence(c)}`)].filter(Boolean).join('\n\n'),
+        );
+        return item;
+      }
+      case 'curve': {
+        const { curve } = node;
+        const item = new vscode.TreeItem(`${curve.workload} — ${curve.mode === 'capacity' ? 'capacity search' : 'load sweep'}`, collapsed);
+        item.id = `curve:${node.experiment.id}/${curve.stage}/${curve.option}/${curve.workload}`;
+        item.contextValue = 'curve';
+        item.description = capacityDescription(curve) ?? `${curve.points.length} load points`;
+        item.tooltip = new vscode.MarkdownString([`**${curve.option}** on ${curve.workload}: ${curve.points.length} load points`, capacitySentence(curve)].filter(Boolean).join('\n\n'));
+        item.iconPath = new vscode.ThemeIcon('graph-line');
+        item.command = { command: 'servingLab.showCurves', title: 'Show Load Curves', arguments: [node] };
         return item;
       }
       case 'workload': {

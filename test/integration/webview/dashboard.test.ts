@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../../src/vscode/dashboard/html';
 import { parseFromWebview, PROTOCOL_VERSION, type DashboardState, type LiveSample, type ToWebview } from '../../../src/shared/protocol';
+import { curvesView } from '../../../src/vscode/dashboard/curveView';
+import type { CurveRecord } from '../../../src/core/plan/schema';
 
 const repo = join(__dirname, '../../..');
 const screenshots = join(repo, 'test-output/webview');
@@ -116,6 +118,7 @@ function state(sampleCount: number): DashboardState {
       summary: [],
     },
     comparison: null,
+    curves: null,
   };
 }
 
@@ -271,5 +274,54 @@ test('engine latency bands: TTFT and TPOT (from the ITL histogram) are drawn as 
   trt.run!.samples = [{ t: 0, latencyNote: 'TensorRT-LLM: trtllm-serve exports no latency histograms unless …' }, { t: 1, running: 3 }];
   await deliver({ v: 1, type: 'snapshot', state: trt });
   await page.locator('#latency-note', { hasText: 'TensorRT-LLM: trtllm-serve exports no latency histograms' }).waitFor({ timeout: 5000 });
+  await page.close();
+});
+
+/** A capacity search's curve after `n` of its points: saturated point, bracketing, bisection. */
+function searchCurve(n: number): CurveRecord {
+  const runs: Array<[number | 'inf', boolean, number, number, number]> = [
+    // load, meets, achieved req/s, p99 TTFT, p99 TPOT
+    ['inf', false, 8.4, 42000, 180],
+    [8.4, false, 7.9, 9000, 140],
+    [4.2, true, 4.2, 900, 70],
+    [6.3, false, 6.2, 2500, 112],
+    [5.25, true, 5.2, 1300, 92],
+    [5.78, true, 5.7, 1700, 98],
+  ];
+  return {
+    stage: 'Baseline', option: 'vLLM TP4', workload: 'ShareGPT', mode: 'capacity', by: 'request_rate', gpus: 4,
+    slo: { p99_ttft_ms: 3000, p99_tpot_ms: 100, min_success: 0.99 },
+    ...(n === runs.length ? { capacity: { load: 5.78, requestRate: 5.7, perGpu: 5.7 / 4 } } : {}),
+    points: runs.slice(0, n).map(([value, meets, rps, ttft, tpot], index) => ({
+      value, index, role: index === 0 ? 'saturated' : 'bisect', meetsSlo: meets, breaks: meets ? [] : [`p99_tpot_ms ${tpot} > 100`],
+      ...(value === 'inf' ? { saturated: ['the waiting queue grew'] } : {}),
+      metrics: { request_throughput: rps, request_goodput: meets ? rps : rps / 2, total_token_throughput: rps * 460, p99_ttft_ms: ttft, p99_tpot_ms: tpot },
+    })),
+  };
+}
+
+test('load curves build point by point with the SLO lines and the bracket narrowing; the Pareto front is drawn', async () => {
+  const { page, deliver } = await load();
+  const s = state(0);
+  await deliver({ v: 1, type: 'snapshot', state: { ...s, curves: curvesView('Capacity under SLO', [{ curve: searchCurve(0), done: false }]) } });
+  await page.locator('#curves-section').waitFor({ state: 'visible', timeout: 5000 });
+  const brackets: string[] = [];
+  for (const n of [2, 3, 4, 6]) {
+    await deliver({ v: 1, type: 'curves', runId: 'run-1', curves: curvesView('Capacity under SLO', [{ curve: searchCurve(n), done: n === 6 }]) });
+    await page.locator(`#chart-curveTtft[data-points="${n}"]`).waitFor({ timeout: 5000 });
+    brackets.push((await page.locator('#curves-table tr').nth(1).locator('td').nth(3).textContent()) ?? '');
+  }
+  assert.deepEqual(brackets, ['[?, 8.4]', '[4.2, 8.4]', '[4.2, 6.3]', '[5.78, 6.3]']);
+  // A curve from another run is not drawn over this one.
+  await deliver({ v: 1, type: 'curves', runId: 'other-run', curves: curvesView('x', [{ curve: searchCurve(1) }]) });
+  // The limit lines are drawn in the theme's red; the p99 TPOT series crosses it.
+  assert.ok((await pixelsOfColour(page, 'chart-curveTpot', [0xf1, 0x4c, 0x4c])) > 100, 'the SLO line is drawn');
+  assert.ok((await pixelsOfColour(page, 'chart-curveTpot', [0x37, 0x94, 0xff])) > 50, 'the curve is drawn');
+  assert.equal(await page.locator('#chart-curveTtft').getAttribute('data-points'), '6');
+  // Pareto: every unsaturated point is a candidate; the front is drawn on top.
+  await page.waitForFunction(`Number(document.getElementById('chart-paretoTpot').dataset.points) > 5`, undefined, { timeout: 5000 });
+  assert.ok((await pixelsOfColour(page, 'chart-paretoTpot', [0xcc, 0xa7, 0x00])) > 30, 'the front is drawn');
+  assert.match((await page.locator('#curves-table').textContent()) ?? '', /capacity 5\.78 req\/s/);
+  await page.locator('#curves-section').screenshot({ path: join(screenshots, 'dashboard-curves.png') });
   await page.close();
 });

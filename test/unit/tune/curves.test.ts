@@ -4,6 +4,7 @@ import { parseServeCommand, renderVariant } from '../../../src/core/engines/inde
 import { loadPlanFile } from '../../../src/core/plan/load';
 import { TuningPlan } from '../../../src/core/plan/schema';
 import { openResultsStore } from '../../../src/core/results/store';
+import { capacityBracket, type CurveProgress } from '../../../src/core/tune/curve';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { PredictingBackend } from '../../../src/core/tune/predict';
 import { FakeBackend } from './fakeBackend';
@@ -77,4 +78,38 @@ test('the prefix cache is reset between the points of a curve, and a resumed exp
   assert.equal(resumed.status, 'completed');
   assert.deepEqual(backend.benchmarks.map((b) => b.workload), ['ShareGPT'], 'only the interrupted point runs again');
   assert.deepEqual(resumed.curves[0]!.points.map((p) => p.value), [1, 2, 4]);
+});
+
+test('the observer sees each curve build point by point, the capacity bracket narrowing to the final capacity', async () => {
+  const plan = TuningPlan.parse({ ...(await capacityPlan()), stages: [] });
+  const updates: Array<{ experimentId: string; progress: CurveProgress }> = [];
+  const x = await runExperiment({
+    plan,
+    backend: predicting(),
+    store: openResultsStore(tempDir('sl-capo-')),
+    signal: new AbortController().signal,
+    parseCommand: parseServeCommand,
+    observer: { curve: (experimentId, progress) => updates.push({ experimentId, progress }) },
+  });
+  const curve = x.curves[0]!;
+  assert.ok(updates.every((u) => u.experimentId === x.id));
+  assert.deepEqual(updates.map((u) => u.progress.curve.points.length), [0, ...curve.points.map((_, i) => i + 1), curve.points.length], 'one update at the start, one per point, one at the end');
+  assert.deepEqual(updates.map((u) => u.progress.done), [...updates.slice(1).map(() => false), true]);
+  // The bracket only narrows once both ends are known, and ends on the capacity and the first break.
+  const widths = updates.flatMap((u) => (u.progress.bracket.lo !== undefined && u.progress.bracket.hi !== undefined ? [u.progress.bracket.hi - u.progress.bracket.lo] : []));
+  assert.ok(widths.length >= 3, `the bracket was known for ${widths.length} updates`);
+  assert.ok(widths.every((w, i) => i === 0 || w <= widths[i - 1]!), `widths ${widths.join(', ')} never grow`);
+  assert.deepEqual(updates.at(-1)!.progress.bracket, { lo: curve.capacity!.load, hi: curve.breaksAt!.load });
+  // Updates are snapshots: a later point does not change what an earlier update reported.
+  assert.equal(updates[1]!.progress.curve.points.length, 1);
+});
+
+test('the capacity bracket from points: the lowest break, the highest load below it that always met the SLO', () => {
+  assert.deepEqual(capacityBracket([]), {});
+  assert.deepEqual(capacityBracket([{ value: 'inf', meetsSlo: false }]), {}, 'the saturated point bounds nothing');
+  assert.deepEqual(capacityBracket([{ value: 4, meetsSlo: true }, { value: 8, meetsSlo: true }]), { lo: 8 });
+  assert.deepEqual(capacityBracket([{ value: 8, meetsSlo: false }, { value: 4, meetsSlo: true }, { value: 6, meetsSlo: true }, { value: 7, meetsSlo: false }]), { lo: 6, hi: 7 });
+  // A boundary that broke on its repeat is the new upper end.
+  assert.deepEqual(capacityBracket([{ value: 4, meetsSlo: true }, { value: 6, meetsSlo: true }, { value: 7, meetsSlo: false }, { value: 6, meetsSlo: false }]), { lo: 4, hi: 6 });
+  assert.deepEqual(capacityBracket([{ value: 2, meetsSlo: false }, { value: 4, meetsSlo: true }]), { hi: 2 }, 'a pass above the first break is noise, not capacity');
 });

@@ -122,18 +122,30 @@ export async function runUiTests({ csUrl, workspace, screenshots, say, marker })
     assert.equal(readFileSync(join(assets, png)).subarray(1, 4).toString(), 'PNG');
   });
 
-  /** Benchmark GLM config on the simulated host with the last variant and a workload long enough to interrupt. */
-  const startLongBenchmark = async () => {
+  /**
+   * Benchmark GLM config on the simulated host with a workload long enough to interrupt; the variant is the last one
+   * used unless `pickVariant` chooses another way.
+   */
+  const startLongBenchmark = async (pickVariant = () => ui.pick('Benchmark GLM config (2/3)', 'Last used')) => {
     await ui.dismissToasts();
     await ui.runCommand('Serving Lab: Benchmark GLM config');
     await ui.pick('Benchmark GLM config (1/3)', 'sim');
-    await ui.pick('Benchmark GLM config (2/3)', 'Last used');
+    await pickVariant();
     await ui.pick('Benchmark GLM config (3/3)', 'Custom…');
     await ui.type(LONG_WORKLOAD);
   };
 
-  await step('an engine is stopped from the Hosts view while it serves a benchmark', async () => {
-    await startLongBenchmark();
+  /** A serving script of several lines, as people paste them, copied to the browser's clipboard and picked from it. */
+  const variantFromClipboardScript = async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(csUrl).origin });
+    const script = '# the study baseline\nexport VLLM_LOGGING_LEVEL=INFO\nvllm serve zai-org/GLM-4.5-Air \\\n  -tp 4\n';
+    await page.evaluate((text) => navigator.clipboard.writeText(text), script);
+    await ui.pick('Benchmark GLM config (2/3)', 'Serving script on the clipboard');
+    await ui.pick('Parsed from the clipboard: vLLM zai-org/GLM-4.5-Air, TP4', 'Use this variant');
+  };
+
+  await step('an engine started from a serving script on the clipboard is stopped from the Hosts view while it serves a benchmark', async () => {
+    await startLongBenchmark(variantFromClipboardScript);
     await ui.openContainer();
     const host = ui.treeRow('sim').first();
     if ((await host.getAttribute('aria-expanded')) !== 'true') await host.click();

@@ -579,6 +579,8 @@ export const BenchmarkResult = z.object({
   repeat: z.number().int().nonnegative().optional(),
   /** Set on the points of a load sweep or capacity search. */
   load: LoadPointRecord.optional(),
+  /** Where it was measured when that varies within an experiment: the pool host, the Slurm node and job, shared GPUs. */
+  place: z.object({ host: z.string(), node: z.string().optional(), job: z.string().optional(), sharedGpus: z.boolean().optional() }).optional(),
   /** Facts a reader must know: approximate lengths, measured through a tunnel, simulated at speedup K. */
   notes: z.array(z.string()).default([]),
 });

@@ -19,6 +19,8 @@ export interface EnginePlace {
   list(): Promise<EngineRun[]>;
   /** The engine's address as seen from `transport` (undefined = 127.0.0.1). */
   address(runId: string): string | undefined;
+  /** The Slurm node and job a run is on (places that are not one machine). */
+  whereIs?(runId: string): { node?: string; job?: string };
   /** Runs a command next to the engine (the benchmark client; a signal to it). */
   exec(runId: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }

@@ -237,6 +237,11 @@ export class SlurmPlace implements EnginePlace {
     return this.job(runId).node;
   }
 
+  whereIs(runId: string): { node?: string; job?: string } {
+    const job = this.job(runId);
+    return { job: job.jobId, ...(job.node ? { node: job.node } : {}) };
+  }
+
   /** The command runs on the job's node, inside its allocation, next to the engine. */
   exec(runId: string, argv: readonly string[], options?: ExecOptions) {
     const job = this.job(runId);

@@ -19,6 +19,7 @@ import {
 import { capacitySection, type ReportAsset } from './capacity';
 import { renderThroughputChart } from './chart';
 import { admonition, codeFence, highlight, plainText, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
+import { placeLabel, showsPlaces } from './place';
 
 export interface ReportInput {
   experiment: Experiment;
@@ -141,6 +142,7 @@ class ReportWriter {
   private readonly objective: { metric: ObjectiveMetric; slo?: { ttftMs?: number; tpotMs?: number; e2elMs?: number } | undefined };
   private readonly walk: { views: StageView[]; final: Incumbent };
   private readonly shownResults = new Set<string>();
+  private showPlacesMemo: boolean | undefined;
 
   constructor(private readonly input: ReportInput) {
     this.experiment = input.experiment;
@@ -157,6 +159,19 @@ class ReportWriter {
       );
     }
     return found;
+  }
+
+  /** Whether results say where they were measured: the experiment ran on more than one host or node, or shared GPUs. */
+  private get showPlaces(): boolean {
+    this.showPlacesMemo ??= showsPlaces(this.referencedResults());
+    return this.showPlacesMemo;
+  }
+
+  /** "gpu1, gpu3" for results measured there, when places are shown; else undefined. */
+  private placesOf(ids: readonly string[]): string | undefined {
+    if (!this.showPlaces) return undefined;
+    const labels = [...new Set(ids.map((id) => this.result(id).place).filter((p) => p !== undefined).map(placeLabel))];
+    return labels.length > 0 ? labels.join(', ') : undefined;
   }
 
   /** Mean of a metric over results (repeats), or undefined when a result lacks it. */
@@ -308,10 +323,14 @@ class ReportWriter {
         const worse = higherIsBetter ? to < from : to > from;
         return ` ${highlight(`(${signedPercent(pct)}${worse ? ', regression' : ''})`, worse ? 'worse' : 'better')}`;
       };
+      const measuredOn = (ids: readonly string[]) => {
+        const places = this.placesOf(ids);
+        return places ? `<br>Measured on: ${plainText(places)}` : '';
+      };
       return [
         `**${plainText(row.workload)}**`,
-        `Total TPS: ${value(baseTps)}<br>Mean TPOT(ms): ${value(baseTpot)}`,
-        `Total TPS: ${value(optTps)}${change(baseTps, optTps, true)}<br>Mean TPOT(ms): ${value(optTpot)}${change(baseTpot, optTpot, false)}`,
+        `Total TPS: ${value(baseTps)}<br>Mean TPOT(ms): ${value(baseTpot)}${measuredOn(row.baselineIds)}`,
+        `Total TPS: ${value(optTps)}${change(baseTps, optTps, true)}<br>Mean TPOT(ms): ${value(optTpot)}${change(baseTpot, optTpot, false)}${measuredOn(row.optimizedIds)}`,
       ];
     });
     return table(['Benchmark Case', `Baseline (${plainText(this.baselineName())})`, `Optimized (${plainText(this.optimizedName())})`], cells);
@@ -512,7 +531,8 @@ class ReportWriter {
         const n = (counter.get(label) ?? 0) + 1;
         counter.set(label, n);
         const repeat = (repeats.get(label) ?? 0) > 1 ? `repeat ${n}` : undefined;
-        const comment = [label, repeat].filter(Boolean).join(', ');
+        const place = this.placesOf([id]);
+        const comment = [label, repeat, place ? `measured on ${place}` : undefined].filter(Boolean).join(', ');
         return `${comment ? `# ${comment}\n` : ''}${this.printedBlock(this.result(id))}`;
       })
       .join('\n\n');
@@ -553,7 +573,8 @@ class ReportWriter {
       if (!outcome) entries.push({ text: `${option.name} (not run)`, order: 3000 + order });
       else if (outcome.kind === 'measured') {
         const incumbent = measuredAbove.has(option.name) ? 'incumbent, ' : '';
-        entries.push({ text: `${option.name} (${incumbent}${this.objectiveValue(outcome.objective)})`, mean: outcome.objective.mean, order });
+        const places = this.placesOf(outcome.resultIds);
+        entries.push({ text: `${option.name} (${incumbent}${this.objectiveValue(outcome.objective)}${places ? `, on ${places}` : ''})`, mean: outcome.objective.mean, order });
       }
       else if (outcome.kind === 'violates-constraints') entries.push({ text: `${option.name} (${this.objectiveValue(outcome.objective)}, violates the constraints)`, order: 1000 + order });
       else if (outcome.kind === 'crashed') entries.push({ text: `${option.name} (crash: ${CRASH_LABELS[outcome.crash.reason] ?? outcome.crash.rootCause})`, order: 2000 + order });

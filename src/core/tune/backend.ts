@@ -39,6 +39,8 @@ export interface BenchmarkOutcome {
   notes: string[];
   /** Per-request records (seconds from the first send, on the simulated clock) when the runner provides them. */
   requests?: readonly RequestOutput[];
+  /** Where it was measured (a pool host, a Slurm node and job), kept on the result. */
+  place?: BenchmarkResult['place'];
 }
 
 /** Where an experiment's launches and benchmarks happen. The real one drives a host; a predicting one forecasts. */

@@ -333,6 +333,8 @@ class HostBackend implements ConnectedHostBackend {
       outcome = await this.measure(request);
       const shared = grant && this.share?.measured(grant, this.host.name);
       if (shared) outcome = { ...outcome, notes: [...outcome.notes, shared] };
+      const where = this.place.whereIs?.(original.session.runId);
+      if (where || shared) outcome = { ...outcome, place: { host: this.host.name, ...where, ...(shared ? { sharedGpus: true } : {}) } };
     } catch (err) {
       if (grant) this.share?.measured(grant, this.host.name);
       if (original.signal.aborted) throw err;

@@ -337,6 +337,7 @@ export class PointMeasurer {
       option: args.option,
       repeat: args.repeat,
       ...(record ? { load: record } : {}),
+      ...(outcome.place ? { place: outcome.place } : {}),
       notes: [...(this.ctx.notes ?? []), ...args.notes, ...outcome.notes, ...(stoppedEarly() ? [`stopped early, saturated: ${record?.saturated?.reasons.join('; ') ?? ''}`] : [])],
     };
     await this.store.saveResult(result);

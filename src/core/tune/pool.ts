@@ -158,7 +158,7 @@ export class PoolBackend implements ConnectedHostBackend {
   async benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome> {
     const { member, inner } = this.memberOf(request.session);
     const outcome = await this.guard(member, () => member.backend.benchmark({ ...request, session: inner }), request.signal);
-    return { ...outcome, notes: [...outcome.notes, `measured on pool host ${member.name}`] };
+    return { ...outcome, notes: [...outcome.notes, `measured on pool host ${member.name}`], place: { ...outcome.place, host: member.name } };
   }
 
   /** Runs a step on a member; a failure of a host that no longer answers is that point's place-lost crash. */

@@ -46,7 +46,10 @@ test('shareGpus: two TP4 variants side by side on an 8-GPU host, on disjoint GPU
   // Measured at the same time.
   const [wa, wb] = [window(a), window(b)];
   assert.ok(wa[0] < wb[1] && wb[0] < wa[1], `the two benchmarks did not overlap: ${a.startedAt}–${a.endedAt} vs ${b.startedAt}–${b.endedAt}`);
-  for (const r of [a, b]) assert.ok(r.notes.some((n) => /measured on shared hardware/.test(n)), `${r.option}: ${r.notes.join(' | ')}`);
+  for (const r of [a, b]) {
+    assert.ok(r.notes.some((n) => /measured on shared hardware/.test(n)), `${r.option}: ${r.notes.join(' | ')}`);
+    assert.deepEqual(r.place, { host: 'sim:A100-SXM4-80GB:8', sharedGpus: true }, 'the report names it');
+  }
   // The baseline ran before the stage, alone on the host.
   assert.ok(!baseline.notes.some((n) => /shared hardware/.test(n)), baseline.notes.join(' | '));
   assert.equal(x.stages[0]!.options.filter((o) => !o.incumbent && o.outcome?.kind === 'measured').length, 2);

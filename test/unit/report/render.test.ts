@@ -220,3 +220,28 @@ test('HTML in plan strings is escaped outside code; commands in code keep their 
   assert.ok(markdown.includes('    vllm serve M --arg "<kept>" && echo ok'), 'the serving script is code, as it ran');
   assert.ok(!/<(script|img|b)\b/.test(markdown.replace(/```[\s\S]*?```/g, '')), 'no tag outside code');
 });
+
+test('a pool experiment names each result\'s host (or Slurm node and job) in the comparison table and beside each block; one host names none', () => {
+  const { experiment, results } = loadFixture();
+  const hosts = ['gpu1', 'gpu2', 'gpu3'];
+  const ids = referencedResultIds(experiment);
+  const placed = new Map([...results].map(([id, r]) => [id, { ...r, place: { host: hosts[ids.indexOf(id) % 3]! } }]));
+  const baselineIds = experiment.baseline.outcome && 'resultIds' in experiment.baseline.outcome ? experiment.baseline.outcome.resultIds : [];
+  const baselineHost = placed.get(baselineIds[0]!)!.place.host;
+  const { markdown } = renderReport({ experiment, results: placed, chartPath: CHART_LINK });
+  const firstRow = markdown.split('\n').find((l) => l.startsWith('| **'))!;
+  assert.match(firstRow, new RegExp(`Mean TPOT\\(ms\\): [\\d.]+<br>Measured on: ${baselineHost} \\|`));
+  const blocks = [...markdown.matchAll(/# (?:.*, )?measured on (gpu\d)\n/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 14, 'every result block names its host');
+  assert.deepEqual(new Set(blocks), new Set(hosts));
+
+  // A Slurm cluster: two jobs on two nodes of one host name node and job; results sharing a host's GPUs say so.
+  const slurm = new Map([...results].map(([id, r]) => [id, { ...r, place: ids.indexOf(id) % 2 ? { host: 'cluster', node: 'n2', job: '41' } : { host: 'cluster', node: 'n1', job: '40', sharedGpus: true } }]));
+  const onCluster = renderReport({ experiment, results: slurm, chartPath: CHART_LINK }).markdown;
+  assert.match(onCluster, /measured on cluster node n2, job 41\n/);
+  assert.match(onCluster, /measured on cluster node n1, job 40 \(shared GPUs\)\n/);
+
+  // Every result on one host: nothing to tell apart.
+  const oneHost = new Map([...results].map(([id, r]) => [id, { ...r, place: { host: 'gpu1' } }]));
+  assert.doesNotMatch(renderReport({ experiment, results: oneHost, chartPath: CHART_LINK }).markdown, /Measured on:|measured on gpu1|on gpu1\)/);
+});

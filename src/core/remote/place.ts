@@ -3,6 +3,8 @@
 // a place for engines instead of talking to one host.
 import type { EngineRun, EngineVariant, HostSpec } from '../plan/schema';
 import { engineStatus, listEngineRuns, startEngine, stopEngine, type StartEngineOptions, type StopEngineOptions } from './runs';
+import type { JobInfo } from './slurm';
+import { SlurmPlace } from './slurmPlace';
 import type { ExecOptions, ExecResult, Transport } from './transport';
 
 export interface EnginePlace {
@@ -39,4 +41,30 @@ export function hostPlace(transport: Transport, host: HostSpec): EnginePlace {
     address: () => undefined,
     exec: (_runId, argv, options) => transport.exec(argv, options),
   };
+}
+
+/** Where a host's engines run: its Slurm jobs (a Slurm host) or the machine itself. */
+export function placeOf(transport: Transport, host: HostSpec): EnginePlace {
+  return host.transport.kind === 'slurm' ? new SlurmPlace(transport, host) : hostPlace(transport, host);
+}
+
+/** An engine run as the Hosts view lists it; on a Slurm host with its job (state, pending reason, node). */
+export interface PlacedRun {
+  run: EngineRun;
+  job?: JobInfo;
+}
+
+/** The host's engine runs: a Slurm host's jobs Serving Lab submitted that the scheduler still knows; a machine's runs. */
+export async function listPlacedRuns(transport: Transport, host: HostSpec): Promise<PlacedRun[]> {
+  const place = placeOf(transport, host);
+  if (place instanceof SlurmPlace) return place.listWithJobs();
+  return (await place.list()).map((run) => ({ run }));
+}
+
+/**
+ * Stops a run wherever it is, from any process: a Slurm job is cancelled (pending or running: scancel, waiting until
+ * it left the queue, which ends its engine); a machine's engine gets SIGTERM, then SIGKILL after the grace.
+ */
+export function stopPlacedRun(transport: Transport, host: HostSpec, runId: string, options: StopEngineOptions = {}): Promise<EngineRun> {
+  return placeOf(transport, host).stop(runId, options);
 }

@@ -207,7 +207,10 @@ export class SlurmPlace implements EnginePlace {
   }
 
   async stop(runId: string): Promise<EngineRun> {
-    const job = this.job(runId);
+    // A run started by another process (the CLI, another window) is learnt from the queue first.
+    if (!this.jobs.has(runId)) await this.list();
+    const job = this.jobs.get(runId);
+    if (!job) throw new Error(`no Slurm job of ${this.host.name} runs ${runId} any more: it has ended (\`squeue --name ${JOB_NAME_PREFIX}${runId}\` shows none)`);
     const info = await cancelJob(this.transport, job.jobId);
     if (job.run.status.state === 'crashed') return job.run;
     return this.stopped(job, info?.exitCode && /^\d+/.test(info.exitCode) ? Number(info.exitCode.split(':')[0]) : null);
@@ -215,7 +218,12 @@ export class SlurmPlace implements EnginePlace {
 
   /** Runs of this host's jobs the scheduler still knows (with their run.json from the shared work dir). */
   async list(): Promise<EngineRun[]> {
-    const runs: EngineRun[] = [];
+    return (await this.listWithJobs()).map((r) => r.run);
+  }
+
+  /** Each run with its job as squeue shows it: RUNNING on a node, or PENDING with the reason (Resources, Priority…). */
+  async listWithJobs(): Promise<Array<{ run: EngineRun; job: JobInfo }>> {
+    const runs: Array<{ run: EngineRun; job: JobInfo }> = [];
     const workDir = await workDirOf(this.transport, this.host);
     for (const info of await listJobs(this.transport, JOB_NAME_PREFIX)) {
       if (!isActive(info)) continue;
@@ -225,7 +233,7 @@ export class SlurmPlace implements EnginePlace {
         const text = await this.transport.readFile(`${workDir}/runs/${id}/run.json`);
         const run = EngineRun.parse(JSON.parse(text));
         if (!this.jobs.has(id)) this.jobs.set(id, { jobId: info.id, ...(info.node ? { node: info.node } : {}), run });
-        runs.push({ ...run, status: run.status.state === 'ready' || info.state !== 'RUNNING' ? run.status : { state: 'starting' } });
+        runs.push({ run: { ...run, status: run.status.state === 'ready' || info.state !== 'RUNNING' ? run.status : { state: 'starting' } }, job: info });
       } catch {
         // a job of another work dir, or its run.json not written yet
       }

@@ -17,10 +17,9 @@ import { checkHost } from '../remote/check';
 import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
-import { hostPlace, type EnginePlace } from '../remote/place';
+import { placeOf, type EnginePlace } from '../remote/place';
 import { describeLiveRuns, lockHost } from '../remote/hostUse';
 import { workDirOf } from '../remote/runs';
-import { SlurmPlace } from '../remote/slurmPlace';
 import type { Transport } from '../remote/transport';
 import { shellJoin } from '../shell';
 import type { CredentialProvider, HostKeyPrompter } from '../ssh/types';
@@ -139,9 +138,8 @@ export async function openHostBackend(options: HostBackendOptions, signal: Abort
     ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}),
     ...(options.cliPath ? { simCliPath: options.cliPath } : {}),
   });
-  // A Slurm host runs each variant as a batch job; any other host runs one engine at a time itself.
-  const place = host.transport.kind === 'slurm' ? new SlurmPlace(transport, host) : hostPlace(transport, host);
-  return new HostBackend(place, options);
+  // A Slurm host runs each variant as a batch job; any other host runs its engines itself.
+  return new HostBackend(placeOf(transport, host), options);
 }
 
 class HostBackend implements ConnectedHostBackend {

@@ -1,4 +1,5 @@
-// Hosts commands: add, check, stop one engine, stop all engines on a host, show an engine's log.
+// Hosts commands: add, check, stop one engine (cancel its job on a Slurm host), stop all engines on a host, show an
+// engine's log.
 import * as vscode from 'vscode';
 import type { HostSpec } from '../../core/plan/schema';
 import type { HostCheck } from '../../core/remote/check';
@@ -51,11 +52,8 @@ export class HostCommands {
     if (!name) return undefined;
     const check = await this.withHost(name, `checking ${name}`, async (transport, host) => {
       const { checkHost } = await import('../../core/remote/check');
-      const { listEngineRuns } = await import('../../core/remote/runs');
       const result = await checkHost(transport, host);
-      for (const run of await listEngineRuns(transport, host)) {
-        this.lab.engineRuns.set(run.id, { id: run.id, host: name, engine: run.engine, state: run.status.state, command: run.argv.join(' '), port: run.port });
-      }
+      await this.learnRuns(transport, host);
       return result;
     });
     if (!check) return undefined;
@@ -67,6 +65,18 @@ export class HostCommands {
     this.lab.log.info(`${name}: ${gpus}; engines: ${usable.join(', ') || 'none usable'}${check.problems.length ? `; problems: ${check.problems.join('; ')}` : ''}`);
     void vscode.window.showInformationMessage(`Serving Lab: ${name}: ${gpus}; engines: ${usable.join(', ') || 'none usable'}.${check.problems.length ? ` ${check.problems.length} problem(s), see the log.` : ''}`);
     return check;
+  }
+
+  /** The host's engine runs (a Slurm host: its jobs, pending ones with their reason) into the view. */
+  private async learnRuns(transport: import('../../core/remote/transport').Transport, host: HostSpec): Promise<void> {
+    const { listPlacedRuns } = await import('../../core/remote/place');
+    const placed = await listPlacedRuns(transport, host);
+    for (const { run, job } of placed) {
+      this.lab.engineRuns.set(run.id, { id: run.id, host: host.name, engine: run.engine, state: run.status.state, command: run.argv.join(' '), port: run.port });
+      if (job) this.tree.jobs.set(run.id, job);
+    }
+    // Jobs that left the queue since the last look are no longer the host's.
+    for (const [runId] of this.tree.jobs) if (this.lab.engineRuns.get(runId)?.host === host.name && !placed.some((p) => p.run.id === runId)) this.tree.jobs.delete(runId);
   }
 
   async add(): Promise<HostSpec | undefined> {
@@ -119,14 +129,17 @@ export class HostCommands {
     const { host, runId } = run;
     // An engine a run of this window is using: stop the run too, so it records the interruption instead of failing.
     for (const active of this.lab.runs.values()) if (active.engineRunId === runId) this.lab.stopRun(active.id);
-    const stopped = await this.withHost(host, `stopping ${runId} on ${host}`, async (transport, spec) => {
-      const { stopEngine } = await import('../../core/remote/runs');
-      return stopEngine(transport, spec, runId, { log: loggerOf(this.lab.log) });
+    const job = this.tree.jobs.get(runId);
+    const what = job ? `cancelling Slurm job ${job.id} (${runId}) on ${host}` : `stopping ${runId} on ${host}`;
+    const stopped = await this.withHost(host, what, async (transport, spec) => {
+      const { stopPlacedRun } = await import('../../core/remote/place');
+      return stopPlacedRun(transport, spec, runId, { log: loggerOf(this.lab.log) });
     });
     if (!stopped) return false;
+    this.tree.jobs.delete(runId);
     const known = this.lab.engineRuns.get(runId);
     this.lab.trackEngineRun({ ...(known ?? { id: runId, host, engine: stopped.engine, command: stopped.argv.join(' ') }), state: stopped.status.state });
-    void vscode.window.showInformationMessage(`Serving Lab: engine ${runId} on ${host} is ${stopped.status.state}.`);
+    void vscode.window.showInformationMessage(`Serving Lab: ${job ? `Slurm job ${job.id} cancelled; ` : ''}engine ${runId} on ${host} is ${stopped.status.state}.`);
     return true;
   }
 
@@ -137,11 +150,12 @@ export class HostCommands {
     if (answer !== 'Stop All') return 0;
     for (const active of this.lab.runs.values()) if (active.host === name) this.lab.stopRun(active.id);
     const count = await this.withHost(name, `stopping all engines on ${name}`, async (transport, host) => {
-      const { listEngineRuns, stopEngine } = await import('../../core/remote/runs');
+      const { listPlacedRuns, stopPlacedRun } = await import('../../core/remote/place');
       let n = 0;
-      for (const run of await listEngineRuns(transport, host)) {
+      for (const { run } of await listPlacedRuns(transport, host)) {
         if (run.status.state !== 'starting' && run.status.state !== 'ready') continue;
-        const stopped = await stopEngine(transport, host, run.id, { log: loggerOf(this.lab.log) });
+        const stopped = await stopPlacedRun(transport, host, run.id, { log: loggerOf(this.lab.log) });
+        this.tree.jobs.delete(run.id);
         this.lab.engineRuns.set(run.id, { id: run.id, host: name, engine: run.engine, state: stopped.status.state, command: run.argv.join(' '), port: run.port });
         n++;
       }

@@ -1,10 +1,10 @@
-// The Hosts view: host → GPUs, engines with versions (after Check Host), and engine runs with their state; inline
-// actions check / stop / logs. Refreshed on host setting changes, checks and run events — never polled.
+// The Hosts view: host → GPUs, engines with versions (after Check Host), and engine runs with their state (a Slurm
+// host: its jobs, running on a node or pending with squeue's reason); inline actions check / stop (scancel) / logs. Refreshed on host setting changes, checks and run events — never polled.
 import * as vscode from 'vscode';
 import type { ListedHost } from '../../core/remote/hosts';
 import type { HostCheck } from '../../core/remote/check';
 import type { KnownEngineRun, Lab } from '../lab';
-import { slurmSummary } from '../../core/remote/slurm';
+import { slurmSummary, type JobInfo } from '../../core/remote/slurm';
 
 export type HostsNode =
   | { kind: 'host'; host: ListedHost }
@@ -21,6 +21,8 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostsNode>, vs
   readonly onDidChangeTreeData = this.changed.event;
   /** Full results of Check Host by host name (GPUs, engines, problems). */
   readonly checks = new Map<string, HostCheck>();
+  /** Slurm jobs of engine runs by run id, as squeue showed them at the last check or stop. */
+  readonly jobs = new Map<string, JobInfo>();
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly lab: Lab) {
@@ -67,8 +69,11 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostsNode>, vs
         const t = host.spec.transport;
         item.description = t.kind === 'sim' ? `simulated ${t.count}×${t.gpu}${t.speedup !== 1 ? ` at ${t.speedup}×` : ''}` : t.kind === 'local' ? 'this machine' : t.kind === 'slurm' ? slurmSummary(t) : host.origin ?? 'ssh';
         item.iconPath = new vscode.ThemeIcon(t.kind === 'sim' ? 'vm' : t.kind === 'slurm' ? 'server-environment' : 'server');
-        const running = [...this.lab.engineRuns.values()].filter((r) => r.host === host.name && ACTIVE_STATES.has(r.state)).length;
-        if (running) item.description += ` · ${running} engine${running > 1 ? 's' : ''} running`;
+        const active = [...this.lab.engineRuns.values()].filter((r) => r.host === host.name && ACTIVE_STATES.has(r.state));
+        const pending = active.filter((r) => this.jobs.get(r.id)?.state === 'PENDING').length;
+        const running = active.length - pending;
+        if (running) item.description += ` · ${running} ${t.kind === 'slurm' ? 'job' : 'engine'}${running > 1 ? 's' : ''} running`;
+        if (pending) item.description += ` · ${pending} pending`;
         item.tooltip = `${host.name} — ${host.source}${host.origin ? ` (${host.origin})` : ''}`;
         return item;
       }
@@ -89,8 +94,11 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostsNode>, vs
         const item = new vscode.TreeItem(`${run.engine} ${run.id}`);
         item.id = `engineRun:${run.host}/${run.id}`;
         item.contextValue = ACTIVE_STATES.has(run.state) ? 'engineRun.running' : 'engineRun.ended';
-        item.description = `${run.state}${run.port ? ` · port ${run.port}` : ''}`;
-        item.tooltip = run.command;
+        const job = this.jobs.get(run.id);
+        // A Slurm job says where it is in the queue: "job 42 PENDING (Resources)", "job 41 RUNNING on n1".
+        const queue = job && ACTIVE_STATES.has(run.state) ? `job ${job.id} ${job.state}${job.reason && job.state === 'PENDING' ? ` (${job.reason})` : ''}${job.node && job.state === 'RUNNING' ? ` on ${job.node}` : ''} · ` : '';
+        item.description = `${queue}${run.state}${run.port ? ` · port ${run.port}` : ''}`;
+        item.tooltip = job ? `${run.command}\nSlurm job ${job.id}: stopping it cancels the job (scancel)` : run.command;
         item.iconPath = new vscode.ThemeIcon(run.state === 'ready' ? 'play-circle' : run.state === 'starting' ? 'loading~spin' : run.state === 'crashed' ? 'error' : 'circle-slash');
         return item;
       }

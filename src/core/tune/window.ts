@@ -101,9 +101,13 @@ export function steadyState(outputs: readonly RequestOutput[], spec: WindowSpec,
   const endS = Math.max(startS, lastSend);
   const finish = (o: RequestOutput) => o.startTime + o.latency;
   // Rates are per second of the window: what was sent in it and served, over its length. (Until the last request
-  // finished would count the drain, when nothing more arrives, and understate a steady state.)
+  // finished would count the drain, when nothing more arrives, and understate a steady state.) When the sends took
+  // less than half the time the engine needed to serve them — all at once (rate inf), or a queue that could not
+  // keep up — the rate is what was served until the last one finished: over the sends alone it would be the
+  // client's sending rate, not what the engine achieved.
   const sendSpan = endS - startS;
-  const durationS = sendSpan > 0 ? sendSpan : inWindow.reduce((m, o) => Math.max(m, finish(o)), startS) - startS;
+  const servedSpan = inWindow.reduce((m, o) => Math.max(m, finish(o)), startS) - startS;
+  const durationS = sendSpan > 0 && sendSpan >= servedSpan / 2 ? sendSpan : servedSpan;
   const metrics = computeMetrics(inWindow, { durationS: Math.max(durationS, 1e-9), percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], percentiles: [50, 99], ...(goodput ? { goodput } : {}) });
   const success = inWindow.length === 0 ? 0 : inWindow.filter((o) => o.success).length / inWindow.length;
 

@@ -18,6 +18,8 @@ export interface CapacityArgs {
   by?: LoadAxis;
   /** Seconds of warm-up and of steady-state window per point (default: the plan schema's 15 and 60). */
   point?: { warmup_s: number; window_s: number };
+  /** How narrow the bracket gets before the search stops ("5%" by default). */
+  tolerance?: string;
   runner?: TuningPlan['runner'];
   noDashboard?: boolean;
 }
@@ -81,7 +83,7 @@ export class CapacityCommands {
       model: variant.model,
       baseline: { command },
       workloads: { primary: workload },
-      load: { capacity: { slo, by: args.by ?? 'request_rate', ...(args.point ? { point: args.point } : {}) } },
+      load: { capacity: { slo, by: args.by ?? 'request_rate', ...(args.tolerance ? { tolerance: args.tolerance } : {}), ...(args.point ? { point: args.point } : {}) } },
       objective: 'slo_capacity',
       // The native client reports every request, so each point's metrics come from its steady-state window.
       runner: args.runner ?? 'native',

@@ -2,7 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BenchmarkParseError } from '../../core/bench/parse';
-import { parseImportPath, toImportedBatch } from '../../core/imports';
+import { parseServeCommand } from '../../core/engines/index';
+import { importSweepCurves, parseImportPath, toImportedBatch, type SweepCurvesOptions } from '../../core/imports';
+import { CapacitySlo } from '../../core/plan/schema';
 import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
 import { openResultsStore, StoreError, type ResultsStore } from '../../core/results/store';
 import { resultsToCsv } from '../../core/results/csv';
@@ -251,20 +253,61 @@ export const resultsExport: CliCommand = {
   },
 };
 
+/** `--serve-cmd` and `--slo` of `results import`, checked before anything is read. */
+function sweepOptionsFrom(flags: Record<string, unknown>): SweepCurvesOptions {
+  const serveCommand = typeof flags['serveCmd'] === 'string' ? flags['serveCmd'] : undefined;
+  if (serveCommand !== undefined) {
+    try {
+      parseServeCommand(serveCommand);
+    } catch (err) {
+      throw new UsageError(`results import: --serve-cmd is not a serve command: ${(err as Error).message}`);
+    }
+  }
+  let slo: CapacitySlo | undefined;
+  if (typeof flags['slo'] === 'string') {
+    const pairs = flags['slo'].split(',').map((kv) => kv.trim().split('='));
+    const limits = Object.fromEntries(pairs.map(([k, v]) => [k, Number(v)]));
+    const checked = CapacitySlo.safeParse(limits);
+    if (pairs.some((p) => p.length !== 2) || !checked.success) {
+      throw new UsageError(`results import: --slo expects KEY=VALUE pairs of p99_ttft_ms, p99_tpot_ms, p99_itl_ms, p99_e2el_ms, min_success (e.g. p99_ttft_ms=3000,p99_tpot_ms=100)${checked.success ? '' : `: ${checked.error.issues[0]!.message}`}`);
+    }
+    slo = checked.data;
+  }
+  return { ...(serveCommand !== undefined ? { serveCommand } : {}), ...(slo ? { slo } : {}), parseCommand: parseServeCommand };
+}
+
 export const resultsImport: CliCommand = {
   path: ['results', 'import'],
   summary: 'Import benchmark results into the store: vLLM/SGLang/GPUStack text, vLLM JSON, SGLang JSONL, GuideLLM JSON, AIPerf JSON/CSV, a `vllm bench sweep` directory.',
-  flags: [jsonFlag, resultsDirFlag],
-  positionals: [{ name: 'file', description: 'files or sweep directories to import', variadic: true }],
+  flags: [
+    jsonFlag,
+    resultsDirFlag,
+    { name: 'serve-cmd', type: 'string', metavar: 'CMD', description: "a sweep directory's base serve command (vllm bench sweep's --serve-cmd, which the directory does not record): each curve's command and GPUs" },
+    { name: 'slo', type: 'string', metavar: 'LIMITS', description: 'mark the points of a sweep directory against limits and read each curve\'s capacity, e.g. p99_ttft_ms=3000,p99_tpot_ms=100,min_success=0.99' },
+  ],
+  positionals: [{ name: 'file', description: 'files or sweep directories to import (a sweep directory becomes an experiment with one load curve per serve configuration)', variadic: true }],
   async run(ctx) {
     const store = storeFrom(ctx);
     const imported: BenchmarkResult[] = [];
     const seen = new Set<string>();
     let failed = 0;
     let duplicates = 0;
+    const sweepOptions = sweepOptionsFrom(ctx.args.flags);
     for (const file of ctx.args.positionals) {
       let parsed;
       try {
+        const sweep = await importSweepCurves(resolve(ctx.cwd, file), sweepOptions);
+        if (sweep) {
+          for (const problem of sweep.problems) ctx.log.error(problem);
+          failed += sweep.problems.length;
+          for (const result of sweep.results) {
+            await store.saveResult(result);
+            imported.push(result);
+          }
+          await store.saveExperiment(sweep.experiment);
+          if (!ctx.args.flags['json']) ctx.stdout(`${sweep.experiment.id}\t${file}\t${sweep.experiment.curves.length} curve${sweep.experiment.curves.length === 1 ? '' : 's'}, ${sweep.results.length} points (\`serving-lab results show ${sweep.experiment.id}\`)\n`);
+          continue;
+        }
         parsed = await parseImportPath(resolve(ctx.cwd, file), file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -5,7 +5,10 @@ import { BenchmarkParseError, parseBenchmarkOutput, toBenchmarkResult, type Pars
 import { BenchmarkResult } from '../plan/schema';
 import { isAiperfCsv, isAiperfJson, parseAiperfCsv, parseAiperfJson } from './aiperf';
 import { isGuidellmReport, parseGuidellmReport } from './guidellm';
-import { isSweepDirectory, parseSweepDirectory } from './sweep';
+import { isSweepDirectory, parseSweepDirectory, parseSweepPoints } from './sweep';
+import { sweepCurves, type SweepCurves, type SweepCurvesOptions } from './sweepCurves';
+
+export type { SweepCurvesOptions } from './sweepCurves';
 
 export const KNOWN_SHAPES = [
   '`vllm bench serve` / SGLang bench_serving / GPUStack "Serving Benchmark Result" text (also inside markdown)',
@@ -86,4 +89,13 @@ export function toImportedBatch(parsed: readonly ParsedBenchmark[], fileName: st
     batch.results.push(checked.data);
   });
   return batch;
+}
+
+/**
+ * A `vllm bench sweep serve` directory as curves: its runs placed on one curve per serve configuration and the
+ * experiment holding them; undefined when `path` is not a sweep directory (then import it as files).
+ */
+export async function importSweepCurves(path: string, options: SweepCurvesOptions): Promise<SweepCurves | undefined> {
+  if (!(await stat(path)).isDirectory() || !(await isSweepDirectory(path))) return undefined;
+  return sweepCurves(path, await parseSweepPoints(path), options);
 }

@@ -19,6 +19,18 @@ export async function isSweepDirectory(dir: string): Promise<boolean> {
   return false;
 }
 
+/** The serve configuration's parameters with the values the run's JSON carries ("max_num_seqs=64" → {max_num_seqs: 64}). */
+function serveParamsOf(text: string, serve: string): Record<string, unknown> {
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // The run parsed as a result above; without a JSON object the names alone are known.
+  }
+  const names = [...serve.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)=/g)].map((m) => m[1]!);
+  return Object.fromEntries(names.filter((n) => n in json).map((n) => [n, json[n]]));
+}
+
 /** "SERVE--max_num_seqs=64-BENCH--max_concurrency=8" → serve "max_num_seqs=64", bench "max_concurrency=8". */
 export function combinationOf(name: string): { serve: string; bench: string } {
   const m = COMBINATION_DIR.exec(name);
@@ -26,8 +38,22 @@ export function combinationOf(name: string): { serve: string; bench: string } {
   return { serve: clean(m?.[1]) || 'default', bench: clean(m?.[2]) || 'default' };
 }
 
+/** One run of a sweep: its result, the serve configuration it ran on and the parameters that configuration set. */
+export interface SweepPoint {
+  parsed: ParsedBenchmark;
+  /** The configuration's name ("max_num_seqs=64", or "default"). */
+  serve: string;
+  bench: string;
+  /** The serve parameters with their values, as `vllm bench sweep` merged them into the run's JSON. */
+  serveParams: Record<string, unknown>;
+}
+
 export async function parseSweepDirectory(dir: string): Promise<ParsedBenchmark[]> {
-  const out: ParsedBenchmark[] = [];
+  return (await parseSweepPoints(dir)).map((p) => p.parsed);
+}
+
+export async function parseSweepPoints(dir: string): Promise<SweepPoint[]> {
+  const out: SweepPoint[] = [];
   const combos = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   for (const combo of combos) {
     const runs = (await readdir(join(dir, combo))).filter((f) => RUN_FILE.test(f)).sort((a, b) => Number(RUN_FILE.exec(a)![1]) - Number(RUN_FILE.exec(b)![1]));
@@ -36,17 +62,23 @@ export async function parseSweepDirectory(dir: string): Promise<ParsedBenchmark[
       const path = join(dir, combo, run);
       if (!(await stat(path)).isFile()) continue;
       const where = `${basename(dir)}/${combo}/${run}`;
-      const [parsed] = parseBenchmarkOutput(await readFile(path, 'utf8'), where);
+      const text = await readFile(path, 'utf8');
+      const [parsed] = parseBenchmarkOutput(text, where);
       if (!parsed) throw new BenchmarkParseError(`${where}: empty run file`);
       // The combination's parameters are merged into the run's JSON; they are settings, not metrics.
       const params = new Set([...combo.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)=/g)].map((m) => m[1]!).concat('run_number'));
       const metrics = Object.fromEntries(Object.entries(parsed.metrics).filter(([k]) => !params.has(k))) as typeof parsed.metrics;
       out.push({
-        ...parsed,
-        metrics,
-        source: { ...parsed.source, kind: 'vllm-sweep', tool: 'vllm bench sweep' },
-        title: `serve ${serve} · bench ${bench} · run ${RUN_FILE.exec(run)![1]}`,
-        notes: [...parsed.notes, `vllm bench sweep serve configuration: ${serve}`, `vllm bench sweep bench parameters: ${bench}`],
+        parsed: {
+          ...parsed,
+          metrics,
+          source: { ...parsed.source, kind: 'vllm-sweep', tool: 'vllm bench sweep' },
+          title: `serve ${serve} · bench ${bench} · run ${RUN_FILE.exec(run)![1]}`,
+          notes: [...parsed.notes, `vllm bench sweep serve configuration: ${serve}`, `vllm bench sweep bench parameters: ${bench}`],
+        },
+        serve,
+        bench,
+        serveParams: serveParamsOf(text, serve),
       });
     }
   }

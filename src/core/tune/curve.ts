@@ -135,7 +135,8 @@ export function variantGpus(parallel: { tp: number; pp: number; dp: number }): n
 
 const KEY_METRICS = ['max_concurrent_requests', 'request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'p50_ttft_ms', 'p99_ttft_ms', 'p50_tpot_ms', 'p99_tpot_ms', 'p50_itl_ms', 'p99_itl_ms', 'p99_e2el_ms'];
 
-function keyMetrics(metrics: BenchmarkMetrics, success: number): Record<string, number> {
+/** The figures a curve point keeps of its result (vLLM's key names), with the share of requests that succeeded. */
+export function curvePointMetrics(metrics: BenchmarkMetrics, success: number): Record<string, number> {
   const out: Record<string, number> = { success };
   for (const k of KEY_METRICS) {
     const v = metrics[k];
@@ -208,7 +209,7 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
       ...(r.meetsSlo !== undefined ? { meetsSlo: r.meetsSlo } : {}),
       breaks: r.breaks,
       ...(r.saturated ? { saturated: r.saturated.reasons } : {}),
-      metrics: keyMetrics(r.window?.metrics ?? done.metrics, r.success),
+      metrics: curvePointMetrics(r.window?.metrics ?? done.metrics, r.success),
     };
     points.push(point);
     report(false);
@@ -228,7 +229,7 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
     }
     if (slo) {
       const finite = points.filter((p): p is CurvePoint & { value: number } => p.value !== 'inf').map((p) => ({ value: p.value, meets: p.meetsSlo === true }));
-      finish(curve, capacityOfSweep(finite));
+      finishCurve(curve, capacityOfSweep(finite));
     }
     return finished();
   }
@@ -259,13 +260,13 @@ export async function runLoadPlan(args: LoadPlanRun): Promise<CurveRecord> {
       return p ? { value, meets: p.meetsSlo === true, achieved: p.metrics['request_throughput'] ?? 0 } : undefined;
     },
   });
-  finish(curve, result);
+  finishCurve(curve, result);
   if (result.stoppedEarly) curve.stoppedEarly = result.stoppedEarly;
   return finished();
 }
 
 /** Capacity and first break of a curve from its boundary and broken loads. */
-function finish(curve: CurveRecord, found: { boundary?: number; broken?: number }): void {
+export function finishCurve(curve: CurveRecord, found: { boundary?: number; broken?: number }): void {
   if (found.boundary !== undefined) {
     const at = curve.points.filter((p) => p.value === found.boundary && p.meetsSlo);
     const requestRate = at.reduce((s, p) => s + (p.metrics['request_throughput'] ?? 0), 0) / Math.max(1, at.length);

@@ -220,20 +220,27 @@ export class ResultsCommands {
   }
 
   async importResult(files?: vscode.Uri[]): Promise<BenchmarkResult[]> {
-    files ??= await vscode.window.showOpenDialog({
-      title: 'Serving Lab: import benchmark output',
-      canSelectMany: true,
-      openLabel: 'Import',
-      filters: { 'Benchmark output': ['txt', 'log', 'md', 'json', 'jsonl', 'csv'], 'All files': ['*'] },
-    });
+    files ??= await this.pickImport();
     if (!files?.length) return [];
-    const { parseImportPath, toImportedBatch } = await import('../../core/imports');
+    const { importSweepCurves, parseImportPath, toImportedBatch } = await import('../../core/imports');
+    const { parseServeCommand } = await import('../../core/engines/index');
     const imported: BenchmarkResult[] = [];
     const seen = new Set<string>();
+    const sweeps: string[] = [];
     let duplicates = 0;
     for (const file of files) {
       const name = path.basename(file.fsPath);
       try {
+        // A `vllm bench sweep serve` directory: an experiment with one load curve per serve configuration.
+        const sweep = await importSweepCurves(file.fsPath, { parseCommand: parseServeCommand });
+        if (sweep) {
+          for (const problem of sweep.problems) void vscode.window.showErrorMessage(`Serving Lab: ${problem}`);
+          for (const result of sweep.results) await this.lab.store().saveResult(result);
+          await this.lab.store().saveExperiment(sweep.experiment);
+          imported.push(...sweep.results);
+          sweeps.push(sweep.experiment.id);
+          continue;
+        }
         const batch = toImportedBatch(await parseImportPath(file.fsPath, name), name, seen);
         for (const problem of batch.problems) void vscode.window.showErrorMessage(`Serving Lab: ${problem}`);
         duplicates += batch.duplicates;
@@ -248,9 +255,30 @@ export class ResultsCommands {
     if (duplicates) this.lab.log.info(`import: ${duplicates} identical result${duplicates > 1 ? 's' : ''} stored once`);
     if (imported.length) {
       this.lab.resultsUpdated();
-      void vscode.window.showInformationMessage(`Serving Lab: imported ${imported.length} result${imported.length > 1 ? 's' : ''}.`);
+      void vscode.window.showInformationMessage(`Serving Lab: imported ${imported.length} result${imported.length > 1 ? 's' : ''}${sweeps.length ? `, on the load curves of ${sweeps.length} sweep${sweeps.length > 1 ? 's' : ''}` : ''}.`);
     }
+    if (sweeps.length) await this.showCurves(sweeps);
     return imported;
+  }
+
+  /** Files of benchmark output, or a sweep directory (one dialog cannot offer both on every platform). */
+  private async pickImport(): Promise<vscode.Uri[] | undefined> {
+    const kind = await vscode.window.showQuickPick(
+      [
+        { label: 'Benchmark output files', description: 'vLLM / SGLang / GPUStack text, JSON, JSONL; GuideLLM, AIPerf', folders: false },
+        { label: 'A vllm bench sweep directory', description: 'one load curve per serve configuration', folders: true },
+      ],
+      { title: 'Serving Lab: import what?' },
+    );
+    if (!kind) return undefined;
+    return vscode.window.showOpenDialog({
+      title: kind.folders ? 'Serving Lab: import a `vllm bench sweep serve` output directory' : 'Serving Lab: import benchmark output',
+      canSelectMany: !kind.folders,
+      canSelectFiles: !kind.folders,
+      canSelectFolders: kind.folders,
+      openLabel: 'Import',
+      ...(kind.folders ? {} : { filters: { 'Benchmark output': ['txt', 'log', 'md', 'json', 'jsonl', 'csv'], 'All files': ['*'] } }),
+    });
   }
 
   async exportResults(target?: vscode.Uri): Promise<vscode.Uri | undefined> {

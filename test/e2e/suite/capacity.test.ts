@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Experiment } from '../../../src/core/plan/schema';
+import type { BenchmarkResult, Experiment } from '../../../src/core/plan/schema';
 import type { ResultsNode } from '../../../src/vscode/views/resultsTree';
-import { api, waitFor } from './helpers';
+import { api, repo, waitFor } from './helpers';
 
 suite('Find Capacity under SLO on the simulated host', () => {
   test('searches the capacity of one variant, the dashboard curve builds point by point, the Results tree shows the capacity', async function () {
@@ -53,5 +54,19 @@ suite('Find Capacity under SLO on the simulated host', () => {
     const points = await resultsTree.getChildren(curveNode);
     assert.equal(points.length, curve.points.filter((p) => p.resultId).length);
     assert.match(String((await resultsTree.getTreeItem(points[0]!)).label), /req\/s, (meets|breaks) SLO$/);
+  });
+});
+
+suite('Import Benchmark Result of a vllm bench sweep directory', () => {
+  test('stores one load curve per serve configuration and draws them with their Pareto front', async () => {
+    const { lab } = await api();
+    const dir = vscode.Uri.file(path.join(repo(), 'test/fixtures/bench/imports/sweep-curves'));
+    const imported = (await vscode.commands.executeCommand('servingLab.importResult', [dir])) as BenchmarkResult[];
+    assert.equal(imported.length, 6);
+    const curves = await waitFor('the sweep\'s curves in the dashboard', () => lab.dashboard.current.curves ?? undefined);
+    assert.deepEqual(curves.curves.map((c) => [c.label, c.points.map((p) => p.load)]), [['max_num_seqs=256', [1, 8, 32]], ['max_num_seqs=64', [1, 8, 32]]]);
+    assert.ok(curves.pareto.every((p) => p.points.some((q) => q.front)));
+    const experiment = await lab.store().loadExperiment(imported[0]!.experimentId!);
+    assert.equal(experiment.curves.length, 2);
   });
 });

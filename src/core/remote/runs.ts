@@ -472,6 +472,9 @@ async function waitForReady(transport: Transport, host: HostSpec, initial: Engin
       throw signal.reason instanceof Error ? signal.reason : new EngineRunError('interrupted');
     }
     const p = await probe(transport, run.runDir, offset, signal);
+    // No answer: a connection blip is retried on the next poll; a host that is gone ends the start now (a pool then
+    // starts the variant on another host) instead of at the readiness timeout.
+    if (!p && transport.probe && !(await transport.probe())) throw new EngineRunError(`${host.name} stopped answering while run ${run.id} started: the host accepts no new connection`);
     if (p) {
       offset = p.size;
       for (const line of splitLines(buffer, p.text)) {

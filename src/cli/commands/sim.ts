@@ -7,6 +7,7 @@ import { VariantError } from '../../core/engines/index';
 import { servingCommand } from '../../core/engines/script';
 import { shellQuote } from '../../core/shell';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/gpus';
+import { HostProfileError, loadHostProfile, type HostProfile } from '../../core/sim/hostProfile';
 import { kvBytesPerToken, MODEL_HINT_MARK, ModelConfigError, MODELS, readModelConfig, weightBytes } from '../../core/sim/models';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/engines/index';
@@ -23,6 +24,19 @@ const gpuFlags: FlagSpec[] = [
 ];
 const speedupFlag: FlagSpec = { name: 'speedup', type: 'number', default: 1, description: 'real-time speedup of simulated engines (logged and reported in /v1/models)' };
 
+const profileFlag = { name: 'profile', type: 'string', metavar: 'FILE', description: "a hidden host profile: this host's deviations from the simulator (memory bandwidth, reserved memory, step overhead, noise, crashing flags)" } as const;
+
+/** The host profile a flag names, read and checked (a usage error names the file and the problem). */
+function profileOf(file: unknown): { profile?: HostProfile } {
+  if (file === undefined) return {};
+  try {
+    return { profile: loadHostProfile(String(file)) };
+  } catch (err) {
+    if (err instanceof HostProfileError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 function positive(value: unknown, flag: string): number {
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a positive number (got ${String(value)})`);
   return value;
@@ -31,7 +45,12 @@ function positive(value: unknown, flag: string): number {
 export const simExec: CliCommand = {
   path: ['sim', 'exec'],
   summary: 'Run a program as the simulated GPU host answers it (what the shims call): vllm, python3, trtllm-serve, nvidia-smi.',
-  flags: [...gpuFlags, speedupFlag, { name: 'state-dir', type: 'string', metavar: 'DIR', description: 'where simulated engines record the GPUs they hold (read by nvidia-smi)' }],
+  flags: [
+    ...gpuFlags,
+    speedupFlag,
+    { name: 'state-dir', type: 'string', metavar: 'DIR', description: 'where simulated engines record the GPUs they hold (read by nvidia-smi)' },
+    profileFlag,
+  ],
   positionals: [],
   usageTail: ' -- PROGRAM [ARGS…]',
   async run({ args }) {
@@ -51,7 +70,7 @@ export const simExec: CliCommand = {
     const gpu = resolveGpu(String(args.flags['gpu']));
     const stateDir = args.flags['stateDir'] as string | undefined;
     return runSimProgram(program as SimProgram, rest, {
-      host: { gpu, count: positiveIntFlag(args.flags['count'], 'count'), speedup: positive(args.flags['speedup'], 'speedup') },
+      host: { gpu, count: positiveIntFlag(args.flags['count'], 'count'), speedup: positive(args.flags['speedup'], 'speedup'), ...profileOf(args.flags['profile']) },
       ...(stateDir ? { stateDir: resolve(stateDir) } : {}),
       env: process.env,
       stdout: (t) => process.stdout.write(t),
@@ -79,7 +98,7 @@ function runCliChild(cliArgs: string[], signal: AbortSignal): Promise<number> {
 export const simInstallShims: CliCommand = {
   path: ['sim', 'install-shims'],
   summary: 'Write vllm, python3, trtllm-serve and nvidia-smi shims into DIR: put DIR first on PATH to get a simulated GPU host.',
-  flags: [...gpuFlags, speedupFlag, { name: 'cli-path', type: 'string', metavar: 'FILE', description: 'serving-lab CLI bundle the shims run (default: this one)' }],
+  flags: [...gpuFlags, speedupFlag, { name: 'cli-path', type: 'string', metavar: 'FILE', description: 'serving-lab CLI bundle the shims run (default: this one)' }, profileFlag],
   positionals: [{ name: 'dir', description: 'directory for the shims (created if missing)' }],
   async run({ args, log }) {
     const dir = resolve(args.positionals[0]!);
@@ -89,6 +108,7 @@ export const simInstallShims: CliCommand = {
         count: positiveIntFlag(args.flags['count'], 'count'),
         speedup: positive(args.flags['speedup'], 'speedup'),
         ...(args.flags['cliPath'] ? { cliPath: String(args.flags['cliPath']) } : {}),
+        ...(args.flags['profile'] ? { profile: String(args.flags['profile']) } : {}),
       });
     } catch (err) {
       if (err instanceof CliBundleNotFoundError || err instanceof UnknownGpuError) throw new CliError(err.message);

@@ -90,6 +90,8 @@ export const SimTransport = z.strictObject({
   count: positiveInt('a GPU count').default(4),
   /** Real-time speedup of the simulated engines; logged and reported so a result is never mistaken for a real one. */
   speedup: z.number().positive().default(1),
+  /** A hidden host profile (sim/hostProfile.ts): this host's deviations from the simulator's defaults, for testing searches. */
+  profile: text('a host profile file').optional(),
 });
 
 /** A word Slurm takes as a name (partition, account, QOS): passed as one argv word, but still no spaces or shell syntax. */
@@ -227,6 +229,27 @@ export const VariantPatch = z.strictObject({
   env: engineEnv.optional(),
 });
 export type VariantPatch = z.infer<typeof VariantPatch>;
+
+const alternatives = <T extends z.ZodType>(item: T, what: string) => z.array(item).min(1, { error: `expected at least one ${what} (a list of alternatives)` }).optional();
+
+/**
+ * A search space (issue 14): each key a list of alternatives, combined as a product. A key it does not name keeps
+ * the baseline's value; an alternative replaces the baseline's whole value of that key (`{}` or `null` = the
+ * engine's default).
+ */
+export const SearchSpace = z
+  .strictObject({
+    engine: alternatives(EngineName, 'engine'),
+    model: alternatives(text('a model id'), 'model (e.g. the FP8 checkpoint next to the BF16 one)'),
+    parallel: alternatives(VariantPatch.shape.parallel.unwrap(), 'parallel layout such as {tp: 4}'),
+    quantization: alternatives(VariantPatch.shape.quantization.unwrap(), 'quantization (null = none)'),
+    kvCacheDtype: alternatives(VariantPatch.shape.kvCacheDtype.unwrap(), 'KV-cache dtype such as auto or fp8'),
+    attentionBackend: alternatives(VariantPatch.shape.attentionBackend.unwrap(), 'attention backend (null = the engine default)'),
+    cudaGraph: alternatives(VariantPatch.shape.cudaGraph.unwrap(), 'CUDA graph setting such as {maxBatchSize: 512}'),
+    batching: alternatives(VariantPatch.shape.batching.unwrap(), 'batching setting such as {maxNumSeqs: 512}'),
+  })
+  .refine((s) => Object.values(s).some((v) => v !== undefined), { error: 'a space names at least one key: engine, model, parallel, quantization, kvCacheDtype, attentionBackend, cudaGraph or batching' });
+export type SearchSpace = z.infer<typeof SearchSpace>;
 
 // ---------------------------------------------------------------- workloads
 
@@ -469,11 +492,22 @@ export const TuningPlan = z.strictObject({
   constraints: z.array(Constraint).default([]),
   repeats: positiveInt().default(1),
   runner: Runner.default('vllm-bench'),
-  budget: z.strictObject({ maxRuns: positiveInt().optional(), maxHours: z.number().positive().optional() }).default({}),
-  strategy: oneOf(['staged', 'grid'] as const).default('staged'),
+  /** Candidates the predicted search (or a grid) chooses from, instead of stages. */
+  space: SearchSpace.optional(),
+  budget: z
+    .strictObject({
+      maxRuns: positiveInt().optional(),
+      maxHours: z.number().positive().optional(),
+      /** GPU-hours of launches and benchmarks (time × GPUs of each variant) the search may spend. */
+      maxGpuHours: z.number().positive().optional(),
+    })
+    .default({}),
+  /** Default: "predicted" for a plan with a space, else "staged". */
+  strategy: oneOf(['staged', 'grid', 'predicted'] as const).optional(),
   /** Simulated hosts only: run the simulated engines this many times faster than real time (ignored on real hosts). */
   simulator: z.strictObject({ speedup: z.number().positive() }).optional(),
 }).superRefine((plan, ctx) => {
+  checkSearchSpace(plan, ctx);
   const metric = typeof plan.objective === 'string' ? plan.objective : plan.objective.metric;
   if (metric !== 'slo_capacity' && metric !== 'slo_capacity_per_gpu') return;
   const primary = plan.workloads.primary;
@@ -487,6 +521,33 @@ export const TuningPlan = z.strictObject({
   }
 });
 export type TuningPlan = z.infer<typeof TuningPlan>;
+
+/** The strategy a plan runs: its own, else "predicted" when it names a space, else "staged". */
+export function planStrategy(plan: Pick<TuningPlan, 'strategy' | 'space'>): 'staged' | 'grid' | 'predicted' {
+  return plan.strategy ?? (plan.space ? 'predicted' : 'staged');
+}
+
+/** Objectives the predicted search can forecast (a rate of the whole benchmark, from the simulator's schedule). */
+export const PREDICTABLE_OBJECTIVES: readonly ObjectiveMetric[] = ['total_token_throughput', 'output_throughput', 'request_throughput'];
+
+function checkSearchSpace(plan: Pick<TuningPlan, 'strategy' | 'space' | 'stages' | 'objective' | 'workloads' | 'load'>, ctx: z.RefinementCtx): void {
+  const strategy = planStrategy(plan);
+  if (plan.space && plan.stages.length > 0) ctx.addIssue({ code: 'custom', path: ['space'], message: 'a plan searches either "stages" or a "space", not both: remove one' });
+  if (plan.space && strategy === 'staged') ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'a space is searched with strategy "predicted" (or "grid" to measure every candidate); "staged" needs stages' });
+  if (strategy !== 'predicted') return;
+  if (!plan.space) {
+    ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'strategy "predicted" needs a "space", e.g. space: {engine: [vllm, sglang], batching: [{}, {maxNumSeqs: 512}]}' });
+    return;
+  }
+  const metric = typeof plan.objective === 'string' ? plan.objective : plan.objective.metric;
+  if (!PREDICTABLE_OBJECTIVES.includes(metric)) {
+    ctx.addIssue({ code: 'custom', path: ['objective'], message: `strategy "predicted" forecasts ${PREDICTABLE_OBJECTIVES.join(', ')}; objective "${metric}" needs strategy "grid" over the space` });
+  }
+  const primary = plan.workloads.primary;
+  if ((typeof primary === 'object' && primary.load) || plan.load) {
+    ctx.addIssue({ code: 'custom', path: ['load'], message: 'strategy "predicted" measures one benchmark per candidate; a load plan (sweep or capacity) needs strategy "grid" over the space' });
+  }
+}
 export type TuningPlanInput = z.input<typeof TuningPlan>;
 
 // ---------------------------------------------------------------- results
@@ -748,6 +809,72 @@ export const CurveRecord = z.object({
 });
 export type CurveRecord = z.infer<typeof CurveRecord>;
 
+/** The predicted search's record (issue 14): every candidate with its forecast, what was measured, what was skipped and why. */
+export const SearchCandidateRecord = z.object({
+  name: z.string(),
+  variant: EngineVariant,
+  gpus: z.number().int().positive(),
+  /** The simulator's forecast of the objective, before any host correction; absent when it was not predicted. */
+  predicted: z.number().nonnegative().optional(),
+  /** Predicted GPU-seconds of measuring it (launch and benchmarks, × its GPUs): what a grid would spend on it. */
+  predictedGpuSeconds: z.number().nonnegative().optional(),
+  /** After the final fit: the corrected forecast and its ~95% interval. */
+  corrected: z.object({ value: z.number(), low: z.number(), high: z.number() }).optional(),
+  /** The launch equals the baseline's: measured there. */
+  baseline: z.boolean().optional(),
+  /** Why it was not measured. */
+  skipped: z
+    .object({
+      kind: z.enum(['does-not-fit', 'not-applicable', 'predicted-crash', 'learned-crash', 'cannot-win', 'budget']),
+      why: z.string(),
+    })
+    .optional(),
+});
+export type SearchCandidateRecord = z.infer<typeof SearchCandidateRecord>;
+
+export const SearchStepRecord = z.object({
+  candidate: z.string(),
+  /** The corrected forecast and its upper bound when the search picked it (before it was measured). */
+  forecast: z.number(),
+  upper: z.number(),
+  measured: z.number().optional(),
+  crashed: z.string().optional(),
+  gpuSeconds: z.number().nonnegative().default(0),
+});
+export type SearchStepRecord = z.infer<typeof SearchStepRecord>;
+
+export const SearchCorrections = z.object({
+  memoryTimeScale: z.number().positive(),
+  engineTimeScale: z.record(z.string(), z.number().positive()),
+  /** Log-scale residual after the fit (null while too few points). */
+  residual: z.number().nullable(),
+  points: z.number().int().nonnegative(),
+});
+export type SearchCorrections = z.infer<typeof SearchCorrections>;
+
+export const PredictedSearchRecord = z.object({
+  metric: ObjectiveMetric,
+  workload: z.string(),
+  /** The GPUs forecasts were made for. */
+  gpu: z.string(),
+  gpuCount: z.number().int().positive(),
+  candidates: z.array(SearchCandidateRecord),
+  steps: z.array(SearchStepRecord).default([]),
+  corrections: SearchCorrections.optional(),
+  /** Relative run-to-run noise the stop rule allowed (0.02 = 2%). */
+  noise: z.number().nonnegative().optional(),
+  /** Mean absolute error of the simulator's forecasts over the measured candidates, before and after the host fit. */
+  errorBeforePct: z.number().optional(),
+  /** Of each forecast made just before its candidate was measured (corrected by the measurements before it). */
+  errorOutOfSamplePct: z.number().optional(),
+  errorAfterPct: z.number().optional(),
+  gpuSeconds: z.number().nonnegative().default(0),
+  /** Predicted GPU-seconds of measuring every candidate that fits the host (a grid). */
+  gridGpuSeconds: z.number().nonnegative(),
+  stopped: z.string().optional(),
+});
+export type PredictedSearchRecord = z.infer<typeof PredictedSearchRecord>;
+
 export const Experiment = z.object({
   schemaVersion: z.literal(1),
   id: z.string().min(1),
@@ -763,6 +890,8 @@ export const Experiment = z.object({
   /** Every load curve measured (load sweeps and capacity searches), in order. */
   curves: z.array(CurveRecord).default([]),
   recommendation: z.object({ variant: EngineVariant, command: z.string(), why: z.string() }).optional(),
+  /** The predicted search's forecasts, fit and choices (strategy "predicted"). */
+  search: PredictedSearchRecord.optional(),
   /** Every engine launch this experiment made, so a resume can stop one an interrupted run left behind. */
   engineRunIds: z.array(z.string()).default([]),
   /** Facts a reader must know about the whole experiment (budget used up, simulated at speedup K, resumed). */

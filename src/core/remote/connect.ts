@@ -32,7 +32,7 @@ export async function connect(host: HostSpec, options: ConnectOptions = {}): Pro
   const log = options.log ?? silentLogger;
   const t = host.transport;
   if (t.kind === 'local') return new LocalTransport(`local (${host.name})`);
-  if (t.kind === 'sim') return connectSim(host, { gpu: t.gpu, count: t.count, speedup: t.speedup, cliPath: options.simCliPath, log });
+  if (t.kind === 'sim') return connectSim(host, { gpu: t.gpu, count: t.count, speedup: t.speedup, cliPath: options.simCliPath, log, ...(t.profile ? { profile: t.profile } : {}) });
   // A Slurm host is reached at its login node, where sbatch/squeue/scancel run (this machine when it names none).
   if (t.kind === 'slurm') return t.alias ? connect({ ...host, transport: { kind: 'ssh', alias: t.alias } }, options) : new LocalTransport(`local login node (${host.name})`);
   // With both alias and host, the host is the address and the alias names the config: resolved together (and both

@@ -1,6 +1,7 @@
 // Where hosts come from: the built-in simulated host (`sim`, `sim:GPU:COUNT`), a hosts file
 // (`serving-lab.hosts.yaml` in the working directory or --hosts-file: HostSpec entries that add engine paths/images
 // and a work dir), and the aliases of the user's ~/.ssh/config (or --ssh-config FILE).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,16 +42,24 @@ export interface ListedHost {
 
 export class HostError extends Error {}
 
-const SIM_NAME = /^sim(?::([A-Za-z0-9._-]+)(?::(\d+))?)?$/;
+const SIM_NAME = /^sim(?::([A-Za-z0-9._-]+)(?::(\d+))?)?(?:\?profile=(.+))?$/;
 
-/** `sim` or `sim:GPU:COUNT` → the simulated host spec; undefined for other names. */
+/**
+ * `sim`, `sim:GPU:COUNT` or `sim:GPU:COUNT?profile=FILE` (a hidden host profile, sim/hostProfile.ts) → the simulated
+ * host spec; undefined for other names.
+ */
 export function simHostSpec(name: string): HostSpec | undefined {
   const m = name.match(SIM_NAME);
   if (!m) return undefined;
   const gpu = m[1] ?? SIM_DEFAULT_GPU;
   const count = m[2] ? Number(m[2]) : SIM_DEFAULT_COUNT;
   if (count < 1 || count > 64) throw new HostError(`${name}: the GPU count must be 1 to 64`);
-  return HostSpec.parse({ name, transport: { kind: 'sim', gpu, count }, workDir: join(servingLabHome(), 'sim', `${gpu}-${count}`) });
+  if (!m[3]) return HostSpec.parse({ name, transport: { kind: 'sim', gpu, count }, workDir: join(servingLabHome(), 'sim', `${gpu}-${count}`) });
+  const profile = resolve(m[3]);
+  if (!existsSync(profile)) throw new HostError(`${name}: no host profile at ${profile}; give the path of a profile file (memoryBandwidth, reservedGiB, stepOverheadS, noisePct, crashes)`);
+  // Each profile gets its own shims directory: the shims carry the profile's path.
+  const tag = createHash('sha256').update(profile).digest('hex').slice(0, 12);
+  return HostSpec.parse({ name, transport: { kind: 'sim', gpu, count, profile }, workDir: join(servingLabHome(), 'sim', `${gpu}-${count}-profile-${tag}`) });
 }
 
 const HostsFile = z.strictObject({ hosts: z.array(HostSpec) }).superRefine(({ hosts }, ctx) => {

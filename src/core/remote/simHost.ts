@@ -16,6 +16,8 @@ export interface SimOptions {
   speedup: number;
   /** The serving-lab CLI bundle the shims run; default: found next to the running code. */
   cliPath?: string;
+  /** A hidden host profile file the simulated engines apply (sim/hostProfile.ts). */
+  profile?: string;
   log: Logger;
 }
 
@@ -26,11 +28,11 @@ function simBinDir(host: HostSpec): string {
 
 export async function connectSim(host: HostSpec, options: SimOptions): Promise<Transport> {
   const bin = simBinDir(host);
-  const wanted = JSON.stringify({ gpu: options.gpu, count: options.count, speedup: options.speedup, cli: options.cliPath ?? defaultCliPath(), node: process.execPath });
+  const wanted = JSON.stringify({ gpu: options.gpu, count: options.count, speedup: options.speedup, cli: options.cliPath ?? defaultCliPath(), node: process.execPath, profile: options.profile });
   const marker = join(bin, '.installed.json');
   const current = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
   if (current !== wanted || !SHIM_NAMES.every((n) => existsSync(join(bin, n)))) {
-    await installShims(bin, { gpu: options.gpu, count: options.count, speedup: options.speedup, cliPath: options.cliPath });
+    await installShims(bin, { gpu: options.gpu, count: options.count, speedup: options.speedup, cliPath: options.cliPath, ...(options.profile ? { profile: options.profile } : {}) });
     writeFileSync(marker, wanted);
     options.log.debug(`sim: installed shims for ${options.count}×${options.gpu} in ${bin}`);
   }

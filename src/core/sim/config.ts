@@ -64,6 +64,8 @@ export interface SimEngineConfig {
   nonDefaultArgs: Record<string, unknown>;
   /** GPUs this engine occupies (CUDA_VISIBLE_DEVICES order). */
   gpuIndices: number[];
+  /** This host's efficiency when a hidden host profile changes it (hostProfile.ts); else the fitted one. */
+  hostEfficiency?: EngineEfficiency;
 }
 
 const GIB = 1024 ** 3;
@@ -132,7 +134,7 @@ const ATTENTION_COSTS: Readonly<Record<string, AttentionCost>> = {
   TRTLLM: DEFAULT_ATTENTION,
 };
 
-export function perfConfig(cfg: SimEngineConfig, efficiency: EngineEfficiency = FITTED_EFFICIENCY[cfg.engine]): PerfConfig {
+export function perfConfig(cfg: SimEngineConfig, efficiency: EngineEfficiency = cfg.hostEfficiency ?? FITTED_EFFICIENCY[cfg.engine]): PerfConfig {
   const served = servedWeightFormat(cfg);
   return {
     gpu: cfg.gpu,

@@ -8,6 +8,7 @@ import type { BenchmarkMetrics } from '../plan/schema';
 import type { SimEngineConfig } from './config';
 import { planLaunch, splitServeCommand, type LaunchPlan } from './engines/index';
 import { resolveGpu } from './gpus';
+import type { HostProfile } from './hostProfile';
 import type { ModelSpec } from './models';
 import { syntheticShareGptRequests } from './sharegpt';
 import { simulateRequests, type SimTrace, type VirtualRequest } from './virtual';
@@ -59,6 +60,9 @@ export interface PredictOptions {
   models?: readonly ModelSpec[];
   /** Filled with the run's schedule (calibration). */
   trace?: SimTrace;
+  /** A simulated host's hidden deviations and the launch's number (tests of the predicted search; never a prediction's). */
+  profile?: HostProfile;
+  launch?: number;
 }
 
 export interface Prediction {
@@ -86,7 +90,8 @@ export function predictBenchmark(options: PredictOptions): Prediction {
   const gpu = resolveGpu(options.gpu);
   const workload = typeof options.workload === 'string' ? parseWorkloadSpec(options.workload) : options.workload;
   const { engine, args } = splitServeCommand(options.argv);
-  const plan = planLaunch(engine, args, { gpu, count: options.count, speedup: 1, ...(options.models ? { models: options.models } : {}) }, { env: options.env ?? {} });
+  const host = { gpu, count: options.count, speedup: 1, ...(options.models ? { models: options.models } : {}), ...(options.profile ? { profile: options.profile, launch: options.launch ?? 0 } : {}) };
+  const plan = planLaunch(engine, args, host, { env: options.env ?? {} });
   if (plan.crash || !plan.config) {
     return { crash: { rootCause: plan.crash?.rootCause ?? 'the engine did not start', exitCode: plan.crash?.exitCode ?? 1, log: crashLog(plan) } };
   }

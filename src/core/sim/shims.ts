@@ -16,6 +16,8 @@ export interface ShimOptions {
   cliPath?: string;
   /** Node executable; defaults to this process's. */
   nodePath?: string;
+  /** A hidden host profile file (sim/hostProfile.ts) the simulated engines apply. */
+  profile?: string;
 }
 
 export const SHIM_NAMES = ['vllm', 'python3', 'trtllm-serve', 'nvidia-smi'] as const;
@@ -52,7 +54,7 @@ export async function installShims(dir: string, options: ShimOptions): Promise<v
     '[ -x "$NODE" ] || NODE=node',
   ];
   const run = (program: string) =>
-    `"$NODE" ${shellQuote(cli)} sim exec --gpu ${shellQuote(gpu.id)} --count ${options.count} --speedup ${speedup} --state-dir ${shellQuote(join(absDir, SIM_STATE_DIR))} -- ${program} "$@"`;
+    `"$NODE" ${shellQuote(cli)} sim exec --gpu ${shellQuote(gpu.id)} --count ${options.count} --speedup ${speedup} --state-dir ${shellQuote(join(absDir, SIM_STATE_DIR))}${options.profile ? ` --profile ${shellQuote(resolve(options.profile))}` : ''} -- ${program} "$@"`;
   const scripts: Record<(typeof SHIM_NAMES)[number], string[]> = {
     vllm: [...header, `exec ${run('vllm')}`],
     'trtllm-serve': [...header, `exec ${run('trtllm-serve')}`],

@@ -6,7 +6,8 @@ import { renderVariant } from '../engines/index';
 import type { EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
 import { resolveGpu } from '../sim/gpus';
-import { predictBenchmark, type SimWorkload } from '../sim/predict';
+import type { HostProfile } from '../sim/hostProfile';
+import { predictBenchmark, type PredictOptions, type SimWorkload } from '../sim/predict';
 import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './experiment';
 
 /** How the real backend renders commands, so the dry run prints exactly what the real run would. */
@@ -23,16 +24,38 @@ export interface DryRunStep {
   seconds: number;
 }
 
+/** A plan's workload as the simulator's prediction takes it: the requests, their seed and how they are sent. */
+export function predictOptionsOf(w: Workload): Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency'> {
+  const d = w.dataset;
+  const workload: SimWorkload = d.kind === 'random' ? { kind: 'random', input: d.inputLen, output: d.outputLen, count: w.numPrompts } : { kind: 'sharegpt', count: w.numPrompts };
+  return {
+    workload,
+    seed: w.seed,
+    ...(w.requestRate !== 'inf' ? { requestRate: w.requestRate } : {}),
+    burstiness: w.burstiness,
+    ...(w.maxConcurrency !== undefined ? { maxConcurrency: w.maxConcurrency } : {}),
+  };
+}
+
 /** Seconds to stop an engine and see its GPU memory released; a fixed allowance per launch. */
 const STOP_ALLOWANCE_S = 5;
 
 export class PredictingBackend implements TuneBackend {
   readonly steps: DryRunStep[] = [];
   private sessions = 0;
+  /** The launch number of each session: a profile's noise is drawn once per launch. */
+  private readonly launches = new Map<string, number>();
 
   constructor(
     private readonly commands: CommandRenderer,
-    private readonly host: { facts: HostFacts; gpu: string; count: number; speedup: number },
+    private readonly host: {
+      facts: HostFacts;
+      gpu: string;
+      count: number;
+      speedup: number;
+      /** Measures a host with these hidden deviations (virtual-time tests and the bench of the predicted search). */
+      profile?: HostProfile;
+    },
   ) {
     resolveGpu(host.gpu);
   }
@@ -64,17 +87,21 @@ export class PredictingBackend implements TuneBackend {
   async launch(variant: EngineVariant): Promise<LaunchOutcome> {
     const command = this.launchCommand(variant);
     const { engine, args } = splitServeCommand(this.argv(variant));
-    const plan = planLaunch(engine, args, { gpu: resolveGpu(this.host.gpu), count: this.host.count, speedup: 1 }, { env: variant.env });
+    const launch = this.sessions + 1;
+    const profile = this.host.profile ? { profile: this.host.profile, launch } : {};
+    const plan = planLaunch(engine, args, { gpu: resolveGpu(this.host.gpu), count: this.host.count, speedup: 1, ...profile }, { env: variant.env });
     const ready = plan.events.find((e) => e.kind === 'ready');
     const end = plan.events.reduce((t, e) => Math.max(t, e.at), 0);
     if (plan.crash || !ready) {
       const log = plan.events.flatMap((e) => (e.kind === 'log' ? [e.text] : []));
       const crash = classifyCrash(log, { exitCode: plan.crash?.exitCode ?? 1 });
       this.steps.push({ kind: 'crash', command: `${command}   # predicted crash: ${crash.rootCause}`, seconds: this.wall(end) });
-      return { ok: false, crash, command };
+      return { ok: false, crash, command, elapsedS: this.wall(end) };
     }
     this.steps.push({ kind: 'launch', command, seconds: this.wall(ready.at) + STOP_ALLOWANCE_S });
-    return { ok: true, session: { runId: `dry-run-${++this.sessions}`, command, variant }, startupS: this.wall(ready.at) };
+    const runId = `dry-run-${++this.sessions}`;
+    this.launches.set(runId, launch);
+    return { ok: true, session: { runId, command, variant }, startupS: this.wall(ready.at) };
   }
 
   async warmup(): Promise<void> {}
@@ -85,18 +112,13 @@ export class PredictingBackend implements TuneBackend {
 
   async benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome> {
     const w = request.workload;
-    const d = w.dataset;
-    const workload: SimWorkload = d.kind === 'random' ? { kind: 'random', input: d.inputLen, output: d.outputLen, count: w.numPrompts } : { kind: 'sharegpt', count: w.numPrompts };
     const prediction = predictBenchmark({
       gpu: this.host.gpu,
       count: this.host.count,
       argv: this.argv(request.session.variant),
-      workload,
-      seed: w.seed,
-      ...(w.requestRate !== 'inf' ? { requestRate: w.requestRate } : {}),
-      burstiness: w.burstiness,
-      ...(w.maxConcurrency !== undefined ? { maxConcurrency: w.maxConcurrency } : {}),
+      ...predictOptionsOf(w),
       percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'],
+      ...(this.host.profile ? { profile: this.host.profile, launch: this.launches.get(request.session.runId) ?? 0 } : {}),
     });
     if (!prediction.metrics) throw new Error(`the model predicts a crash during the benchmark: ${prediction.crash?.rootCause ?? 'unknown'}`);
     const benchCommand = this.benchCommand(request.session.variant, w);

@@ -1,6 +1,7 @@
 // The simulated engines by name, and the entry points the shims, the server and `sim predict` use.
 import type { SimEngineConfig, SimEngineKind } from '../config';
 import { memoryPlan } from '../config';
+import { crashedOnHost, profiledConfig, profiledCrash, profiledGpu } from '../hostProfile';
 import type { BatchScheduler } from '../scheduler';
 import type { SimEngine } from './engine';
 import type { LaunchEvent, LaunchPlan, PlanOptions, SimHost } from './launch';
@@ -16,7 +17,14 @@ export const SIM_ENGINES: Readonly<Record<SimEngineKind, SimEngine>> = { vllm: v
  */
 export function planLaunch(engine: SimEngineKind, argv: readonly string[], host: SimHost, options: PlanOptions = {}): LaunchPlan {
   if (argv.includes('--help') || argv.includes('-h')) return helpPlan(SIM_ENGINES[engine]);
-  return SIM_ENGINES[engine].plan(argv, host, options);
+  const profile = host.profile;
+  if (!profile) return SIM_ENGINES[engine].plan(argv, host, options);
+  // A profiled host: the engine sizes itself on the GPU as this host has it, then runs at this host's efficiency.
+  const plan = SIM_ENGINES[engine].plan(argv, { ...host, gpu: profiledGpu(host.gpu, profile) }, options);
+  if (!plan.config) return plan;
+  const crash = profiledCrash(profile, engine, argv);
+  if (crash) return crashedOnHost(plan, crash);
+  return { ...plan, config: profiledConfig(plan.config, profile, host.launch) };
 }
 
 /** One scheduler (one data-parallel replica) of the engine `config` describes. */

@@ -2,6 +2,7 @@
 // engine prints on its way to ready, or to the crash a real GPU host would give (research/engines.md §1, §4).
 import type { MemoryPlan, SimEngineConfig, SimEngineKind } from '../config';
 import type { GpuSpec } from '../gpus';
+import type { HostProfile } from '../hostProfile';
 import { modelNotFoundHint, type ModelLookup, type ModelSpec } from '../models';
 
 export interface SimHost {
@@ -10,6 +11,10 @@ export interface SimHost {
   speedup: number;
   /** Model configs this host has besides the catalog and its Hugging Face cache (`sim predict --model-config`). */
   models?: readonly ModelSpec[];
+  /** The host's hidden deviations from the simulator's defaults (`sim:GPU:COUNT?profile=FILE`). */
+  profile?: HostProfile;
+  /** Numbers this launch, so a profile's noise is reproducible; absent: a random draw. */
+  launch?: number;
 }
 
 export type LaunchEvent =

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatProblem, parsePlan } from '../../../src/core/plan/load';
+import { EngineVariant, planStrategy, SearchSpace } from '../../../src/core/plan/schema';
+import { enumerateSpace } from '../../../src/core/tune/space';
+
+const baseline = EngineVariant.parse({ engine: 'vllm', model: 'zai-org/GLM-4.5-Air', parallel: { tp: 4 }, attentionBackend: 'FLASHINFER', batching: { maxNumSeqs: 256 } });
+
+test('the space is the product of its keys’ alternatives on top of the baseline, named by what varies', () => {
+  const space = SearchSpace.parse({
+    engine: ['vllm', 'sglang'],
+    parallel: [{ tp: 4 }, { tp: 4, ep: 4 }, { tp: 8 }],
+    batching: [{}, { maxNumSeqs: 512 }],
+    kvCacheDtype: [null],
+  });
+  const candidates = enumerateSpace(space, baseline, 4);
+  assert.equal(candidates.length, 12);
+  const first = candidates[0]!;
+  assert.equal(first.name, 'vLLM · TP4 · batching default');
+  // A choice replaces the key's whole value: {} drops the baseline's maxNumSeqs; keys not in the space come from the baseline.
+  assert.deepEqual(first.variant.batching, {});
+  assert.equal(first.variant.attentionBackend, 'FLASHINFER');
+  // Another engine does not inherit vLLM's attention backend.
+  const sglang = candidates.find((c) => c.name === 'SGLang · TP4+EP4 · seqs 512')!;
+  assert.equal(sglang.variant.attentionBackend, undefined);
+  assert.deepEqual(sglang.variant.parallel, { tp: 4, pp: 1, dp: 1, ep: 4 });
+  assert.equal(sglang.variant.batching.maxNumSeqs, 512);
+  const tp8 = candidates.filter((c) => c.doesNotFit);
+  assert.equal(tp8.length, 4);
+  assert.match(tp8[0]!.doesNotFit!, /needs 8 GPUs .* the host has 4/);
+});
+
+test('two spellings of one launch are listed once', () => {
+  const space = SearchSpace.parse({ batching: [{ maxNumSeqs: 256 }, { maxNumSeqs: 256, memFraction: null }], kvCacheDtype: [null, 'fp8'] });
+  assert.deepEqual(enumerateSpace(space, baseline, 4).map((c) => c.name), ['kv default · seqs 256', 'kv fp8 · seqs 256']);
+});
+
+const PLAN = (extra: string) => `name: p
+model: zai-org/GLM-4.5-Air
+baseline: { engine: vllm, parallel: { tp: 4 } }
+workloads: { primary: sharegpt }
+${extra}`;
+
+test('a plan with a space runs the predicted search by default; a grid over it can be asked for', () => {
+  const loaded = parsePlan(PLAN('space:\n  engine: [vllm, sglang]\nbudget: { maxRuns: 4, maxGpuHours: 2 }\n'));
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.map(formatProblem).join('\n'));
+  assert.equal(planStrategy(loaded.plan), 'predicted');
+  assert.equal(loaded.plan.budget.maxGpuHours, 2);
+  const grid = parsePlan(PLAN('space:\n  engine: [vllm, sglang]\nstrategy: grid\n'));
+  assert.ok(grid.ok);
+  assert.equal(planStrategy(grid.plan), 'grid');
+  const staged = parsePlan(PLAN('stages: []\n'));
+  assert.ok(staged.ok);
+  assert.equal(planStrategy(staged.plan), 'staged');
+});
+
+test('space mistakes are reported at their line and column with what to do', () => {
+  const problems = (extra: string) => {
+    const loaded = parsePlan(PLAN(extra));
+    assert.ok(!loaded.ok, 'expected problems');
+    return loaded.problems.map(formatProblem).join('\n');
+  };
+  assert.match(problems('space:\n  engine: []\n'), /plan\.yaml:6:11: space\.engine: expected at least one engine/);
+  assert.match(problems('space:\n  batching: [{ maxNumSeq: 512 }]\n'), /plan\.yaml:6:.*maxNumSeq/);
+  assert.match(problems('strategy: predicted\n'), /plan\.yaml:5:11: strategy: strategy "predicted" needs a "space"/);
+  assert.match(problems('space: { engine: [vllm] }\nstrategy: staged\n'), /plan\.yaml:6:11: strategy: a space is searched with strategy "predicted"/);
+  assert.match(problems('space: { engine: [vllm] }\nobjective: { metric: goodput, slo: { ttftMs: 100 } }\n'), /objective: strategy "predicted" forecasts total_token_throughput/);
+  assert.match(problems('space: { engine: [vllm] }\nstages:\n  - name: Engine\n    options: [{ name: SGLang, variant: { engine: sglang } }]\n'), /plan\.yaml:5:8: space: a plan searches either "stages" or a "space"/);
+});

@@ -15,7 +15,8 @@ export interface EngineSession {
   speedup?: number;
 }
 
-export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string };
+/** `elapsedS`: how long a failed launch ran before it died, where the backend knows (a prediction does). */
+export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string; elapsedS?: number };
 
 export interface BenchmarkRequest {
   session: EngineSession;

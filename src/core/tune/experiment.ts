@@ -1,7 +1,7 @@
 // The experiment runner (issue 6): baseline → stages (staged greedy, or one grid) → recommendation → generalization,
 // against a TuneBackend (a real host, or a prediction). Every result and every change of the manifest is saved at
 // once, so an interrupted experiment resumes without re-running a finished point.
-import type { EngineVariant, Experiment, OptionOutcome, OptionRecord, StageRecord, TuningPlan, Workload } from '../plan/schema';
+import { planStrategy, type EngineVariant, type Experiment, type OptionOutcome, type OptionRecord, type StageRecord, type TuningPlan, type Workload } from '../plan/schema';
 import { resolveWorkload } from '../plan/presets';
 import { newStoreId, type ResultsStore } from '../results/store';
 import { HostBusyError } from '../remote/hostUse';
@@ -10,7 +10,9 @@ import { plannedPoints, workloadLoads } from './curve';
 import { curvePointName, Interrupted, pointKey, PointMeasurer } from './measure';
 import type { RunObserver } from './observer';
 import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
+import { runPredictedSearch } from './predicted';
 import { baselineVariant, budgetExhausted, decideStage, gridCombinations, optionVariant, signedPct, variantKey, type Contender } from './search';
+import { enumerateSpace } from './space';
 
 export type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './backend';
 export { EngineCrashedError, ExperimentError } from './backend';
@@ -116,7 +118,9 @@ class ExperimentRunner {
     try {
       const baseline = await this.measureBaseline();
       let incumbent = { name: BASELINE, variant: baseline.variant, outcome: baseline.outcome! };
-      if (this.plan.strategy === 'grid') incumbent = await this.grid(incumbent);
+      const strategy = planStrategy(this.plan);
+      if (strategy === 'grid') incumbent = await this.grid(incumbent);
+      else if (strategy === 'predicted') incumbent = await this.predicted(incumbent);
       else for (const [index, stage] of this.plan.stages.entries()) incumbent = await this.stage(index, stage, incumbent);
       await this.recommend(incumbent);
       await this.generalize(baseline, incumbent);
@@ -145,8 +149,7 @@ class ExperimentRunner {
 
   private async open(): Promise<void> {
     const { resumeId } = this.options;
-    const optionCount = this.plan.strategy === 'grid' ? gridCombinations(this.plan, baselineVariant(this.plan, this.options.parseCommand), this.options.parseCommand).length : this.plan.stages.reduce((n, s) => n + s.options.length, 0);
-    this.points.runsTotal = plannedRuns(this.plan, optionCount);
+    this.points.runsTotal = plannedRuns(this.plan, await this.optionCount());
     if (resumeId) {
       // Before anything else: a live run of this experiment must not have its engines stopped or its manifest replaced.
       this.lease = await this.claim(() => takeExperiment(this.store.root, resumeId));
@@ -269,13 +272,61 @@ class ExperimentRunner {
     return this.decide(record, incumbent);
   }
 
+  /** Options the plan measures (at most): every grid point, every stage option, or the predicted search's budget. */
+  private async optionCount(): Promise<number> {
+    const strategy = planStrategy(this.plan);
+    if (strategy === 'staged') return this.plan.stages.reduce((n, s) => n + s.options.length, 0);
+    const base = baselineVariant(this.plan, this.options.parseCommand);
+    if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand).length;
+    const gpus = (await this.backend.facts(this.signal)).gpus.length;
+    const fitting = enumerateSpace(this.plan.space, base, gpus || Infinity).filter((c) => !c.doesNotFit).length;
+    return strategy === 'predicted' ? Math.min(fitting, this.plan.budget.maxRuns ?? fitting) : fitting;
+  }
+
+  /** The grid's points: the stages' combinations, or every candidate of the space that fits the host. */
+  private gridPoints(base: EngineVariant): Array<{ name: string; variant: EngineVariant }> {
+    if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand);
+    return enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter((c) => !c.doesNotFit);
+  }
+
+  private async predicted(incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {
+    let record = this.experiment.stages[0];
+    if (!record) {
+      record = { name: 'Predicted search', kind: 'other', options: [] };
+      this.experiment.stages[0] = record;
+      record.options.push({ name: incumbent.name, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: true, outcome: incumbent.outcome });
+    }
+    const stage = record;
+    await runPredictedSearch({
+      plan: this.plan,
+      host: this.experiment.host,
+      primary: this.primary,
+      baseline: this.experiment.baseline,
+      stage,
+      record: this.experiment.search,
+      measure: async (option) => {
+        await this.measureOption(stage.name, 0, option);
+        return this.points.gpuSecondsOf(stage.name, option.name);
+      },
+      launchCommand: (variant) => this.backend.launchCommand(variant),
+      budget: (gpuSeconds) => budgetExhausted(this.plan, { runsDone: this.points.searchRuns, startedAtMs: Date.parse(this.experiment.startedAt), nowMs: this.now(), gpuSeconds }),
+      save: async (search) => {
+        this.experiment.search = search;
+        await this.save();
+      },
+      log: (line) => this.log(line),
+      parallelism: this.backend.parallelism ?? 1,
+    });
+    return this.decide(record, incumbent);
+  }
+
   private async grid(incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {
     let record = this.experiment.stages[0];
     if (!record) {
       record = { name: 'Grid', kind: 'other', options: [] };
       this.experiment.stages[0] = record;
       record.options.push({ name: incumbent.name, variant: incumbent.variant, command: this.backend.launchCommand(incumbent.variant), incumbent: true, outcome: incumbent.outcome });
-      for (const combo of gridCombinations(this.plan, incumbent.variant, this.options.parseCommand)) {
+      for (const combo of this.gridPoints(incumbent.variant)) {
         if (variantKey(combo.variant) === variantKey(incumbent.variant)) continue;
         record.options.push({ name: combo.name, variant: combo.variant, command: this.backend.launchCommand(combo.variant), incumbent: false });
       }

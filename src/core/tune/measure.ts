@@ -1,7 +1,7 @@
 // Measuring one option (issue 6, load curves issue 13): launch it once, warm it up, run each workload × repeat (or a
 // workload's load curve) on a fresh prefix cache, save every result at once, stop the engine. Also the bookkeeping
 // of finished points, so a resumed experiment measures only what is missing.
-import type { BenchmarkMetrics, BenchmarkResult, Crash, CurveRecord, Experiment, LoadPlan, LoadPointRecord, OptionOutcome, OptionRecord, TuningPlan, Workload } from '../plan/schema';
+import { planStrategy, type BenchmarkMetrics, type BenchmarkResult, type Crash, type CurveRecord, type Experiment, type LoadPlan, type LoadPointRecord, type OptionOutcome, type OptionRecord, type TuningPlan, type Workload } from '../plan/schema';
 import { newStoreId, type ResultsStore } from '../results/store';
 import { EngineCrashedError, type BenchmarkOutcome, type EngineSession, type LaunchOutcome, type TuneBackend } from './backend';
 import { curveObjective, runLoadPlan, variantGpus, type PointDone, type PointRequest } from './curve';
@@ -45,6 +45,8 @@ export class PointMeasurer {
   runsTotal = 0;
   /** Benchmark runs that count against the plan's budget (the search's, not the baseline's or generalization's). */
   searchRuns = 0;
+  /** GPU-seconds each option's launches and benchmarks held the host for (time × the variant's GPUs), by stage and option. */
+  readonly gpuSeconds = new Map<string, number>();
   private readonly startedAtMs: number;
   private measuredSeconds = 0;
   private measuredRuns = 0;
@@ -84,6 +86,16 @@ export class PointMeasurer {
     if (this.signal.aborted) throw new Interrupted();
   }
 
+  /** GPU-seconds of one option so far. */
+  gpuSecondsOf(stage: string, option: string): number {
+    return this.gpuSeconds.get(`${stage}\u0000${option}`) ?? 0;
+  }
+
+  private addGpuTime(stage: string, option: string, record: OptionRecord, seconds: number): void {
+    const key = `${stage}\u0000${option}`;
+    this.gpuSeconds.set(key, (this.gpuSeconds.get(key) ?? 0) + seconds * variantGpus(record.variant.parallel));
+  }
+
   idsFor(stage: string, option: string, workload: Workload): string[] {
     const ids: string[] = [];
     for (let r = 0; r < this.plan.repeats; r++) {
@@ -113,7 +125,11 @@ export class PointMeasurer {
 
     if (missing.length > 0 || curves.length > 0) {
       this.checkAbort();
+      const launchedAt = this.now();
       const launched = await this.launch(record);
+      // A crash held the GPUs until it happened: as long as the backend says, else the wall time (at the plan's speedup).
+      const launchS = launched.ok ? launched.startupS * (launched.session.speedup ?? 1) : (launched.elapsedS ?? ((this.now() - launchedAt) / 1000) * (this.plan.simulator?.speedup ?? 1));
+      this.addGpuTime(stage, option, record, launchS);
       if (!launched.ok) return { primary: { kind: 'crashed', crash: launched.crash }, byWorkload: new Map() };
       const session = launched.session;
       try {
@@ -280,7 +296,7 @@ export class PointMeasurer {
       experimentId: this.experiment.id,
       stage: args.stage,
       stageIndex: args.stageIndex,
-      stageCount: this.plan.strategy === 'grid' ? 1 : this.plan.stages.length,
+      stageCount: planStrategy(this.plan) === 'staged' ? this.plan.stages.length : 1,
       option: args.option,
       command: args.record.command,
       workload: args.baseWorkload.name,
@@ -342,6 +358,7 @@ export class PointMeasurer {
     };
     await this.store.saveResult(result);
     this.observer.resultSaved?.(result, position);
+    this.addGpuTime(args.stage, args.option, args.record, outcome.metrics.duration);
     if (partial) throw new Interrupted();
     // The point is finished only once its complete result is on disk.
     this.done.set(pointKey(args.stage, args.option, args.doneName ?? args.baseWorkload.name, args.repeat), result);

@@ -242,12 +242,15 @@ export interface BudgetState {
   runsDone: number;
   startedAtMs: number;
   nowMs: number;
+  /** GPU-seconds the search's measurements took (checked against maxGpuHours). */
+  gpuSeconds?: number;
 }
 
 /** Why the budget forbids another benchmark run, or undefined when it allows one. */
 export function budgetExhausted(plan: Pick<TuningPlan, 'budget'>, state: BudgetState): string | undefined {
-  const { maxRuns, maxHours } = plan.budget;
+  const { maxRuns, maxHours, maxGpuHours } = plan.budget;
   if (maxRuns !== undefined && state.runsDone >= maxRuns) return `budget of ${maxRuns} benchmark runs used up`;
+  if (maxGpuHours !== undefined && (state.gpuSeconds ?? 0) >= maxGpuHours * 3600) return `budget of ${maxGpuHours} GPU-hours used up`;
   if (maxHours !== undefined && state.nowMs - state.startedAtMs >= maxHours * 3_600_000) return `budget of ${maxHours} h used up`;
   return undefined;
 }

@@ -1,0 +1,147 @@
+// The predicted search's model of the host (issue 14): the simulator's forecast of each candidate, with its schedule
+// kept so the forecast can be re-timed cheaply, and a handful of host corrections fitted to every measurement — how
+// much slower or faster the host's memory traffic is than the datasheet (one number), and each engine's overall
+// speed on this host (one number per engine measured). Not a per-candidate fudge: a candidate never measured moves
+// with the measured ones that share its engine and its share of memory-bound time.
+import { renderVariant, VariantError } from '../engines/index';
+import type { EngineName, EngineVariant, ObjectiveMetric, Workload } from '../plan/schema';
+import { FITTED_EFFICIENCY } from '../sim/calibration/fitted';
+import { perfConfig } from '../sim/config';
+import { planLaunch, splitServeCommand } from '../sim/engines/index';
+import { resolveGpu } from '../sim/gpus';
+import { combineStepCost, stepCost, type StepCost } from '../sim/perf';
+import { predictBenchmark } from '../sim/predict';
+import type { SimTrace } from '../sim/virtual';
+import { predictOptionsOf } from './predict';
+
+/** A candidate's forecast: the objective, the host time it would take, and its schedule for re-timing. */
+export interface Forecast {
+  value: number;
+  /** Seconds from launch to ready, and of the benchmark. */
+  startupS: number;
+  benchmarkS: number;
+  engine: EngineName;
+  costs: ReadonlyArray<StepCost | undefined>;
+  /** Step-time sums by memory-time scale, filled as the fit asks for them. */
+  retimed: Map<number, number>;
+}
+
+export type ForecastOutcome = { ok: true; forecast: Forecast } | { ok: false; crash: string } | { ok: false; notApplicable: string };
+
+/** The simulator's forecast of one benchmark of `variant` on `count` × `gpu` (no host correction). */
+export function forecastCandidate(variant: EngineVariant, host: { gpu: string; count: number }, workload: Workload, metric: ObjectiveMetric): ForecastOutcome {
+  let argv: string[];
+  try {
+    argv = renderVariant(variant, { port: 8000 }).argv;
+  } catch (err) {
+    if (err instanceof VariantError) return { ok: false, notApplicable: err.message };
+    throw err;
+  }
+  const { engine, args } = splitServeCommand(argv);
+  const launch = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env });
+  const ready = launch.events.find((e) => e.kind === 'ready');
+  if (launch.crash || !ready) return { ok: false, crash: launch.crash?.rootCause ?? 'the engine does not start' };
+  const trace: SimTrace = { steps: [], tokenSteps: Array.from({ length: workload.numPrompts }, () => []), startSteps: new Array<number>(workload.numPrompts).fill(0) };
+  const p = predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, ...predictOptionsOf(workload), trace });
+  if (!p.metrics || !p.config) return { ok: false, crash: p.crash?.rootCause ?? 'the engine does not start' };
+  if (p.stalled) return { ok: false, crash: `the engine stops scheduling: ${p.stalled}` };
+  const value = metric === 'output_throughput' ? p.metrics.output_throughput : metric === 'request_throughput' ? p.metrics.request_throughput : p.metrics.total_token_throughput;
+  const perf = perfConfig(p.config);
+  return { ok: true, forecast: { value, startupS: ready.at, benchmarkS: p.metrics.duration, engine, costs: trace.steps.map((s) => stepCost(perf, s)), retimed: new Map() } };
+}
+
+/** Σ step time with memory traffic `memoryScale` × as slow (at the engine's fitted efficiency). */
+function retime(f: Forecast, memoryScale: number): number {
+  const cached = f.retimed.get(memoryScale);
+  if (cached !== undefined) return cached;
+  const efficiency = FITTED_EFFICIENCY[f.engine];
+  let total = 0;
+  for (const c of f.costs) {
+    if (!c) continue;
+    total += combineStepCost({ ...c, denseMemory: c.denseMemory * memoryScale, expertStream: c.expertStream * memoryScale, kvRead: c.kvRead * memoryScale }, efficiency);
+  }
+  f.retimed.set(memoryScale, total);
+  return total;
+}
+
+export interface Corrections {
+  /** Host memory-traffic time relative to the datasheet bandwidth (1.25 = memory 20% slower). */
+  memoryTimeScale: number;
+  /** Each measured engine's step time on this host relative to the simulator's (1.1 = 10% slower). */
+  engineTimeScale: Partial<Record<EngineName, number>>;
+  /** Root-mean-square of the log residuals after the fit (0.05 ≈ 5%), corrected for the parameters fitted. */
+  residual: number;
+  /** Measurements the fit used. */
+  points: number;
+}
+
+export const NO_CORRECTIONS: Corrections = { memoryTimeScale: 1, engineTimeScale: {}, residual: Number.NaN, points: 0 };
+
+/** The forecast under host corrections. */
+export function correctedValue(f: Forecast, c: Corrections): number {
+  return (f.value * retime(f, 1)) / (retime(f, c.memoryTimeScale) * (c.engineTimeScale[f.engine] ?? 1));
+}
+
+export interface FitPoint {
+  forecast: Forecast;
+  measured: number;
+}
+
+/** Candidate memory-time scales: log-spaced from ×0.55 to ×1.8. */
+const MEMORY_GRID = Array.from({ length: 61 }, (_, i) => Math.exp(-0.6 + i * 0.02));
+/** Ridge weight (noise variance over prior variance of a log parameter): few points pull the parameters toward 1. */
+const RIDGE = 0.05;
+
+/**
+ * Fits the corrections to the measurements: for each memory scale on the grid, each engine's log speed is the
+ * ridge mean of its points' residuals; the scale with the least penalized squared error wins.
+ */
+export function fitCorrections(points: readonly FitPoint[]): Corrections {
+  if (points.length === 0) return NO_CORRECTIONS;
+  let best: { cost: number; memory: number; engines: Partial<Record<EngineName, number>>; residuals: number[] } | undefined;
+  for (const memory of MEMORY_GRID) {
+    const logResidual = points.map((p) => Math.log(p.measured) - Math.log((p.forecast.value * retime(p.forecast, 1)) / retime(p.forecast, memory)));
+    const byEngine = new Map<EngineName, number[]>();
+    points.forEach((p, i) => byEngine.set(p.forecast.engine, [...(byEngine.get(p.forecast.engine) ?? []), logResidual[i]!]));
+    const engines: Partial<Record<EngineName, number>> = {};
+    let cost = RIDGE * Math.log(memory) ** 2;
+    for (const [engine, rs] of byEngine) {
+      // log(measured) = log(forecast) − log(engine time scale): the residual's ridge mean is −log(scale).
+      const logSpeed = rs.reduce((a, b) => a + b, 0) / (rs.length + RIDGE);
+      engines[engine] = Math.exp(-logSpeed);
+      cost += rs.reduce((a, r) => a + (r - logSpeed) ** 2, 0) + RIDGE * logSpeed ** 2;
+    }
+    if (!best || cost < best.cost) best = { cost, memory, engines, residuals: points.map((p, i) => logResidual[i]! + Math.log(engines[p.forecast.engine]!)) };
+  }
+  const parameters = 1 + Object.keys(best!.engines).length;
+  const ss = best!.residuals.reduce((a, r) => a + r * r, 0);
+  const residual = points.length > parameters ? Math.sqrt(ss / (points.length - parameters)) : Number.NaN;
+  return { memoryTimeScale: best!.memory, engineTimeScale: best!.engines, residual, points: points.length };
+}
+
+/** Log-scale spread of a forecast before the host is known well (the simulator's error against published runs). */
+export const PRIOR_SIGMA = 0.15;
+/** An engine nothing of which was measured yet: its speed on this host is unknown by this much more. */
+const UNMEASURED_ENGINE_SIGMA = 0.15;
+/** Even a perfect fit does not make the simulator exact: never claim less than this. */
+const MIN_SIGMA = 0.01;
+
+/** One-sided ~95% (z = 1.645): the upper bound a candidate could still reach. */
+export const UPPER_Z = 1.645;
+
+/**
+ * A corrected forecast's uncertainty about the candidate's true value (log scale): the fit's residual (or the prior
+ * while there are too few measurements), more for an engine not measured yet. The run-to-run noise is the stop
+ * rule's margin, not part of this.
+ */
+export function forecastSigma(f: Forecast, c: Corrections): number {
+  const model = Number.isNaN(c.residual) ? PRIOR_SIGMA : c.residual;
+  const engine = c.engineTimeScale[f.engine] === undefined ? UNMEASURED_ENGINE_SIGMA : 0;
+  return Math.max(MIN_SIGMA, Math.sqrt(model * model + engine * engine));
+}
+
+/** Mean absolute percentage error of forecasts against measurements. */
+export function meanAbsPctError(pairs: ReadonlyArray<{ forecast: number; measured: number }>): number | undefined {
+  if (pairs.length === 0) return undefined;
+  return (pairs.reduce((a, p) => a + Math.abs(p.forecast - p.measured) / p.measured, 0) / pairs.length) * 100;
+}

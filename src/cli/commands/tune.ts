@@ -1,5 +1,6 @@
 // `serving-lab tune PLAN`: run a tuning plan on a host (or predict it with --dry-run), with a progress line on a
 // terminal and plain lines elsewhere. Ctrl-C stops the benchmark and the engine and keeps what was measured.
+import { searchDryRunLines } from '../../core/report/search';
 import { resolve } from 'node:path';
 import { parseServeCommand } from '../../core/engines/index';
 import { formatProblem, loadPlanFile } from '../../core/plan/load';
@@ -192,6 +193,7 @@ export const tune: CliCommand = {
       for (const step of backend.steps) ctx.stdout(`${step.kind === 'benchmark' ? '    ' : ''}${step.command}\n`);
       ctx.stdout(`\n# ${backend.steps.filter((s) => s.kind !== 'benchmark').length} launches, ${backend.steps.filter((s) => s.kind === 'benchmark').length} benchmark runs; estimated ${duration(backend.totalSeconds)} on ${hostName}${model.speedup !== 1 ? ` at speedup ${model.speedup}×` : ''} (engine start-up, benchmarks and stops; the client's own set-up not included)\n`);
       ctx.stdout(`# predicted recommendation: ${x.recommendation?.command ?? '(none)'}\n`);
+      if (x.search) for (const line of searchDryRunLines(x.search)) ctx.stdout(`# ${line}\n`);
       for (const c of x.curves) ctx.stdout(`# predicted ${c.option} · ${c.workload}: ${c.points.length} load points; ${capacitySentence(c) || 'curve only'}\n`);
       return 0;
     }

@@ -6,6 +6,7 @@ import { resolveWorkload } from '../plan/presets';
 import { DEFAULT_NOISE_PCT, objectiveMetric } from '../tune/search';
 import {
   ENGINES,
+  planStrategy,
   type BenchmarkResult,
   type Crash,
   type EngineName,
@@ -17,6 +18,7 @@ import {
   type Workload,
 } from '../plan/schema';
 import { capacitySection, type ReportAsset } from './capacity';
+import { searchSection } from './search';
 import { renderThroughputChart } from './chart';
 import { admonition, codeFence, highlight, plainText, relativeChangePct, signedPercent, table, wrapCommand } from './markdown';
 import { placeLabel, showsPlaces } from './place';
@@ -258,11 +260,14 @@ class ReportWriter {
   render(): RenderedReport {
     const rows = this.comparisonRows();
     // Files next to the chart are linked the way the chart is.
-    const capacity = capacitySection(this.experiment, (fileName) => this.input.chartPath.replace(/[^/]*$/, '') + fileName);
+    const link = (fileName: string) => this.input.chartPath.replace(/[^/]*$/, '') + fileName;
+    const capacity = capacitySection(this.experiment, link);
+    const search = searchSection(this.experiment, link);
     const sections = [
       `# ${this.title()}`,
       this.conclusion(rows),
       ...(capacity ? [capacity.markdown] : []),
+      ...(search ? [search.markdown] : []),
       this.objectiveSection(),
       this.setup(),
       this.experimentResults(),
@@ -278,7 +283,7 @@ class ReportWriter {
         optimized: this.metricMean(row.optimizedIds, 'total_token_throughput') ?? 0,
       })),
     });
-    return { markdown, chartSvg, assets: capacity?.assets ?? [] };
+    return { markdown, chartSvg, assets: [...(capacity?.assets ?? []), ...(search?.assets ?? [])] };
   }
 
   private title(): string {
@@ -338,11 +343,14 @@ class ReportWriter {
 
   private caveats(rows: ComparisonRow[]): string[] {
     const primary = plainText(this.primaryWorkload().name);
-    const staged = this.experiment.plan.strategy === 'staged';
+    const strategy = planStrategy(this.experiment.plan);
+    const staged = strategy === 'staged';
     const notes = [
       staged
         ? `The search does not cover every combination of options: each stage keeps the option that performs best on ${primary} and tunes on from there. This staged search finds a local optimum, which may not be the global optimum.`
-        : `The grid covers only the options in the plan; other values of the same knobs may do better.`,
+        : strategy === 'predicted'
+          ? 'The predicted search measured only the candidates the simulator, corrected by this host’s measurements, ranked as able to win; the others are predictions (see how the search spent its time). The space covers only the values in the plan; other values of the same knobs may do better.'
+          : `The grid covers only the options in the plan; other values of the same knobs may do better.`,
       'Other optimizations depend on the serving scenario, such as max batch size, scheduling configuration, extended KV cache or CUDA graph sizes. These conclusions are a starting point for more targeted tuning.',
     ];
     const versions = this.enginesUsed()
@@ -425,9 +433,11 @@ class ReportWriter {
       : '';
     const metric = this.objective.metric === 'goodput' ? `goodput (${unit}; requests that meet ${limits})` : `${name} (${unit})`;
     const search =
-      plan.strategy === 'staged'
+      planStrategy(plan) === 'staged'
         ? "each stage's best option carries forward to the next stage"
-        : 'every combination of options is measured and the best one wins';
+        : planStrategy(plan) === 'predicted'
+          ? 'the simulator predicts every candidate of the space, the most promising are measured, the host corrections are refitted after each, and the best measured one wins'
+          : 'every combination of options is measured and the best one wins';
     parts.push(`Options are ranked by ${metric} on the ${plainText(this.primaryWorkload().name)} workload; ${search}.`);
     if (plan.constraints.length > 0) {
       const constraints = plan.constraints.map((c) => [c.min !== undefined ? `\`${c.metric}\` ≥ ${c.min}` : '', c.max !== undefined ? `\`${c.metric}\` ≤ ${c.max}` : ''].filter(Boolean).join(' and '));

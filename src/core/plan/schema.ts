@@ -869,7 +869,9 @@ export const PredictedSearchRecord = z.object({
   errorOutOfSamplePct: z.number().optional(),
   errorAfterPct: z.number().optional(),
   gpuSeconds: z.number().nonnegative().default(0),
-  /** Predicted GPU-seconds of measuring every candidate that fits the host (a grid). */
+  /** Forecast GPU-seconds of measuring every candidate that fits the host (a grid). */
+  gridGpuSecondsForecast: z.number().nonnegative(),
+  /** The same, scaled by how long the measured candidates took on the host against their forecasts. */
   gridGpuSeconds: z.number().nonnegative(),
   stopped: z.string().optional(),
 });

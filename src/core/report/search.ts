@@ -29,7 +29,14 @@ function correctionsText(s: PredictedSearchRecord): string {
   const engines = Object.entries(c.engineTimeScale).map(([e, v]) => `${e} steps ×${v.toFixed(3)}`);
   const memory = `memory traffic ×${c.memoryTimeScale.toFixed(3)} the datasheet's time (≈ ${f1(100 / c.memoryTimeScale)}% of its bandwidth)`;
   const residual = c.residual === null ? 'too few measurements for a residual yet' : `residual ±${f1(c.residual * 100)}%`;
-  return `Fitted host corrections (${c.points} measurements): ${memory}; ${engines.length > 0 ? engines.join(', ') : 'no engine measured'}; ${residual}; run-to-run noise allowed ${f1((s.noise ?? 0) * 100)}%.`;
+  const text = `Fitted host corrections (${c.points} measurements): ${memory}; ${engines.length > 0 ? engines.join(', ') : 'no engine measured'}; ${residual}; run-to-run noise allowed ${f1((s.noise ?? 0) * 100)}%.`;
+  // Without repeats the noise is assumed; a residual well above it says the host varies more than that (or the
+  // simulator misses something), so a gain below the residual is not evidence.
+  const caution =
+    c.residual !== null && c.residual > 2 * (s.noise ?? 0)
+      ? ` The residual is well above the noise allowed: measurements on this host vary more than assumed, so treat differences below ±${f1(c.residual * 100)}% as unproven and measure again with \`repeats: 2\` or more.`
+      : '';
+  return text + caution;
 }
 
 function skippedText(s: PredictedSearchRecord): string {
@@ -61,7 +68,7 @@ export function searchSection(x: Experiment, link: (fileName: string) => string)
     '## How the search spent its time',
     `The space has ${s.candidates.length} candidates on ${s.gpuCount}× ${s.gpu}. The simulator forecast each one's ${plainText(s.metric.replace(/_/g, ' '))} on ${plainText(s.workload)} and ruled out ${ruledOut} before anything ran; ` +
       `${measured.length} were measured after the baseline, each chosen for the best upper bound after refitting the host's corrections to every measurement so far. ` +
-      `They took ${hours(s.gpuSeconds)} GPU-hours, against an estimated ${hours(s.gridGpuSeconds)} GPU-hours to measure every candidate that fits${ratio}.` +
+      `They took ${hours(s.gpuSeconds)} GPU-hours, against an estimated ${hours(s.gridGpuSeconds)} GPU-hours to measure every candidate that fits${ratio} (the simulator's time for each, scaled by how long the measured ones took on this host).` +
       (s.stopped ? ` The search stopped because ${plainText(s.stopped)}.` : ''),
   ];
   if (points.length > 0) parts.push(`![Predicted against measured ${unit}](${link(file)})`);
@@ -106,4 +113,11 @@ export function searchDryRunLines(s: PredictedSearchRecord, top = 10): string[] 
     'on the host, measurements that differ from the forecasts refit the corrections and can change which candidates are measured',
   );
   return lines;
+}
+
+/** One paragraph on what a predicted search measured and spent (the Results view's tooltip). */
+export function searchSummary(s: PredictedSearchRecord): string {
+  const ruledOut = s.candidates.filter((c) => c.skipped && c.skipped.kind !== 'cannot-win' && c.skipped.kind !== 'budget').length;
+  const grid = s.gridGpuSeconds > 0 ? ` of about ${hours(s.gridGpuSeconds)} a grid would take` : '';
+  return `Predicted search: measured ${s.steps.length} of ${s.candidates.length} candidates (${ruledOut} ruled out before or by a crash), ${hours(s.gpuSeconds)} GPU-hours${grid}. Prediction error ${pct(s.errorBeforePct)} before the host fit, ${pct(s.errorAfterPct)} after.${s.stopped ? ` Stopped: ${s.stopped}.` : ''}`;
 }

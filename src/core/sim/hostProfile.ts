@@ -113,6 +113,8 @@ export function crashedOnHost(plan: LaunchPlan, log: string): LaunchPlan {
   const before = plan.events.filter((e) => e.kind === 'log' && e.at < at);
   return {
     engine: plan.engine,
+    // The config stays: the process plays the events at its speedup.
+    ...(plan.config ? { config: plan.config } : {}),
     events: [...before, { at, kind: 'log', stream: 'stderr', text: log }, { at, kind: 'exit', code: 1 }],
     bindFailure: [],
     crash: { rootCause: log, exitCode: 1 },

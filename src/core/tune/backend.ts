@@ -15,8 +15,11 @@ export interface EngineSession {
   speedup?: number;
 }
 
-/** `elapsedS`: how long a failed launch ran before it died, where the backend knows (a prediction does). */
-export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number } | { ok: false; crash: Crash; runId?: string; command: string; elapsedS?: number };
+/**
+ * `hostS`: seconds the launch held the GPUs on the host's own clock (to ready, or to the crash), where the backend
+ * knows it better than the wall clock (a prediction at a simulated speedup does).
+ */
+export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number; hostS?: number } | { ok: false; crash: Crash; runId?: string; command: string; hostS?: number };
 
 export interface BenchmarkRequest {
   session: EngineSession;

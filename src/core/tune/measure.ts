@@ -127,8 +127,9 @@ export class PointMeasurer {
       this.checkAbort();
       const launchedAt = this.now();
       const launched = await this.launch(record);
-      // A crash held the GPUs until it happened: as long as the backend says, else the wall time (at the plan's speedup).
-      const launchS = launched.ok ? launched.startupS * (launched.session.speedup ?? 1) : (launched.elapsedS ?? ((this.now() - launchedAt) / 1000) * (this.plan.simulator?.speedup ?? 1));
+      // The GPUs are held from the launch to ready (or to the crash), on the host's clock: as the backend says, else
+      // the wall time at the simulated engine's speedup.
+      const launchS = launched.hostS ?? (launched.ok ? launched.startupS * (launched.session.speedup ?? 1) : ((this.now() - launchedAt) / 1000) * (this.plan.simulator?.speedup ?? 1));
       this.addGpuTime(stage, option, record, launchS);
       if (!launched.ok) return { primary: { kind: 'crashed', crash: launched.crash }, byWorkload: new Map() };
       const session = launched.session;

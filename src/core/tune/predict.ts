@@ -96,12 +96,12 @@ export class PredictingBackend implements TuneBackend {
       const log = plan.events.flatMap((e) => (e.kind === 'log' ? [e.text] : []));
       const crash = classifyCrash(log, { exitCode: plan.crash?.exitCode ?? 1 });
       this.steps.push({ kind: 'crash', command: `${command}   # predicted crash: ${crash.rootCause}`, seconds: this.wall(end) });
-      return { ok: false, crash, command, elapsedS: this.wall(end) };
+      return { ok: false, crash, command, hostS: end };
     }
     this.steps.push({ kind: 'launch', command, seconds: this.wall(ready.at) + STOP_ALLOWANCE_S });
     const runId = `dry-run-${++this.sessions}`;
     this.launches.set(runId, launch);
-    return { ok: true, session: { runId, command, variant }, startupS: this.wall(ready.at) };
+    return { ok: true, session: { runId, command, variant }, startupS: this.wall(ready.at), hostS: ready.at };
   }
 
   async warmup(): Promise<void> {}

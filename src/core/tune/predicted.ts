@@ -143,7 +143,7 @@ function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: 
   }
   const pruned = records.filter((r) => r.skipped).length;
   ctx.log(`predicted search: ${records.length} candidates on ${host.count}× ${host.gpu}; ${pruned} ruled out before measuring (crash predicted or too many GPUs)`);
-  return { metric: objectiveMetric(ctx.plan), workload: ctx.primary.name, gpu: host.gpu, gpuCount: host.count, candidates: records, steps: [], gpuSeconds: 0, gridGpuSeconds };
+  return { metric: objectiveMetric(ctx.plan), workload: ctx.primary.name, gpu: host.gpu, gpuCount: host.count, candidates: records, steps: [], gpuSeconds: 0, gridGpuSecondsForecast: gridGpuSeconds, gridGpuSeconds };
 }
 
 function measuredCandidates(ctx: PredictedSearchContext, record: PredictedSearchRecord): MeasuredCandidate[] {
@@ -207,6 +207,13 @@ function finish(record: PredictedSearchRecord, f: Final): void {
     if (why && !record.steps.some((s) => s.candidate === c.name)) c.skipped = { kind: 'learned-crash', why };
   }
   for (const r of f.ranked) r.candidate.skipped = budgetStop ? { kind: 'budget', why: f.stop } : { kind: 'cannot-win', why: `upper bound ${r.upper.toFixed(1)} (forecast ${r.value.toFixed(1)} ± ${(r.sigma * 100).toFixed(0)}%) within noise of the best measured` };
+  // The grid's cost on this host: its forecast, scaled by how the measured candidates' GPU time compared with theirs.
+  const timed = record.steps.flatMap((st) => {
+    const forecastS = record.candidates.find((c) => c.name === st.candidate)?.predictedGpuSeconds;
+    return st.measured !== undefined && forecastS ? [{ measured: st.gpuSeconds, forecast: forecastS }] : [];
+  });
+  const scale = timed.length > 0 ? timed.reduce((a, t) => a + t.measured, 0) / timed.reduce((a, t) => a + t.forecast, 0) : 1;
+  record.gridGpuSeconds = record.gridGpuSecondsForecast * scale;
   const before = f.points.map((p) => ({ forecast: p.forecast.value, measured: p.measured }));
   const after = f.points.map((p) => ({ forecast: correctedValue(p.forecast, corrections), measured: p.measured }));
   const outOfSample = record.steps.flatMap((s) => (s.measured !== undefined ? [{ forecast: s.forecast, measured: s.measured }] : []));

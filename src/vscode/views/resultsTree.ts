@@ -4,6 +4,7 @@
 // store changes (its watcher, our own writes, run events), never by polling.
 import * as vscode from 'vscode';
 import type { BenchmarkResult, CurveRecord, Experiment, OptionRecord, StageRecord } from '../../core/plan/schema';
+import { searchSummary } from '../../core/report/search';
 import { capacitySentence, loadText } from '../../core/results/curves';
 import type { StoreProblem } from '../../core/results/store';
 import type { Lab } from '../lab';
@@ -187,7 +188,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         if (node.stage !== 'baseline' && node.stage.decision) {
           const d = node.stage.decision;
           item.description = `${d.winner}${d.gainPct ? ` (${d.gainPct >= 0 ? '+' : ''}${d.gainPct.toFixed(1)}%${d.withinNoise ? ', within noise' : ''})` : ''}`;
-          item.tooltip = d.why;
+          const search = node.experiment.search;
+          item.tooltip = search && node.experiment.stages[0] === node.stage ? `${d.why}\n\n${searchSummary(search)}` : d.why;
         }
         item.iconPath = new vscode.ThemeIcon('layers');
         return item;

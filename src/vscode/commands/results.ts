@@ -175,6 +175,8 @@ export class ResultsCommands {
       rows,
     };
     this.showComparison(comparison);
+    // An experiment with load curves shows them and their Pareto front under the bars.
+    if (experiment.curves.length > 0) await this.showCurves(experiment.id);
     return comparison;
   }
 

@@ -163,9 +163,12 @@ async function measureCandidate(ctx: PredictedSearchContext, record: PredictedSe
     option = { name: candidate.name, variant: candidate.variant, command: ctx.launchCommand(candidate.variant), incumbent: false };
     ctx.stage.options.push(option);
   }
-  const step = { candidate: candidate.name, forecast: pick.value, upper: pick.upper, gpuSeconds: 0 } as PredictedSearchRecord['steps'][number];
-  record.steps.push(step);
+  // A step an interrupted run began (picked, not measured) is measured now, with the forecast it has now.
+  let step = record.steps.find((st) => st.candidate === candidate.name && st.measured === undefined && st.crashed === undefined);
+  if (step) Object.assign(step, { forecast: pick.value, upper: pick.upper });
+  else record.steps.push((step = { candidate: candidate.name, forecast: pick.value, upper: pick.upper, gpuSeconds: 0 }));
   await ctx.save(record);
+  record.gpuSeconds -= step.gpuSeconds;
   step.gpuSeconds = await ctx.measure(option);
   record.gpuSeconds += step.gpuSeconds;
   const outcome = option.outcome;

@@ -4,10 +4,14 @@ import { parseServeCommand, renderVariant } from '../../../src/core/engines/inde
 import { TuningPlan, type Experiment, type HostFacts, type TuningPlanInput } from '../../../src/core/plan/schema';
 import { searchDryRunLines, searchSection } from '../../../src/core/report/search';
 import { openMemoryStore } from '../../../src/core/results/memory';
+import { openResultsStore, type ResultsStore } from '../../../src/core/results/store';
 import { HostProfile } from '../../../src/core/sim/hostProfile';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { PredictingBackend } from '../../../src/core/tune/predict';
 import { variantKey } from '../../../src/core/tune/search';
+import { useTempDirs } from '../../support/tempDirs';
+
+const tempDir = useTempDirs();
 
 // A host the simulator does not know: slower memory, SGLang slower per step, vLLM's FP8 KV cache crashing.
 const PROFILE = HostProfile.parse({ memoryBandwidth: 0.8, stepOverheadS: { sglang: 0.004 }, crashes: [{ engine: 'vllm', args: '--kv-cache-dtype fp8' }] });
@@ -24,12 +28,20 @@ const plan = (strategy: 'grid' | 'predicted', budget: TuningPlanInput['budget'] 
     workloads: { primary: { preset: 'sharegpt', numPrompts: 60 } },
   } satisfies TuningPlanInput);
 
-async function run(p: TuningPlan, profile?: HostProfile): Promise<{ x: Experiment; launches: number }> {
+async function run(p: TuningPlan, profile?: HostProfile, options: { store?: ResultsStore; signal?: AbortSignal; resumeId?: string; onResult?: () => void } = {}): Promise<{ x: Experiment; launches: number }> {
   const backend = new PredictingBackend(
     { runner: 'vllm-bench', launchCommand: (v) => renderVariant(v, { port: 8000 }).commandLine, benchCommand: (_v, w) => `bench ${w.name}` },
     { facts: FACTS, gpu: 'A100-SXM4-80GB', count: 4, speedup: 1, ...(profile ? { profile } : {}) },
   );
-  const x = await runExperiment({ plan: p, backend, store: openMemoryStore(), signal: new AbortController().signal, parseCommand: parseServeCommand });
+  const x = await runExperiment({
+    plan: p,
+    backend,
+    store: options.store ?? openMemoryStore(),
+    signal: options.signal ?? new AbortController().signal,
+    parseCommand: parseServeCommand,
+    ...(options.resumeId ? { resumeId: options.resumeId } : {}),
+    ...(options.onResult ? { observer: { resultSaved: options.onResult } } : {}),
+  });
   return { x, launches: backend.steps.filter((s) => s.kind !== 'benchmark').length };
 }
 
@@ -72,4 +84,22 @@ test('the budget stops the search and says so', async () => {
   assert.equal(x.search!.steps.length, 1);
   assert.match(x.search!.stopped!, /budget of 1 benchmark runs used up/);
   assert.ok(x.search!.candidates.some((c) => c.skipped?.kind === 'budget'));
+});
+
+test('an interrupted predicted search resumes where it stopped: nothing measured again, the same result', async () => {
+  const store = openResultsStore(tempDir('sl-predicted-'));
+  const controller = new AbortController();
+  let saved = 0;
+  // Stop after the baseline and the first candidate.
+  const first = await run(plan('predicted'), PROFILE, { store, signal: controller.signal, onResult: () => ++saved === 2 && controller.abort() });
+  assert.equal(first.x.status, 'interrupted');
+  const measuredBefore = first.x.search!.steps.filter((st) => st.measured !== undefined || st.crashed !== undefined).map((st) => st.candidate);
+  assert.equal(measuredBefore.length, 1);
+  const resumed = await run(plan('predicted'), PROFILE, { store, resumeId: first.x.id });
+  assert.equal(resumed.x.status, 'completed');
+  const steps = resumed.x.search!.steps.map((st) => st.candidate);
+  assert.equal(new Set(steps).size, steps.length, `a candidate measured twice: ${steps.join(', ')}`);
+  assert.equal(steps[0], measuredBefore[0]);
+  const uninterrupted = await run(plan('predicted'), PROFILE);
+  assert.equal(variantKey(resumed.x.recommendation!.variant), variantKey(uninterrupted.x.recommendation!.variant));
 });

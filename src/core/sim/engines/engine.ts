@@ -3,7 +3,7 @@
 import type { OptionSpec } from '../argparse';
 import type { SimEngineConfig, SimEngineKind } from '../config';
 import type { RealtimeEngine } from '../realtime';
-import type { BatchScheduler } from '../scheduler';
+import type { BatchScheduler, SchedulerOptions } from '../scheduler';
 import type { LaunchPlan, PlanOptions, SimHost } from './launch';
 
 /** A route's answer: JSON, or text with its content type. */
@@ -30,4 +30,9 @@ export interface SimEngine {
   scheduler(config: SimEngineConfig, kvCapacityTokens: number): BatchScheduler;
   /** Routes only this engine serves, by `METHOD /path`; undefined = not this engine's. */
   route(route: string, ctx: RouteContext): RouteResponse | undefined;
+}
+
+/** Scheduler options vLLM and SGLang take alike from their config: prefix caching, block size, policy, speculation. */
+export function cacheAndPolicyOptions(config: SimEngineConfig): SchedulerOptions {
+  return { prefixCaching: config.prefixCaching, blockSize: config.blockSize, policy: config.schedulePolicy, ...(config.speculative ? { speculative: config.speculative } : {}) };
 }

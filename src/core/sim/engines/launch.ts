@@ -97,6 +97,31 @@ export const notInCatalog = (model: string, env: Readonly<Record<string, string 
 /** Where a simulated engine on this host finds models: explicit configs, the catalog, the host's paths and HF cache. */
 export const modelLookup = (host: SimHost, env: Readonly<Record<string, string | undefined>>): ModelLookup => ({ ...(host.models ? { models: host.models } : {}), env });
 
+/** The config fields every engine fills alike: the host it runs on, the model, where it listens (by its own defaults). */
+export function servingFields(
+  engine: SimEngineKind,
+  version: string,
+  host: SimHost,
+  model: { arg: string; spec: ModelSpec },
+  v: Record<string, unknown>,
+  listen: { host: string; port: number },
+): Pick<SimEngineConfig, 'engine' | 'version' | 'gpu' | 'gpuCount' | 'speedup' | 'modelArg' | 'model' | 'servedModelName' | 'host' | 'port'> {
+  // vLLM's --served-model-name takes several names (the first is reported); SGLang's and TRT-LLM's one.
+  const served = v['served_model_name'] as string | string[] | undefined;
+  return {
+    engine,
+    version,
+    gpu: host.gpu,
+    gpuCount: host.count,
+    speedup: host.speedup,
+    modelArg: model.arg,
+    model: model.spec,
+    servedModelName: (Array.isArray(served) ? served[0] : served) ?? model.arg,
+    host: (v['host'] as string | undefined) ?? listen.host,
+    port: (v['port'] as number | undefined) ?? listen.port,
+  };
+}
+
 /** Seconds to read the weights (page cache / NVMe at ~2 GB/s per GPU) and to warm up; scales with model size. */
 export const loadSeconds = (memory: MemoryPlan): number => memory.weightsGiBPerGpu / 1.9;
 

@@ -1,7 +1,7 @@
 // The simulated SGLang: `python3 -m sglang.launch_server`, its request limits, its scheduler and its own routes.
 import { perfConfig, type SimEngineConfig } from '../../config';
 import { Exposition } from '../../prometheus';
-import type { RouteContext, RouteResponse, SimEngine } from '../engine';
+import { cacheAndPolicyOptions, type RouteContext, type RouteResponse, type SimEngine } from '../engine';
 import { SGLANG_OPTIONS, SGLANG_USAGE } from './args';
 import { sglangPlan } from './launch';
 import { SglangScheduler } from './scheduler';
@@ -55,10 +55,7 @@ export const sglangEngine: SimEngine = {
     new SglangScheduler(perfConfig(config), kv, config.maxRunning, config.tokenBudget, {
       mixedChunk: config.mixedChunk,
       ...(config.maxPrefillTokens !== undefined ? { maxPrefillTokens: config.maxPrefillTokens } : {}),
-      prefixCaching: config.prefixCaching,
-      blockSize: config.blockSize,
-      policy: config.schedulePolicy,
-      ...(config.speculative ? { speculative: config.speculative } : {}),
+      ...cacheAndPolicyOptions(config),
     }),
   route(route, ctx): RouteResponse | undefined {
     const { config, engine, ready, simulatedMeta } = ctx;

@@ -5,7 +5,7 @@ import { memoryPlan, type SimEngineConfig } from '../../config';
 import type { GpuSpec } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
 import type { SchedulePolicy } from '../../scheduler';
-import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, servingFields, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
 import { pipelineParallelSupported } from '../support';
 import { engineVersion } from '../versions';
@@ -56,16 +56,7 @@ function sglangConfig(v: Record<string, unknown>, modelArg: string, model: Model
   const spec = speculative(v, modelArg, env);
   const quantization = v['quantization'] as string | undefined;
   return {
-    engine: 'sglang',
-    version,
-    gpu: host.gpu,
-    gpuCount: host.count,
-    speedup: host.speedup,
-    modelArg,
-    model,
-    servedModelName: (v['served_model_name'] as string | undefined) ?? modelArg,
-    host: (v['host'] as string | undefined) ?? '127.0.0.1',
-    port: (v['port'] as number | undefined) ?? 30000,
+    ...servingFields('sglang', version, host, { arg: modelArg, spec: model }, v, { host: '127.0.0.1', port: 30000 }),
     tp,
     pp,
     dp,

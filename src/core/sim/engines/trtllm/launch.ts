@@ -5,7 +5,7 @@ import { EngineArgError, optionsFor, parseEngineArgs } from '../../argparse';
 import { memoryPlan, type SimEngineConfig } from '../../config';
 import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
-import { EventList, failedPlan, gpuIndices, loadSeconds, modelLookup, notInCatalog, pad, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, loadSeconds, modelLookup, notInCatalog, pad, simulatedNotice, servingFields, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { trtllmSupports } from '../support';
 import { engineVersion } from '../versions';
 import { TRTLLM_OPTIONS, TRTLLM_USAGE } from './args';
@@ -58,16 +58,7 @@ function trtllmConfig(v: Record<string, unknown>, extra: ExtraOptions, modelArg:
   const graphSizes = graphs?.['batch_sizes'] as number[] | undefined;
   const kvConfig = (extra['kv_cache_config'] ?? {}) as Record<string, unknown>;
   return {
-    engine: 'trtllm',
-    version,
-    gpu: host.gpu,
-    gpuCount: host.count,
-    speedup: host.speedup,
-    modelArg,
-    model,
-    servedModelName: (v['served_model_name'] as string | undefined) ?? modelArg,
-    host: (v['host'] as string | undefined) ?? 'localhost',
-    port: (v['port'] as number | undefined) ?? 8000,
+    ...servingFields('trtllm', version, host, { arg: modelArg, spec: model }, v, { host: 'localhost', port: 8000 }),
     tp,
     pp,
     dp: 1,

@@ -1,7 +1,7 @@
 // The simulated vLLM: `vllm serve`, its request limits, its scheduler and the routes only vLLM has.
 import { perfConfig, type SimEngineConfig } from '../../config';
 import { Exposition } from '../../prometheus';
-import type { SimEngine, RouteContext, RouteResponse } from '../engine';
+import { cacheAndPolicyOptions, type RouteContext, type RouteResponse, type SimEngine } from '../engine';
 import { VLLM_SERVE_OPTIONS, VLLM_USAGE } from './args';
 import { vllmPlan } from './launch';
 import { VllmScheduler } from './scheduler';
@@ -54,13 +54,7 @@ export const vllmEngine: SimEngine = {
   plan: vllmPlan,
   requestError,
   scheduler: (config, kv) =>
-    new VllmScheduler(perfConfig(config), kv, config.maxRunning, config.tokenBudget, {
-      chunkedPrefill: config.chunkedPrefill,
-      prefixCaching: config.prefixCaching,
-      blockSize: config.blockSize,
-      policy: config.schedulePolicy,
-      ...(config.speculative ? { speculative: config.speculative } : {}),
-    }),
+    new VllmScheduler(perfConfig(config), kv, config.maxRunning, config.tokenBudget, { chunkedPrefill: config.chunkedPrefill, ...cacheAndPolicyOptions(config) }),
   route(route, ctx): RouteResponse | undefined {
     switch (route) {
       case 'GET /health':

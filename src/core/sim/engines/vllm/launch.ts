@@ -4,7 +4,7 @@ import { EngineArgError, optionsFor, parseEngineArgs } from '../../argparse';
 import { memoryPlan, type SimEngineConfig } from '../../config';
 import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
-import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, servingFields, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
 import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
 import { atLeast, engineVersion } from '../versions';
 import { VLLM_ATTENTION_BACKENDS, VLLM_SERVE_OPTIONS, VLLM_USAGE } from './args';
@@ -72,16 +72,7 @@ function vllmConfig(v: Record<string, unknown>, modelArg: string, model: ModelSp
   const maxNumSeqs = (v['max_num_seqs'] as number | undefined) ?? defaults.maxNumSeqs;
   const kvCacheDtype = (v['kv_cache_dtype'] as string | undefined) ?? 'auto';
   return {
-    engine: 'vllm',
-    version,
-    gpu: host.gpu,
-    gpuCount: host.count,
-    speedup: host.speedup,
-    modelArg,
-    model,
-    servedModelName: (v['served_model_name'] as string[] | undefined)?.[0] ?? modelArg,
-    host: (v['host'] as string | undefined) ?? '0.0.0.0',
-    port: (v['port'] as number | undefined) ?? 8000,
+    ...servingFields('vllm', version, host, { arg: modelArg, spec: model }, v, { host: '0.0.0.0', port: 8000 }),
     tp,
     pp,
     dp,

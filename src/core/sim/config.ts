@@ -36,6 +36,8 @@ export interface SimEngineConfig {
   maxModelLen: number;
   /** vLLM gpu_memory_utilization / SGLang mem_fraction_static / TRT-LLM free_gpu_memory_fraction. */
   memoryFraction: number;
+  /** GiB other processes held on the engine's fullest GPU when it started (SGLang sizes its memory pool from what was free). */
+  heldGiBPerGpu?: number;
   /** SGLang --max-total-tokens, when given. */
   maxTotalTokens?: number;
   cudaGraphMaxBatch: number;
@@ -95,8 +97,10 @@ export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
   let activationGiBPerGpu: number;
   let kvGiBPerGpu: number;
   if (cfg.engine === 'sglang') {
+    // profile_max_num_token: mem_fraction_static applies to the memory free at start-up (min over the TP ranks), not
+    // to the GPU's total, so memory another process holds shrinks the KV pool by mem_fraction_static × that memory.
     activationGiBPerGpu = 0;
-    kvGiBPerGpu = cfg.gpu.usableGiB * cfg.memoryFraction - weightsGiBPerGpu;
+    kvGiBPerGpu = (cfg.gpu.usableGiB - (cfg.heldGiBPerGpu ?? 0)) * cfg.memoryFraction - weightsGiBPerGpu;
   } else if (cfg.engine === 'trtllm') {
     // TRT-LLM gives the KV cache a fraction of the memory still free after weights and runtime buffers.
     activationGiBPerGpu = 2;

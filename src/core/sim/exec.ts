@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planLaunch, type SimHost } from './engines/index';
 import { engineVersion, UnsupportedEngineVersionError } from './engines/versions';
-import { NvidiaSmiError, nvidiaSmi } from './nvidiaSmi';
+import { memoryHeldByOthers, NvidiaSmiError, nvidiaSmi } from './nvidiaSmi';
 import { runSimEngine } from './process';
 import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from './sharegpt';
 
@@ -90,6 +90,7 @@ async function serve(engine: 'vllm' | 'sglang' | 'trtllm', args: readonly string
         return undefined;
       }
     },
+    ...(ctx.stateDir ? { memoryHeldMiB: (gpus: readonly number[]) => memoryHeldByOthers(ctx.stateDir!, gpus, process.pid) } : {}),
   });
   return runSimEngine(plan, { stdout: ctx.stdout, stderr: ctx.stderr, signal: ctx.signal, ...(ctx.stateDir ? { stateDir: ctx.stateDir } : {}) });
 }

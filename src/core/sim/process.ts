@@ -155,7 +155,7 @@ function formatRuntimeLine(engine: string, line: string): string {
 /**
  * The engines' start-up checks against GPU memory other processes hold (research/engines.md §4.2), read from the
  * simulated GPUs' ledger. vLLM refuses when a GPU's free memory is below gpu_memory_utilization × total; SGLang when
- * its TP ranks see unbalanced memory, or when its KV budget (a fraction of what is free, minus the weights) is gone.
+ * its TP ranks see unbalanced memory (its KV pool, a fraction of what is free minus the weights, is planned smaller).
  * TensorRT-LLM sizes its KV cache from what is free, so it only fails when the weights do not fit.
  */
 function memoryTakenRefusal(plan: LaunchPlan, stateDir: string): string[] | undefined {
@@ -182,7 +182,8 @@ function memoryTakenRefusal(plan: LaunchPlan, stateDir: string): string[] | unde
     if (config.tp > 1 && least < local * 0.9) {
       return [`RuntimeError: The memory capacity is unbalanced. Some GPUs may be occupied by other processes. min_per_gpu_memory=${least}, local_gpu_memory=${local}, local_gpu_memory * 0.9=${local * 0.9}`];
     }
-    if (memory.kvGiBPerGpu - (total - least) * config.memoryFraction <= 0) return ['RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.'];
+    // The KV pool is sized from the memory free at start (config.heldGiBPerGpu): the plan itself shrinks it, or ends
+    // in SGLang's "Not enough memory" when nothing is left.
     return undefined;
   }
   if (least >= memory.weightsGiBPerGpu + 1) return undefined;

@@ -42,6 +42,8 @@ export interface LaunchPlan {
 export interface PlanOptions {
   env?: Readonly<Record<string, string | undefined>>;
   readFile?: (path: string) => string | undefined;
+  /** MiB other processes hold on each of these GPUs (the simulated host's ledger); engines that size from free memory read it. */
+  memoryHeldMiB?: (gpuIndices: readonly number[]) => number[];
 }
 
 export const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

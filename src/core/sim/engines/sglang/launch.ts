@@ -175,6 +175,8 @@ export function sglangPlan(argv: readonly string[], host: SimHost, options: Plan
     ]);
     return failedPlan('sglang', log, line);
   }
+  const heldMiB = Math.max(0, ...(options.memoryHeldMiB?.(config.gpuIndices) ?? []));
+  if (heldMiB > 0) config.heldGiBPerGpu = heldMiB / 1024;
   const memory = memoryPlan(config);
   config.maxRunning = (v['max_running_requests'] as number | undefined) ?? Math.min(Math.floor(memory.kvCapacityTokens / 2), 2048);
   return sglangStartup(log, config, memory);

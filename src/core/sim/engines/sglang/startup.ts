@@ -26,15 +26,17 @@ function crash(log: EventList, config: SimEngineConfig, memory: MemoryPlan, line
 export function sglangStartup(log: EventList, config: SimEngineConfig, memory: MemoryPlan): LaunchPlan {
   const { gpu } = config;
   const bindFailure = [`[${sglangStamp(new Date())}] ERROR:    [Errno 98] error while attempting to bind on address ('${config.host}', ${config.port}): address already in use`];
-  const freeAfterStatic = gpu.usableGiB * (1 - config.memoryFraction);
+  // What torch sees free once the distributed runtime is up: the GPU less what other processes hold.
+  const freeAtStart = gpu.usableGiB - (config.heldGiBPerGpu ?? 0) - 0.8;
+  const freeAfterStatic = (freeAtStart + 0.8) * (1 - config.memoryFraction);
   log.wait(3).log('Init torch distributed begin.', TAG, 'stderr');
-  log.wait(2).log(`Load weight begin. avail mem=${(gpu.usableGiB - 0.8).toFixed(2)} GB`, TAG, 'stderr');
-  if (memory.weightsGiBPerGpu > gpu.usableGiB - 1) {
+  log.wait(2).log(`Load weight begin. avail mem=${freeAtStart.toFixed(2)} GB`, TAG, 'stderr');
+  if (memory.weightsGiBPerGpu > freeAtStart - 0.2) {
     log.wait(loadSeconds(memory) * 0.8);
     return crash(log, config, memory, [`torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.27 GiB. GPU 0 has a total capacity of ${gpu.usableGiB.toFixed(2)} GiB of which 412.00 MiB is free.`]);
   }
   const load = loadSeconds(memory);
-  log.wait(load).log(`Load weight end. elapsed=${load.toFixed(2)} s, type=${config.model.architecture}, dtype=torch.bfloat16, avail mem=${(gpu.usableGiB - 0.8 - memory.weightsGiBPerGpu).toFixed(2)} GB, mem usage=${memory.weightsGiBPerGpu.toFixed(2)} GB.`, TAG, 'stderr');
+  log.wait(load).log(`Load weight end. elapsed=${load.toFixed(2)} s, type=${config.model.architecture}, dtype=torch.bfloat16, avail mem=${(freeAtStart - memory.weightsGiBPerGpu).toFixed(2)} GB, mem usage=${memory.weightsGiBPerGpu.toFixed(2)} GB.`, TAG, 'stderr');
   if (memory.kvCapacityTokens <= 0) return crash(log, config, memory, ['RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.']);
   const kvSideGb = (memory.kvCapacityTokens * memory.kvBytesPerTokenPerGpu) / 2 / 1024 ** 3;
   log.wait(1).log(`KV Cache is allocated. #tokens: ${memory.kvCapacityTokens}, K size: ${kvSideGb.toFixed(2)} GB, V size: ${kvSideGb.toFixed(2)} GB`, TAG, 'stderr');

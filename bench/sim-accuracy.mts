@@ -30,10 +30,10 @@ const lopo = leaveOnePageOut(traced);
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 function table(title: string, errors: readonly CaseError[]): void {
-  console.log(`\n${title}: |predicted/measured − 1|, median (worst) per page`);
-  console.log(`${'page'.padEnd(30)}${'cases'.padStart(6)}${'throughput'.padStart(20)}${'mean TTFT'.padStart(20)}${'mean TPOT'.padStart(20)}`);
+  console.log(`\n${title}: |predicted/measured − 1|, median / p90 (worst) per page`);
+  console.log(`${'page'.padEnd(30)}${'cases'.padStart(6)}${'throughput'.padStart(26)}${'mean TTFT'.padStart(26)}${'mean TPOT'.padStart(26)}`);
   for (const s of summarize(errors)) {
-    const cell = (k: 'tput' | 'ttft' | 'tpot') => `${pct(s.median[k])} (${pct(s.worst[k])})`.padStart(20);
+    const cell = (k: 'tput' | 'ttft' | 'tpot') => `${pct(s.median[k])} / ${pct(s.p90[k])} (${pct(s.worst[k])})`.padStart(26);
     console.log(`${s.page.padEnd(30)}${String(s.cases).padStart(6)}${cell('tput')}${cell('ttft')}${cell('tpot')}`);
   }
   const stages = stageWinners(errors);

@@ -37,7 +37,8 @@ test(`held-out page (${HELD_OUT}: Qwen3-235B-A22B, TP8 BF16 and TP4 FP8 on A100)
   );
   const [page] = summarize(errors);
   console.log(`held out ${HELD_OUT}: median |error| throughput ${(page!.median.tput * 100).toFixed(1)}%, TTFT ${(page!.median.ttft * 100).toFixed(1)}%, TPOT ${(page!.median.tpot * 100).toFixed(1)}%`);
-  assert.ok(page!.median.tput <= 0.2, `throughput ${page!.median.tput}`);
+  // 15.9% before Hopper's sustained tensor fraction (perf.ts) let the H100/H200 pages inform the A100 ones; 9.5% with it.
+  assert.ok(page!.median.tput <= 0.12, `throughput ${page!.median.tput}`);
   assert.ok(page!.median.ttft <= 0.3, `TTFT ${page!.median.ttft}`);
   assert.ok(page!.median.tpot <= 0.3, `TPOT ${page!.median.tpot}`);
 });

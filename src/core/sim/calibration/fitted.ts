@@ -6,7 +6,7 @@ import type { EngineEfficiency } from '../perf';
 export type FittedEngine = 'vllm' | 'sglang' | 'trtllm';
 
 export const FITTED_EFFICIENCY: Readonly<Record<FittedEngine, EngineEfficiency>> = {
-  vllm: { stepOverheadS: 0.00467, perSequenceS: 0.0000268, perNewRequestS: 0.000895, gemmEfficiency: 0.6, moeBandwidthEfficiency: 0.589, moeComputeEfficiency: 0.291, attentionComputeEfficiency: 0.562, kvBandwidthEfficiency: 0.718, moeHalfWidth: 104, quantizedComputeFactor: 0.803 },
-  sglang: { stepOverheadS: 0.0039, perSequenceS: 0.00005, perNewRequestS: 0.000635, gemmEfficiency: 0.723, moeBandwidthEfficiency: 0.636, moeComputeEfficiency: 0.324, attentionComputeEfficiency: 0.562, kvBandwidthEfficiency: 0.749, moeHalfWidth: 120, quantizedComputeFactor: 0.786 },
-  trtllm: { stepOverheadS: 0.00412, perSequenceS: 0.0000232, perNewRequestS: 0.000517, gemmEfficiency: 0.78, moeBandwidthEfficiency: 0.487, moeComputeEfficiency: 0.317, attentionComputeEfficiency: 0.482, kvBandwidthEfficiency: 0.725, moeHalfWidth: 128, quantizedComputeFactor: 0.713 },
+  vllm: { stepOverheadS: 0.0041, perSequenceS: 0.000024, perNewRequestS: 0.000624, gemmEfficiency: 0.607, moeBandwidthEfficiency: 0.552, moeComputeEfficiency: 0.339, attentionComputeEfficiency: 0.574, kvBandwidthEfficiency: 0.718, moeHalfWidth: 114, quantizedComputeFactor: 0.803 },
+  sglang: { stepOverheadS: 0.00394, perSequenceS: 0.0000246, perNewRequestS: 0.000569, gemmEfficiency: 0.692, moeBandwidthEfficiency: 0.558, moeComputeEfficiency: 0.346, attentionComputeEfficiency: 0.587, kvBandwidthEfficiency: 0.733, moeHalfWidth: 123, quantizedComputeFactor: 0.896 },
+  trtllm: { stepOverheadS: 0.00382, perSequenceS: 0.0000195, perNewRequestS: 0.000495, gemmEfficiency: 0.772, moeBandwidthEfficiency: 0.498, moeComputeEfficiency: 0.342, attentionComputeEfficiency: 0.482, kvBandwidthEfficiency: 0.725, moeHalfWidth: 128, quantizedComputeFactor: 0.778 },
 };

@@ -432,6 +432,8 @@ export const OBJECTIVE_METRICS = [
   'total_token_throughput',
   'output_throughput',
   'request_throughput',
+  'total_token_throughput_per_gpu',
+  'output_throughput_per_gpu',
   'goodput',
   'goodput_per_gpu',
   'slo_capacity',
@@ -528,7 +530,7 @@ export function planStrategy(plan: Pick<TuningPlan, 'strategy' | 'space'>): 'sta
 }
 
 /** Objectives the predicted search can forecast (a rate of the whole benchmark, from the simulator's schedule). */
-export const PREDICTABLE_OBJECTIVES: readonly ObjectiveMetric[] = ['total_token_throughput', 'output_throughput', 'request_throughput'];
+export const PREDICTABLE_OBJECTIVES: readonly ObjectiveMetric[] = ['total_token_throughput', 'output_throughput', 'request_throughput', 'total_token_throughput_per_gpu', 'output_throughput_per_gpu'];
 
 function checkSearchSpace(plan: Pick<TuningPlan, 'strategy' | 'space' | 'stages' | 'objective' | 'workloads' | 'load'>, ctx: z.RefinementCtx): void {
   const strategy = planStrategy(plan);

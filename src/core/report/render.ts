@@ -49,6 +49,8 @@ const OBJECTIVES: Record<ObjectiveMetric, { name: string; unit: string; title: s
   total_token_throughput: { name: 'total token throughput', unit: 'tok/s', title: 'Throughput' },
   output_throughput: { name: 'output token throughput', unit: 'tok/s', title: 'Throughput' },
   request_throughput: { name: 'request throughput', unit: 'req/s', title: 'Throughput' },
+  total_token_throughput_per_gpu: { name: 'total token throughput per GPU', unit: 'tok/s/GPU', title: 'Throughput per GPU' },
+  output_throughput_per_gpu: { name: 'output token throughput per GPU', unit: 'tok/s/GPU', title: 'Throughput per GPU' },
   goodput: { name: 'goodput', unit: 'req/s', title: 'Goodput' },
   goodput_per_gpu: { name: 'goodput per GPU', unit: 'req/s/GPU', title: 'Goodput per GPU' },
   slo_capacity: { name: 'capacity under the SLO', unit: 'req/s', title: 'Capacity under SLO' },

@@ -5,7 +5,7 @@
 import type { GoodputSlo, RequestOutput } from '../bench/metrics';
 import { fractionValue, type BenchmarkMetrics, type CapacitySlo, type CurvePoint, type CurveRecord, type LoadAxis, type LoadPlan, type LoadPointRecord, type ObjectiveMetric, type ObjectiveSummary, type TuningPlan, type Workload, type WorkloadSpec } from '../plan/schema';
 import { capacityOfSweep, searchCapacity, sloVerdict } from './capacity';
-import { summarize } from './search';
+import { objectiveKey, summarize } from './search';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
 import { SaturationMonitor, steadyState, type WindowSpec } from './window';
 
@@ -341,7 +341,7 @@ export function curveObjective(curve: CurveRecord, metric: ObjectiveMetric): { s
     if (at.length === 0) return { summary: summarize(metric, [0]), points: [] };
     return { summary: summarize(metric, at.map((p) => (p.metrics['request_throughput'] ?? 0) / perGpu)), points: at };
   }
-  const key = metric === 'goodput' || metric === 'goodput_per_gpu' ? 'request_goodput' : metric;
+  const key = objectiveKey(metric);
   const best = curve.points.reduce<CurvePoint | undefined>((b, p) => ((p.metrics[key] ?? -1) > (b?.metrics[key] ?? -1) ? p : b), undefined);
   if (!best || best.metrics[key] === undefined) throw new Error(`no point of the ${curve.workload} curve measured ${key}`);
   return { summary: summarize(metric, [best.metrics[key]! / perGpu]), points: [best] };

@@ -12,7 +12,9 @@ import { resolveGpu } from '../sim/gpus';
 import { combineStepCost, stepCost, type StepCost } from '../sim/perf';
 import { predictBenchmark } from '../sim/predict';
 import type { SimTrace } from '../sim/virtual';
+import { variantGpus } from './curve';
 import { predictOptionsOf } from './predict';
+import { objectiveValue } from './search';
 
 /** A candidate's forecast: the objective, the host time it would take, and its schedule for re-timing. */
 export interface Forecast {
@@ -45,7 +47,7 @@ export function forecastCandidate(variant: EngineVariant, host: { gpu: string; c
   const p = predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, ...predictOptionsOf(workload), trace });
   if (!p.metrics || !p.config) return { ok: false, crash: p.crash?.rootCause ?? 'the engine does not start' };
   if (p.stalled) return { ok: false, crash: `the engine stops scheduling: ${p.stalled}` };
-  const value = metric === 'output_throughput' ? p.metrics.output_throughput : metric === 'request_throughput' ? p.metrics.request_throughput : p.metrics.total_token_throughput;
+  const value = objectiveValue(p.metrics, metric, variantGpus(variant.parallel));
   const perf = perfConfig(p.config);
   return { ok: true, forecast: { value, startupS: ready.at, benchmarkS: p.metrics.duration, engine, costs: trace.steps.map((s) => stepCost(perf, s)), retimed: new Map() } };
 }

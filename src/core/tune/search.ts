@@ -21,17 +21,22 @@ export function objectiveMetric(plan: Pick<TuningPlan, 'objective'>): ObjectiveM
   return typeof plan.objective === 'string' ? plan.objective : plan.objective.metric;
 }
 
-/** The objective's value in one result; goodput needs the runner to have measured `request_goodput`. */
+/** The result metric an objective reads (before any division by the variant's GPUs); capacity is read off a curve. */
+export function objectiveKey(metric: Exclude<ObjectiveMetric, 'slo_capacity' | 'slo_capacity_per_gpu'>): 'request_goodput' | 'total_token_throughput' | 'output_throughput' | 'request_throughput' {
+  if (metric === 'goodput' || metric === 'goodput_per_gpu') return 'request_goodput';
+  if (metric === 'total_token_throughput_per_gpu') return 'total_token_throughput';
+  if (metric === 'output_throughput_per_gpu') return 'output_throughput';
+  return metric;
+}
+
+/** The objective's value in one result, per GPU of the variant for a `_per_gpu` objective; goodput needs the runner to have measured `request_goodput`. */
 export function objectiveValue(metrics: BenchmarkMetrics, metric: ObjectiveMetric, gpus = 1): number {
-  if (metric === 'goodput' || metric === 'goodput_per_gpu') {
-    const goodput = metrics.request_goodput;
-    if (goodput === undefined || goodput === null) throw new Error(`objective "${metric}" needs request_goodput in the result; the runner passes --goodput from the plan's slo`);
-    return metric === 'goodput' ? goodput : goodput / gpus;
-  }
   if (metric === 'slo_capacity' || metric === 'slo_capacity_per_gpu') {
     throw new Error(`objective "${metric}" is read from a load curve; give the primary workload a load plan with an slo`);
   }
-  return metrics[metric];
+  const value = metrics[objectiveKey(metric)];
+  if (value === undefined || value === null) throw new Error(`objective "${metric}" needs request_goodput in the result; the runner passes --goodput from the plan's slo`);
+  return metric.endsWith('_per_gpu') ? value / gpus : value;
 }
 
 export function summarize(metric: ObjectiveMetric, values: readonly number[]): ObjectiveSummary {

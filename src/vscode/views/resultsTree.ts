@@ -24,6 +24,8 @@ const METRIC_LABELS: Record<string, string> = {
   total_token_throughput: 'tok/s total',
   output_throughput: 'tok/s out',
   request_throughput: 'req/s',
+  total_token_throughput_per_gpu: 'tok/s total per GPU',
+  output_throughput_per_gpu: 'tok/s out per GPU',
   goodput: 'req/s goodput',
   goodput_per_gpu: 'req/s goodput per GPU',
   slo_capacity: 'req/s within SLO',

@@ -103,3 +103,26 @@ test('an interrupted predicted search resumes where it stopped: nothing measured
   const uninterrupted = await run(plan('predicted'), PROFILE);
   assert.equal(variantKey(resumed.x.recommendation!.variant), variantKey(uninterrupted.x.recommendation!.variant));
 });
+
+test('per GPU, the search ranks and recommends a TP2 where total throughput picks the TP4', async () => {
+  // Qwen3-32B fits on two A100s: TP4 serves more in total but less than twice as much, so per GPU TP2 wins.
+  const tpPlan = (objective: 'total_token_throughput' | 'total_token_throughput_per_gpu') =>
+    TuningPlan.parse({
+      name: 'tp',
+      model: 'Qwen/Qwen3-32B',
+      baseline: { engine: 'vllm', parallel: { tp: 4 } },
+      space: { parallel: [{ tp: 2 }, { tp: 4 }] },
+      objective,
+      workloads: { primary: { preset: 'sharegpt', numPrompts: 60 } },
+    } satisfies TuningPlanInput);
+  const total = (await run(tpPlan('total_token_throughput'))).x;
+  const perGpu = (await run(tpPlan('total_token_throughput_per_gpu'))).x;
+  assert.equal(total.recommendation!.variant.parallel.tp, 4);
+  assert.equal(perGpu.recommendation!.variant.parallel.tp, 2);
+  const forecastOf = (x: Experiment, tp: number) => x.search!.candidates.find((c) => c.variant.parallel.tp === tp)!.predicted!;
+  // The per-GPU forecasts are the total ones divided by the GPUs each candidate occupies.
+  assert.ok(forecastOf(total, 4) > forecastOf(total, 2));
+  assert.ok(forecastOf(perGpu, 2) > forecastOf(perGpu, 4));
+  assert.ok(Math.abs(forecastOf(perGpu, 2) * 2 - forecastOf(total, 2)) < 1e-6 * forecastOf(total, 2));
+  assert.equal(perGpu.search!.metric, 'total_token_throughput_per_gpu');
+});

@@ -17,9 +17,11 @@ import {
   type LiveRun,
   type LiveSample,
   type RunProgress,
+  type SearchView,
 } from '../src/shared/protocol';
 import { ComparisonChart, LiveChart, readTheme, setTheme } from './charts';
 import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES, showComparisonNotes } from './engineCharts';
+import { searchRows } from './searchTable';
 import { CURVE_CHART_IDS, CurveCharts, curveRows, type CurveChartId } from './curveCharts';
 
 interface VsCodeApi {
@@ -216,6 +218,15 @@ function showCurves(curves: CurvesView | null): void {
   scheduleRedraw();
 }
 
+function showSearch(search: SearchView | null): void {
+  element('search-section').hidden = search === null;
+  if (!search) return;
+  element('search-title').textContent = search.title;
+  element('search-stopped').hidden = search.stopped === undefined;
+  element('search-stopped').textContent = search.stopped ? `Stopped: ${search.stopped}` : '';
+  element<HTMLTableElement>('search-table').replaceChildren(...searchRows(search));
+}
+
 function formatNumber(value: number | null): string {
   return value === null ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 }
@@ -224,7 +235,8 @@ function showState(state: DashboardState): void {
   showRun(state.run);
   showComparison(state.comparison);
   showCurves(state.curves);
-  element('empty').hidden = state.run !== null || state.comparison !== null || state.curves !== null;
+  showSearch(state.search);
+  element('empty').hidden = state.run !== null || state.comparison !== null || state.curves !== null || state.search !== null;
   scheduleRedraw();
   reportRendered(true);
 }
@@ -267,6 +279,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       break;
     case 'curves':
       if (message.runId === currentRunId) showCurves(message.curves);
+      break;
+    case 'search':
+      if (message.runId === currentRunId) showSearch(message.search);
       break;
     case 'exported':
       element('status').textContent = `Saved ${message.chart} chart to ${message.path}`;

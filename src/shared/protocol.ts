@@ -154,11 +154,37 @@ export const CurvesView = z.strictObject({
 });
 export type CurvesView = z.infer<typeof CurvesView>;
 
+export const MAX_SEARCH_ROWS = 500;
+
+/** A candidate of a running predicted search: forecast with its ~95% range, measurement, or why it is ruled out. */
+export const SearchRowView = z.strictObject({
+  name: z.string(),
+  state: z.enum(['measured', 'measuring', 'open', 'ruled-out']),
+  forecast: finite.nonnegative().optional(),
+  low: finite.nonnegative().optional(),
+  high: finite.nonnegative().optional(),
+  measured: finite.nonnegative().optional(),
+  why: z.string().optional(),
+});
+export type SearchRowView = z.infer<typeof SearchRowView>;
+
+/** A predicted search's ranking, best first, ruled-out candidates last. */
+export const SearchView = z.strictObject({
+  title: z.string(),
+  metric: z.string(),
+  baseline: z.strictObject({ name: z.string(), value: finite.nonnegative() }).optional(),
+  rows: z.array(SearchRowView).max(MAX_SEARCH_ROWS),
+  stopped: z.string().optional(),
+});
+export type SearchView = z.infer<typeof SearchView>;
+
 export const DashboardState = z.strictObject({
   run: LiveRun.nullable(),
   comparison: Comparison.nullable(),
   /** Load curves: of the run in progress (building point by point), or of the results being compared. */
   curves: CurvesView.nullable().default(null),
+  /** The ranking of the predicted search in progress. */
+  search: SearchView.nullable().default(null),
 });
 export type DashboardState = z.infer<typeof DashboardState>;
 
@@ -171,6 +197,8 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: SummaryRows.optional() }),
   /** The run's load curves after a point was measured (small: sent whole). */
   z.strictObject({ v, type: z.literal('curves'), runId: z.string(), curves: CurvesView }),
+  /** The predicted search re-ranked its candidates (before each measurement, and when it stopped). */
+  z.strictObject({ v, type: z.literal('search'), runId: z.string(), search: SearchView }),
   z.strictObject({ v, type: z.literal('exported'), chart: z.string(), path: z.string() }),
   z.strictObject({ v, type: z.literal('error'), message: z.string() }),
 ]);

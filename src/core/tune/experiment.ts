@@ -315,6 +315,7 @@ class ExperimentRunner {
         await this.save();
       },
       log: (line) => this.log(line),
+      progress: (progress) => this.observer.search?.(this.experiment.id, progress),
       parallelism: this.backend.parallelism ?? 1,
     });
     return this.decide(record, incumbent);

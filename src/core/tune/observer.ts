@@ -1,6 +1,6 @@
 // How an experiment reports progress. The CLI (progress line / plain lines) and the extension (live dashboard) both
 // implement RunObserver; the runner calls it, never the other way round. Every method is optional.
-import type { BenchmarkResult, Crash, Experiment, StageDecision } from '../plan/schema';
+import type { BenchmarkResult, Crash, Experiment, ObjectiveMetric, StageDecision } from '../plan/schema';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
 import type { CurveProgress } from './curve';
 
@@ -38,6 +38,24 @@ export type EngineEvent =
   | { state: 'crashed'; option: string; crash: Crash }
   | { state: 'stopped'; option: string };
 
+/** One candidate of a running predicted search: its forecast now, its measurement, or why it is ruled out. */
+export interface SearchCandidateProgress {
+  name: string;
+  /** The forecast under the host corrections fitted so far, with its ~95% range. */
+  forecast?: { value: number; low: number; high: number };
+  measured?: number;
+  measuring?: boolean;
+  ruledOut?: string;
+}
+
+export interface SearchProgress {
+  metric: ObjectiveMetric;
+  baseline?: { name: string; value: number };
+  candidates: SearchCandidateProgress[];
+  /** Why the search stopped, once it has. */
+  stopped?: string;
+}
+
 export interface RunObserver {
   /** The experiment (re)started; `resumed` lists how many benchmark runs were already done. */
   experimentStarted?(experiment: Experiment, info: { resumed: boolean; runsDone: number; runsTotal: number }): void;
@@ -53,6 +71,8 @@ export interface RunObserver {
   /** A load curve started, got a point, or ended: its points so far and the capacity bracket. */
   curve?(experimentId: string, progress: CurveProgress): void;
   decision?(stage: string, decision: StageDecision): void;
+  /** A predicted search ranked its candidates (before each measurement, and when it stops). */
+  search?(experimentId: string, progress: SearchProgress): void;
   /** The manifest was written (after every change), so a UI can re-render from it. */
   experimentSaved?(experiment: Experiment): void;
   experimentFinished?(experiment: Experiment): void;
@@ -76,6 +96,7 @@ export function combineObservers(...observers: RunObserver[]): RunObserver {
     resultSaved: call('resultSaved'),
     curve: call('curve'),
     decision: call('decision'),
+    search: call('search'),
     experimentSaved: call('experimentSaved'),
     experimentFinished: call('experimentFinished'),
   };

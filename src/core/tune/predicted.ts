@@ -6,6 +6,8 @@ import { findGpu, GPUS } from '../sim/gpus';
 import { ExperimentError } from './backend';
 import { learnedCrashes, type MeasuredCandidate } from './predictedCrashes';
 import { correctedValue, fitCorrections, forecastCandidate, forecastSigma, meanAbsPctError, UPPER_Z, type Corrections, type FitPoint, type Forecast } from './predictedModel';
+import type { SearchProgress } from './observer';
+import { searchProgress } from './predictedProgress';
 import { DEFAULT_NOISE_PCT, objectiveMetric, variantKey } from './search';
 import { enumerateSpace } from './space';
 
@@ -25,6 +27,8 @@ export interface PredictedSearchContext {
   budget(gpuSeconds: number): string | undefined;
   save(record: PredictedSearchRecord): Promise<void>;
   log(line: string): void;
+  /** The ranking as it stands, for a live view. */
+  progress?(progress: SearchProgress): void;
   /** Candidates measured at once (a pool's hosts). */
   parallelism: number;
 }
@@ -106,13 +110,17 @@ export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<P
     const ranked = rankCandidates(open.map((candidate) => ({ candidate, forecast: forecasts.get(candidate.name)! })), corrections);
     const best = Math.max(...[baselineValue, ...measured.map((m) => m.value)].filter((v): v is number => v !== undefined));
     const stop = stopReason(ranked, Number.isFinite(best) ? best : undefined, noise) ?? ctx.budget(record.gpuSeconds);
+    const progress = (measuring: RankedCandidate[]) =>
+      ctx.progress?.(searchProgress(record, { forecasts, corrections, blocked, measuring: new Set(measuring.map((m) => m.candidate.name)), baseline: { name: ctx.baseline.name, value: baselineValue } }));
     if (stop) {
       finish(record, { ranked, corrections, noise, blocked, points, stop, forecasts });
       ctx.log(`predicted search: stopped — ${stop}`);
       await ctx.save(record);
+      progress([]);
       return record;
     }
     const picks = ranked.slice(0, Math.max(1, ctx.parallelism));
+    progress(picks);
     await Promise.all(picks.map((pick) => measureCandidate(ctx, record, pick)));
   }
 }

@@ -11,6 +11,7 @@ import type { RunObserver } from '../../core/tune/observer';
 import type { EngineSession, LaunchOutcome, TuneBackend } from '../../core/tune/experiment';
 import type { LiveSample } from '../../shared/protocol';
 import { engineSampleFields } from '../dashboard/engineSample';
+import { searchView } from '../dashboard/searchView';
 import { baseDir } from '../config';
 import { loggerOf, type ActiveRun, type Lab } from '../lab';
 import { describeVariant, LAST_COMMAND_KEY, pickHost, pickVariant, pickWorkload, workloadFromText } from './pickers';
@@ -315,6 +316,7 @@ export class RunCommands {
         lab.log.info(`${stage}: ${decision.winner} (${decision.why})`);
       },
       experimentSaved: () => lab.resultsUpdated(),
+      search: (_experimentId, progress) => dashboard.updateSearch(active.id, searchView(`Predicted search — ${title}`, progress)),
       curve: (_experimentId, update) => {
         curves.set([update.curve.stage, update.curve.option, update.curve.workload].join('\u0000'), update);
         const shown = [...curves.values()];

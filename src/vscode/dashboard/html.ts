@@ -64,6 +64,12 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
       <section id="summary-section" hidden><h3>Result</h3><table id="summary" class="summary"></table></section>
       <section><h3>Engine log</h3><pre id="log" class="log" tabindex="0"></pre></section>
     </section>
+    <section id="search-section" hidden>
+      <header class="run-header"><h2 id="search-title"></h2></header>
+      <p class="muted">Measured candidates show their measurement; the rest their forecast under the host corrections fitted so far, with its 95% range. The table fills in as measurements arrive.</p>
+      <p id="search-stopped" class="muted" role="status" hidden></p>
+      <table id="search-table" class="comparison"></table>
+    </section>
     <section id="curves-section" hidden>
       <header class="run-header"><h2 id="curves-title"></h2></header>
       <p class="muted">Each point is one load level: a dot meets the SLO, a cross breaks it, a triangle could not keep up. The shaded band is where the capacity lies as far as the points measured so far tell.</p>

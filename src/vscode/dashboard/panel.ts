@@ -14,6 +14,7 @@ import {
   type LiveRun,
   type LiveSample,
   type RunProgress,
+  type SearchView,
   type ToWebview,
 } from '../../shared/protocol';
 import { baseDir } from '../config';
@@ -33,7 +34,7 @@ function pushBounded<T>(target: T[], items: readonly T[], max: number): void {
 
 export class Dashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private state: DashboardState = { run: null, comparison: null, curves: null };
+  private state: DashboardState = { run: null, comparison: null, curves: null, search: null };
   private pendingSamples: LiveSample[] = [];
   private pendingLog: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -92,6 +93,7 @@ export class Dashboard implements vscode.Disposable {
     this.state = {
       ...this.state,
       curves: null,
+      search: null,
       run: { ...run, startedAt: new Date().toISOString(), progress: { phase: 'launching', label: 'launching the engine' }, samples: [], log: [], summary: [] },
     };
     this.pendingSamples = [];
@@ -141,6 +143,13 @@ export class Dashboard implements vscode.Disposable {
     if (!this.runOf(runId)) return;
     this.state = { ...this.state, curves };
     this.post({ v: PROTOCOL_VERSION, type: 'curves', runId, curves });
+  }
+
+  /** The predicted search's ranking as it stands: kept for snapshots, sent whole. */
+  updateSearch(runId: string, search: SearchView): void {
+    if (!this.runOf(runId)) return;
+    this.state = { ...this.state, search };
+    this.post({ v: PROTOCOL_VERSION, type: 'search', runId, search });
   }
 
   /** Curves of stored results (Compare, a Results tree curve): replaces the curves shown. */

@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../../src/vscode/dashboard/html';
 import { parseFromWebview, PROTOCOL_VERSION, type DashboardState, type LiveSample, type ToWebview } from '../../../src/shared/protocol';
 import { curvesView } from '../../../src/vscode/dashboard/curveView';
+import { searchView } from '../../../src/vscode/dashboard/searchView';
 import type { CurveRecord } from '../../../src/core/plan/schema';
 
 const repo = join(__dirname, '../../..');
@@ -119,6 +120,7 @@ function state(sampleCount: number): DashboardState {
     },
     comparison: null,
     curves: null,
+    search: null,
   };
 }
 
@@ -323,5 +325,31 @@ test('load curves build point by point with the SLO lines and the bracket narrow
   assert.ok((await pixelsOfColour(page, 'chart-paretoTpot', [0xcc, 0xa7, 0x00])) > 30, 'the front is drawn');
   assert.match((await page.locator('#curves-table').textContent()) ?? '', /capacity 5\.78 req\/s/);
   await page.locator('#curves-section').screenshot({ path: join(screenshots, 'dashboard-curves.png') });
+  await page.close();
+});
+
+test('the predicted search table fills in as measurements arrive; ruled-out candidates show why', async () => {
+  const { page, deliver } = await load();
+  await deliver({ v: 1, type: 'snapshot', state: state(0) });
+  const candidates = [
+    { name: 'SGLang TP4', forecast: { value: 1800, low: 1400, high: 2300 }, measuring: true },
+    { name: 'vLLM TP4 kv fp8', forecast: { value: 1700, low: 1300, high: 2200 } },
+    { name: 'SGLang TP4 kv fp8', ruledOut: 'the simulator predicts a crash: invalid choice' },
+  ];
+  const progress = (measured?: number) => ({
+    metric: 'total_token_throughput' as const,
+    baseline: { name: 'Baseline', value: 1500 },
+    candidates: measured === undefined ? candidates : [{ ...candidates[0]!, measuring: false, measured }, ...candidates.slice(1)],
+  });
+  await deliver({ v: 1, type: 'search', runId: 'run-1', search: searchView('Predicted search', progress()) });
+  await page.locator('#search-section').waitFor({ state: 'visible', timeout: 5000 });
+  const rowText = async (n: number) => (await page.locator('#search-table tr').nth(n).textContent()) ?? '';
+  assert.match(await rowText(2), /SGLang TP41,800\.01,400\.0 – 2,300\.0-measuring…/);
+  await deliver({ v: 1, type: 'search', runId: 'run-1', search: searchView('Predicted search', progress(1650)) });
+  await page.locator('#search-table tr', { hasText: '1,650.0' }).waitFor({ timeout: 5000 });
+  // Measured below the other's forecast, it moves down a row.
+  assert.match(await rowText(3), /^SGLang TP4.*1,650\.0measured$/);
+  assert.match(await rowText(1), /^Baseline \(baseline\).*1,500\.0measured$/);
+  assert.match(await rowText(4), /SGLang TP4 kv fp8.*ruled out: the simulator predicts a crash/);
   await page.close();
 });

@@ -7,6 +7,7 @@ import { openMemoryStore } from '../../../src/core/results/memory';
 import { openResultsStore, type ResultsStore } from '../../../src/core/results/store';
 import { HostProfile } from '../../../src/core/sim/hostProfile';
 import { runExperiment } from '../../../src/core/tune/experiment';
+import type { RunObserver, SearchProgress } from '../../../src/core/tune/observer';
 import { PredictingBackend } from '../../../src/core/tune/predict';
 import { variantKey } from '../../../src/core/tune/search';
 import { useTempDirs } from '../../support/tempDirs';
@@ -28,7 +29,7 @@ const plan = (strategy: 'grid' | 'predicted', budget: TuningPlanInput['budget'] 
     workloads: { primary: { preset: 'sharegpt', numPrompts: 60 } },
   } satisfies TuningPlanInput);
 
-async function run(p: TuningPlan, profile?: HostProfile, options: { store?: ResultsStore; signal?: AbortSignal; resumeId?: string; onResult?: () => void } = {}): Promise<{ x: Experiment; launches: number }> {
+async function run(p: TuningPlan, profile?: HostProfile, options: { store?: ResultsStore; signal?: AbortSignal; resumeId?: string; onResult?: () => void; observer?: RunObserver } = {}): Promise<{ x: Experiment; launches: number }> {
   const backend = new PredictingBackend(
     { runner: 'vllm-bench', launchCommand: (v) => renderVariant(v, { port: 8000 }).commandLine, benchCommand: (_v, w) => `bench ${w.name}` },
     { facts: FACTS, gpu: 'A100-SXM4-80GB', count: 4, speedup: 1, ...(profile ? { profile } : {}) },
@@ -40,7 +41,7 @@ async function run(p: TuningPlan, profile?: HostProfile, options: { store?: Resu
     signal: options.signal ?? new AbortController().signal,
     parseCommand: parseServeCommand,
     ...(options.resumeId ? { resumeId: options.resumeId } : {}),
-    ...(options.onResult ? { observer: { resultSaved: options.onResult } } : {}),
+    ...(options.onResult ? { observer: { resultSaved: options.onResult } } : options.observer ? { observer: options.observer } : {}),
   });
   return { x, launches: backend.steps.filter((s) => s.kind !== 'benchmark').length };
 }
@@ -125,4 +126,20 @@ test('per GPU, the search ranks and recommends a TP2 where total throughput pick
   assert.ok(forecastOf(perGpu, 2) > forecastOf(perGpu, 4));
   assert.ok(Math.abs(forecastOf(perGpu, 2) * 2 - forecastOf(total, 2)) < 1e-6 * forecastOf(total, 2));
   assert.equal(perGpu.search!.metric, 'total_token_throughput_per_gpu');
+});
+
+test('the observer sees the ranking fill in: forecasts first, measurements as they arrive, ruled-out ones with why', async () => {
+  const events: SearchProgress[] = [];
+  const { x } = await run(plan('predicted'), PROFILE, { observer: { search: (_id, p) => events.push(structuredClone(p)) } });
+  const measured = (p: SearchProgress) => p.candidates.filter((c) => c.measured !== undefined).length;
+  assert.equal(measured(events[0]!), 0);
+  assert.ok(events[0]!.candidates.some((c) => c.measuring && c.forecast && c.forecast.low < c.forecast.value && c.forecast.value < c.forecast.high));
+  assert.deepEqual(events.map(measured), [...events.map(measured)].sort((a, b) => a - b), 'measurements only accumulate');
+  const last = events.at(-1)!;
+  assert.equal(last.stopped, x.search!.stopped);
+  assert.equal(measured(last), x.search!.steps.filter((st) => st.measured !== undefined).length);
+  assert.ok(measured(last) >= 2, 'more than one measurement arrived');
+  assert.ok(last.candidates.filter((c) => c.ruledOut).some((c) => /invalid choice/.test(c.ruledOut!)));
+  assert.ok(last.candidates.every((c) => !c.measuring));
+  assert.equal(last.baseline?.value, x.baseline.outcome?.kind === 'measured' ? x.baseline.outcome.objective.mean : undefined);
 });

@@ -221,10 +221,21 @@ export class PoolBackend implements ConnectedHostBackend {
 }
 
 /** Opens every host of a pool (in parallel); one that cannot be reached fails the start with its name. */
-export async function openPoolBackend(hostNames: readonly string[], options: Omit<HostBackendOptions, 'hostName' | 'hostSpec'> & { allowMixed?: boolean }, signal: AbortSignal): Promise<PoolBackend> {
+export async function openPoolBackend(
+  hostNames: readonly string[],
+  // `hostSpecOf`: hosts known only to the caller (the extension's servingLab.hosts setting); the rest resolve by name.
+  options: Omit<HostBackendOptions, 'hostName' | 'hostSpec'> & { allowMixed?: boolean; hostSpecOf?: (hostName: string) => HostBackendOptions['hostSpec'] },
+  signal: AbortSignal,
+): Promise<PoolBackend> {
   const duplicate = hostNames.find((n, i) => hostNames.indexOf(n) !== i);
   if (duplicate) throw new ExperimentError(`host "${duplicate}" is named twice in the pool`);
-  const opened = await Promise.allSettled(hostNames.map((hostName) => openHostBackend({ ...options, hostName }, signal)));
+  const { hostSpecOf, ...hostOptions } = options;
+  const opened = await Promise.allSettled(
+    hostNames.map((hostName) => {
+      const hostSpec = hostSpecOf?.(hostName);
+      return openHostBackend({ ...hostOptions, hostName, ...(hostSpec ? { hostSpec } : {}) }, signal);
+    }),
+  );
   const failed = opened.findIndex((o) => o.status === 'rejected');
   if (failed >= 0) {
     for (const o of opened) if (o.status === 'fulfilled') await o.value.close().catch(() => {});

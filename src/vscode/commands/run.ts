@@ -101,43 +101,24 @@ export class RunCommands {
     options: { kind: ActiveRun['kind']; title: string; planPath?: string; openDashboard: boolean; /** What the finished notification says it found. */ outcome?(experiment: Experiment): string | undefined },
   ): Promise<Experiment | undefined> {
     const lab = this.lab;
-    const active = lab.beginRun({ id: `${options.kind}-${Date.now().toString(36)}`, kind: options.kind, title: options.title, host: plan.host });
+    // A plan's `hosts` pool, as `serving-lab tune` runs it: independent points in parallel, one engine per host.
+    const hostNames = plan.hosts ?? [plan.host];
+    const where = hostNames.join('+');
+    const active = lab.beginRun({ id: `${options.kind}-${Date.now().toString(36)}`, kind: options.kind, title: options.title, host: where });
     const dashboard = lab.dashboard;
     if (options.openDashboard) dashboard.show(true);
-    dashboard.startRun({ id: active.id, title: options.title, host: plan.host });
-    lab.log.info(`${options.title}: starting on ${plan.host}`);
+    dashboard.startRun({ id: active.id, title: options.title, host: where });
+    lab.log.info(`${options.title}: starting on ${where}`);
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Serving Lab: ${options.title}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => lab.stopRun(active.id));
           const signal = active.abort.signal;
-          const settings = lab.settings();
-          progress.report({ message: `connecting to ${plan.host}…` });
-          const { openHostBackend } = await import('../../core/tune/hostBackend');
+          progress.report({ message: `connecting to ${hostNames.join(', ')}…` });
           const { runExperiment } = await import('../../core/tune/experiment');
           const { parseServeCommand } = await import('../../core/engines/index');
-          const backend = await openHostBackend(
-            {
-              hostName: plan.host,
-              // Hosts from the servingLab.hosts setting are known only to the extension.
-              hostSpec: lab.resolveHost(plan.host),
-              cwd: baseDir(),
-              ...(settings.hostsFile ? { hostsFile: settings.hostsFile } : {}),
-              ...(settings.sshConfigFile ? { sshConfig: settings.sshConfigFile } : {}),
-              ...(typeof plan.objective === 'object' && plan.objective.slo ? { goodput: plan.objective.slo } : {}),
-              credentials: lab.credentials,
-              hostKeys: lab.hostKeys,
-              // A plan's own `simulator.speedup` wins over the setting, as on the command line.
-              speedup: plan.simulator?.speedup ?? settings.simulatedHostSpeedup,
-              runner: plan.runner,
-              ...(plan.shareGpus ? { shareGpus: true } : {}),
-              scrapeIntervalMs: settings.metricsScrapeIntervalS * 1000,
-              cliPath: vscode.Uri.joinPath(lab.context.extensionUri, 'dist', 'cli.js').fsPath,
-              log: loggerOf(lab.log),
-            },
-            signal,
-          );
+          const backend = await this.openBackend(plan, hostNames, signal);
           try {
             const experiment = await runExperiment({
               plan,
@@ -173,6 +154,32 @@ export class RunCommands {
       lab.resultsUpdated();
       lab.hostsUpdated();
     }
+  }
+
+  /** The plan's host, or its `hosts` pool as `serving-lab tune` opens it. */
+  private async openBackend(plan: TuningPlan, hostNames: readonly string[], signal: AbortSignal): Promise<TuneBackend & { notes: string[]; close(): Promise<void> }> {
+    const lab = this.lab;
+    const settings = lab.settings();
+    const { openHostBackend } = await import('../../core/tune/hostBackend');
+    const { openPoolBackend } = await import('../../core/tune/pool');
+    const options = {
+      cwd: baseDir(),
+      ...(settings.hostsFile ? { hostsFile: settings.hostsFile } : {}),
+      ...(settings.sshConfigFile ? { sshConfig: settings.sshConfigFile } : {}),
+      ...(typeof plan.objective === 'object' && plan.objective.slo ? { goodput: plan.objective.slo } : {}),
+      credentials: lab.credentials,
+      hostKeys: lab.hostKeys,
+      // A plan's own `simulator.speedup` wins over the setting, as on the command line.
+      speedup: plan.simulator?.speedup ?? settings.simulatedHostSpeedup,
+      runner: plan.runner,
+      ...(plan.shareGpus ? { shareGpus: true } : {}),
+      scrapeIntervalMs: settings.metricsScrapeIntervalS * 1000,
+      cliPath: vscode.Uri.joinPath(lab.context.extensionUri, 'dist', 'cli.js').fsPath,
+      log: loggerOf(lab.log),
+    };
+    // Hosts from the servingLab.hosts setting are known only to the extension.
+    if (hostNames.length > 1) return openPoolBackend(hostNames, { ...options, hostSpecOf: (name) => lab.resolveHost(name), ...(plan.allowMixed !== undefined ? { allowMixed: plan.allowMixed } : {}) }, signal);
+    return openHostBackend({ ...options, hostName: plan.host, hostSpec: lab.resolveHost(plan.host) }, signal);
   }
 
   private finish(active: ActiveRun, experiment: Experiment, found?: string): void {

@@ -1,0 +1,54 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Experiment } from '../../../src/core/plan/schema';
+import { api, workspaceDir } from './helpers';
+
+suite('Run Tuning Plan on a pool of hosts', () => {
+  const hostsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-e2e-pool-'));
+  const config = () => vscode.workspace.getConfiguration('servingLab');
+
+  suiteTeardown(async () => {
+    await config().update('hosts', undefined, vscode.ConfigurationTarget.Workspace);
+    fs.rmSync(hostsDir, { recursive: true, force: true });
+  });
+
+  test("a plan's `hosts` run as a pool, as `serving-lab tune` runs them: the options on both hosts, each result naming its host", async function () {
+    this.timeout(300_000);
+    // Two simulated hosts known only to the extension's settings: separate work dirs are separate GPU hosts.
+    await config().update(
+      'hosts',
+      ['pool-a', 'pool-b'].map((name) => ({ name, workDir: path.join(hostsDir, name), transport: { kind: 'sim' } })),
+      vscode.ConfigurationTarget.Workspace,
+    );
+    const planFile = path.join(workspaceDir(), 'plans', 'pool.plan.yaml');
+    fs.writeFileSync(
+      planFile,
+      [
+        'name: batching on a pool (e2e)',
+        'hosts: [pool-a, pool-b]',
+        'model: zai-org/GLM-4.5-Air',
+        'baseline: { engine: vllm, parallel: { tp: 4 } }',
+        'stages:',
+        '  - name: Batching',
+        '    options:',
+        '      - { name: seqs-128, patch: { batching: { maxNumSeqs: 128 } } }',
+        '      - { name: seqs-256, patch: { batching: { maxNumSeqs: 256 } } }',
+        'workloads:',
+        '  primary: { preset: sharegpt, numPrompts: 40 }',
+        'simulator: { speedup: 20 }',
+        '',
+      ].join('\n'),
+    );
+    const experiment = (await vscode.commands.executeCommand('servingLab.runPlan', vscode.Uri.file(planFile))) as Experiment | undefined;
+    assert.ok(experiment, 'the command returns the experiment (see the Serving Lab log on failure)');
+    assert.equal(experiment.status, 'completed', experiment.error);
+    assert.equal(experiment.host.name, 'pool-a+pool-b');
+    const { lab } = await api();
+    const results = (await lab.store().listResults()).results.filter((r) => r.experimentId === experiment.id);
+    assert.equal(results.length, 3);
+    assert.deepEqual([...new Set(results.map((r) => r.place?.host))].sort(), ['pool-a', 'pool-b']);
+  });
+});

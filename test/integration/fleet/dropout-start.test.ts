@@ -45,6 +45,8 @@ test('a host killed while an engine starts ends the start within seconds, not at
   const seconds = (Date.now() - killedAt) / 1000;
   assert.ok(result instanceof Error, `the start ended ${String(result)}`);
   assert.match(result.message, /gpu1 stopped answering while run vllm-\S+ started: the host accepts no new connection/);
-  assert.ok(seconds < 30, `noticed after ${seconds} s`);
+  // Usually about 10 s; up to the transport's reconnect series (~31 s) when the connection drops between two polls.
+  // Without the probe the start waits for its readiness timeout (600 s here) and the test times out at 120 s.
+  assert.ok(seconds < 60, `noticed after ${seconds} s`);
   await t.close();
 });

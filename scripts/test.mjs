@@ -1,10 +1,13 @@
 // `npm test`: build, type-check, lint, then every test stage. `npm test -- unit integration` runs only those stages.
 // Stages: unit (fast, no network), integration (real sshd, simulator over HTTP, mkdocs, chromium), e2e (code-server).
+// `slow` (minutes each, covered in parts by faster tests; kept out of the default run so CI stays under 30 minutes)
+// runs only when named: `npm test -- slow`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const STAGES = ['build', 'typecheck', 'lint', 'unit', 'integration', 'e2e'];
+const STAGES = ['build', 'typecheck', 'lint', 'unit', 'integration', 'e2e', 'slow'];
+const OPT_IN = ['slow'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const w of wanted) {
   if (!STAGES.includes(w)) {
@@ -12,7 +15,7 @@ for (const w of wanted) {
     process.exit(2);
   }
 }
-const selected = wanted.length > 0 ? STAGES.filter((s) => wanted.includes(s) || (s === 'build' && wanted.some((w) => w !== 'lint' && w !== 'typecheck'))) : STAGES;
+const selected = wanted.length > 0 ? STAGES.filter((s) => wanted.includes(s) || (s === 'build' && wanted.some((w) => w !== 'lint' && w !== 'typecheck'))) : STAGES.filter((s) => !OPT_IN.includes(s));
 
 function findTests(dir) {
   if (!existsSync(dir)) return [];
@@ -60,6 +63,11 @@ for (const stage of selected) {
       const files = findTests('test/integration');
       // One file at a time: these start servers and engines and would fight over two cores.
       if (files.length) run('integration tests', ...nodeTest(files, ['--test-concurrency=1', '--test-timeout=600000']));
+      break;
+    }
+    case 'slow': {
+      const files = findTests('test/slow');
+      if (files.length) run('slow tests', ...nodeTest(files, ['--test-concurrency=1', '--test-timeout=900000']));
       break;
     }
     case 'e2e':

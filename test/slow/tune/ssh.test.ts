@@ -1,15 +1,16 @@
 // The reference study over a real OpenSSH server: the simulated GPU host's shims are on the remote PATH, so every
 // launch, `vllm bench serve`, /metrics scrape and result file goes through SSH exactly as with a GPU server. The plan
 // is the quick plan's engine stage (vLLM against SGLang) and quantization stage (its FP8 crash) with lighter workloads,
-// to keep the test short: the demo test runs the whole plan locally, and the pool tests run plans over several sshds.
+// to keep the test short: the demo test runs the whole plan locally, and the pool tests run plans over several sshds,
+// which is why this one is in the opt-in slow stage (`npm test -- slow`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { startSimSshHost, type SimSshHost } from '../support/simSshHost';
-import { killEngines, liveEngineGroups, QUICK_PLAN, runCli, storeContents } from './support';
+import { startSimSshHost, type SimSshHost } from '../../integration/support/simSshHost';
+import { killEngines, liveEngineGroups, QUICK_PLAN, runCli, storeContents } from '../../integration/tune/support';
 
 let sim: SimSshHost;
 const home = mkdtempSync(join(tmpdir(), 'serving-lab-tune-ssh-home-'));

@@ -3,47 +3,33 @@
 // connection and the host takes no new one), the plan completes and only that point is measured again, elsewhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { runGroups, startSimSshHost, type SimSshHost } from '../../integration/support/simSshHost';
-import { CLI, killEngines, storeContents } from '../../integration/tune/support';
+import { runGroups } from '../support/simSshHost';
+import { CLI, storeContents } from '../tune/support';
+import { startSimSshPool, writeBatchingPlan, type SimSshPool } from './support';
 import { spawn } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'serving-lab-pool-'));
-let hosts: SimSshHost[] = [];
-let hostsFile: string;
-let sshConfig: string;
+let pool: SimSshPool;
 
 before(async () => {
-  hosts = await Promise.all([startSimSshHost({ name: 'gpu1', speedup: 50 }), startSimSshHost({ name: 'gpu2', speedup: 50 })]);
-  // One hosts file and one ssh config naming all of them, as a user's would.
-  hostsFile = join(dir, 'serving-lab.hosts.yaml');
-  writeFileSync(hostsFile, `hosts:\n${hosts.map((h) => readFileSync(h.hostsFile, 'utf8').replace(/^hosts:\n/, '')).join('')}`);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, hosts.map((h) => readFileSync(h.sshConfig, 'utf8')).join('\n'));
+  pool = await startSimSshPool(dir, [
+    { name: 'gpu1', speedup: 50 },
+    { name: 'gpu2', speedup: 50 },
+  ]);
 });
 
-after(async () => {
-  for (const h of hosts) {
-    killEngines(h.workDir);
-    await h.stop().catch(() => {});
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => pool.stop());
 
 /** A baseline and one stage of two batching options, one per host. */
-function writePlan(name: string): string {
-  const file = join(dir, `${name}.plan.yaml`);
-  const options = [64, 128].map((n) => `      - { name: seqs-${n}, patch: { batching: { maxNumSeqs: ${n} } } }`);
-  writeFileSync(file, [`name: ${name}`, 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'stages:', '  - name: Batching', '    kind: batching', '    options:', ...options, 'workloads:', '  primary: { preset: sharegpt, numPrompts: 20 }', ''].join('\n'));
-  return file;
-}
+const writePlan = (name: string) => writeBatchingPlan(dir, name, [64, 128]);
 
 test('a host killed mid-plan loses only its running point: the plan completes with every option measured', async () => {
   const plan = writePlan('dropout');
-  const child = spawn(process.execPath, [CLI, 'tune', plan, '--host', 'gpu1,gpu2', '--hosts-file', hostsFile, '--ssh-config', sshConfig, '--results', join(dir, 'store-dropout'), '--json'], {
+  const child = spawn(process.execPath, [CLI, 'tune', plan, '--host', 'gpu1,gpu2', '--hosts-file', pool.hostsFile, '--ssh-config', pool.sshConfig, '--results', join(dir, 'store-dropout'), '--json'], {
     env: { ...process.env, SERVING_LAB_HOME: join(dir, 'home') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,7 +44,7 @@ test('a host killed mid-plan loses only its running point: the plan completes wi
   const exited = new Promise<number | null>((r) => child.on('close', r));
   // Wait until gpu2 runs a benchmark client (its pid file is in the host's bench dir while it runs), then take the
   // machine away: its sshd, its sessions and its engines.
-  const gpu2 = hosts[1]!;
+  const gpu2 = pool.hosts[1]!;
   const benchmarking = () => existsSync(join(gpu2.workDir, 'bench')) && readdirSync(join(gpu2.workDir, 'bench')).some((f) => f.endsWith('.pid'));
   for (let i = 0; i < 1200 && !benchmarking(); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(benchmarking(), `gpu2 never ran a benchmark: ${stderr.slice(-2000)}`);

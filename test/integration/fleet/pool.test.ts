@@ -3,50 +3,32 @@
 // (A host dying mid-plan: pool-dropout.test.ts.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { startSimSshHost, type SimSshHost } from '../support/simSshHost';
-import { killEngines, runCli, storeContents } from '../tune/support';
+import { runCli, storeContents } from '../tune/support';
+import { startSimSshPool, writeBatchingPlan, type SimSshPool } from './support';
 
 const dir = mkdtempSync(join(tmpdir(), 'serving-lab-pool-'));
-let hosts: SimSshHost[] = [];
-let hostsFile: string;
-let sshConfig: string;
+let pool: SimSshPool;
 
 before(async () => {
-  hosts = await Promise.all([
-    startSimSshHost({ name: 'gpu1', speedup: 50 }),
-    startSimSshHost({ name: 'gpu2', speedup: 50 }),
-    startSimSshHost({ name: 'gpu3', speedup: 50 }),
-    startSimSshHost({ name: 'h1', speedup: 50, gpu: 'H100-SXM-80GB' }),
+  pool = await startSimSshPool(dir, [
+    { name: 'gpu1', speedup: 50 },
+    { name: 'gpu2', speedup: 50 },
+    { name: 'gpu3', speedup: 50 },
+    { name: 'h1', speedup: 50, gpu: 'H100-SXM-80GB' },
   ]);
-  // One hosts file and one ssh config naming all of them, as a user's would.
-  hostsFile = join(dir, 'serving-lab.hosts.yaml');
-  writeFileSync(hostsFile, `hosts:\n${hosts.map((h) => readFileSync(h.hostsFile, 'utf8').replace(/^hosts:\n/, '')).join('')}`);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, hosts.map((h) => readFileSync(h.sshConfig, 'utf8')).join('\n'));
 });
 
-after(async () => {
-  for (const h of hosts) {
-    killEngines(h.workDir);
-    await h.stop().catch(() => {});
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => pool.stop());
 
 /** A baseline and one stage of six batching options: seven launches, the six options independent of each other. */
-function writePlan(name: string): string {
-  const file = join(dir, `${name}.plan.yaml`);
-  const options = [64, 96, 128, 192, 256, 384].map((n) => `      - { name: seqs-${n}, patch: { batching: { maxNumSeqs: ${n} } } }`);
-  writeFileSync(file, [`name: ${name}`, 'model: zai-org/GLM-4.5-Air', 'baseline: { engine: vllm, parallel: { tp: 4 } }', 'stages:', '  - name: Batching', '    kind: batching', '    options:', ...options, 'workloads:', '  primary: { preset: sharegpt, numPrompts: 20 }', ''].join('\n'));
-  return file;
-}
+const writePlan = (name: string) => writeBatchingPlan(dir, name, [64, 96, 128, 192, 256, 384]);
 
 const tune = (plan: string, hostList: string, results: string) =>
-  runCli(['tune', plan, '--host', hostList, '--hosts-file', hostsFile, '--ssh-config', sshConfig, '--results', results, '--json'], { SERVING_LAB_HOME: join(dir, 'home') });
+  runCli(['tune', plan, '--host', hostList, '--hosts-file', pool.hostsFile, '--ssh-config', pool.sshConfig, '--results', results, '--json'], { SERVING_LAB_HOME: join(dir, 'home') });
 
 test('a pool of three finishes a six-option stage in about a third of the one-host time, with the same decision', async () => {
   const plan = writePlan('pool');

@@ -3,38 +3,17 @@
 // GPU against p99 TPOT. Values past the top of a panel are drawn on its edge (the axis is clipped at 2× the limit).
 import type { CurveRecord } from '../plan/schema';
 import type { ParetoPoint } from '../results/curves';
-import { escapeXml, niceStep } from './chart';
+import { escapeXml, niceStep, svgHeader } from './chart';
 
 const COLORS = ['#0969da', '#1f883d', '#bf3989', '#9a6700', '#8250df', '#cf222e', '#1b7c83', '#57606a'];
 const PANEL = { width: 380, height: 240, left: 64, right: 16, top: 70, bottom: 46 };
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-function header(width: number, height: number, title: string, id: string): string[] {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}">`,
-    `<title id="${id}">${escapeXml(title)}</title>`,
-    '<style>',
-    '  .bg { fill: #ffffff; stroke: #d0d7de; }',
-    '  text { fill: #1f2328; font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 12px; }',
-    '  .title { font-size: 15px; font-weight: 600; }',
-    '  .muted { fill: #59636e; font-size: 11px; }',
-    '  .grid { stroke: #d8dee4; stroke-width: 1; }',
-    '  .limit { stroke: #cf222e; stroke-width: 1.5; stroke-dasharray: 6 4; }',
-    '  .limit-text { fill: #cf222e; font-size: 11px; }',
-    '  .cloud { fill: #afb8c1; }',
-    '  @media (prefers-color-scheme: dark) {',
-    '    .bg { fill: #0d1117; stroke: #3d444d; }',
-    '    text { fill: #e6edf3; }',
-    '    .muted { fill: #9198a1; }',
-    '    .grid { stroke: #2f353d; }',
-    '    .cloud { fill: #484f58; }',
-    '  }',
-    '</style>',
-    `<rect class="bg" x="0.5" y="0.5" width="${width - 1}" height="${height - 1}" rx="8"/>`,
-    `<text class="title" x="16" y="26">${escapeXml(title)}</text>`,
-  ];
-}
+const CAPACITY_STYLES = {
+  light: ['  .limit { stroke: #cf222e; stroke-width: 1.5; stroke-dasharray: 6 4; }', '  .limit-text { fill: #cf222e; font-size: 11px; }', '  .cloud { fill: #afb8c1; }'],
+  dark: ['    .cloud { fill: #484f58; }'],
+};
 
 interface Series {
   label: string;
@@ -107,7 +86,7 @@ export function renderCurvesChart(curves: readonly CurveRecord[], title: string)
   const slo = curves[0]?.slo;
   const width = 2 * PANEL.width + 16;
   const height = PANEL.top + PANEL.height + PANEL.bottom + 10;
-  const out = header(width, height, title, 'capacity-curves');
+  const out = svgHeader(width, height, title, 'capacity-curves', CAPACITY_STYLES);
   out.push(...legend(colored.map(({ c, color }) => ({ label: c.option, color })), 48));
   out.push(...panel(0, 'p99 TPOT (ms)', unit, 'ms', seriesOf('p99_tpot_ms'), slo?.p99_tpot_ms).svg);
   out.push(...panel(PANEL.width, 'p99 TTFT (ms)', unit, 'ms', seriesOf('p99_ttft_ms'), slo?.p99_ttft_ms).svg);
@@ -121,7 +100,7 @@ export function renderParetoChart(candidates: readonly ParetoPoint[], front: rea
   const color = (o: string) => COLORS[options.indexOf(o) % COLORS.length]!;
   const width = PANEL.width + 16;
   const height = PANEL.top + PANEL.height + PANEL.bottom + 10;
-  const out = header(width, height, title, 'capacity-pareto');
+  const out = svgHeader(width, height, title, 'capacity-pareto', CAPACITY_STYLES);
   out.push(...legend(options.map((o) => ({ label: o, color: color(o) })), 48));
   const series: Series[] = options.map((o) => ({
     label: o,

@@ -33,6 +33,34 @@ export function niceStep(max: number): number {
   return step ?? 10 * magnitude;
 }
 
+/**
+ * The opening of a report chart: the svg element, its title, the shared light and dark palette plus the chart's own
+ * `styles`, the background and the title line. The caller closes the svg.
+ */
+export function svgHeader(width: number, height: number, title: string, id: string, styles: { light: readonly string[]; dark: readonly string[] }): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}">`,
+    `<title id="${id}">${escapeXml(title)}</title>`,
+    '<style>',
+    '  .bg { fill: #ffffff; stroke: #d0d7de; }',
+    '  text { fill: #1f2328; font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 12px; }',
+    '  .title { font-size: 15px; font-weight: 600; }',
+    '  .muted { fill: #59636e; font-size: 11px; }',
+    '  .grid { stroke: #d8dee4; stroke-width: 1; }',
+    ...styles.light,
+    '  @media (prefers-color-scheme: dark) {',
+    '    .bg { fill: #0d1117; stroke: #3d444d; }',
+    '    text { fill: #e6edf3; }',
+    '    .muted { fill: #9198a1; }',
+    '    .grid { stroke: #2f353d; }',
+    ...styles.dark,
+    '  }',
+    '</style>',
+    `<rect class="bg" x="0.5" y="0.5" width="${width - 1}" height="${height - 1}" rx="8"/>`,
+    `<text class="title" x="16" y="26">${escapeXml(title)}</text>`,
+  ];
+}
+
 export function renderThroughputChart(input: ThroughputChartInput): string {
   const width = PLOT.left + PLOT.right + GROUP_WIDTH * Math.max(2, input.groups.length);
   const height = PLOT.top + PLOT.height + PLOT.bottom;

@@ -1,6 +1,6 @@
 // The predicted search's scatter (issue 14): each measured candidate's forecast (made before it was measured)
 // against what the host measured, with the diagonal where they agree, as a self-contained SVG like the other charts.
-import { escapeXml, niceStep } from './chart';
+import { escapeXml, niceStep, svgHeader } from './chart';
 
 export interface ScatterPoint {
   label: string;
@@ -10,6 +10,11 @@ export interface ScatterPoint {
   corrected?: number;
   measured: number;
 }
+
+const SEARCH_STYLES = {
+  light: ['  .diag { stroke: #8c959f; stroke-dasharray: 5 4; }', '  .raw { fill: none; stroke: #9a6700; stroke-width: 1.5; } .fit { fill: #0969da; }'],
+  dark: [],
+};
 
 const SIZE = { width: 560, height: 420, left: 72, right: 24, top: 64, bottom: 56 };
 
@@ -23,16 +28,7 @@ export function renderSearchScatter(points: readonly ScatterPoint[], title: stri
   const px = (v: number) => left + (v / max) * plotW;
   const py = (v: number) => top + plotH - (v / max) * plotH;
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="search-title">`,
-    `<title id="search-title">${escapeXml(title)}</title>`,
-    '<style>',
-    '  .bg { fill: #ffffff; stroke: #d0d7de; } text { fill: #1f2328; font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 12px; }',
-    '  .title { font-size: 15px; font-weight: 600; } .muted { fill: #59636e; font-size: 11px; } .grid { stroke: #d8dee4; } .diag { stroke: #8c959f; stroke-dasharray: 5 4; }',
-    '  .raw { fill: none; stroke: #9a6700; stroke-width: 1.5; } .fit { fill: #0969da; }',
-    '  @media (prefers-color-scheme: dark) { .bg { fill: #0d1117; stroke: #3d444d; } text { fill: #e6edf3; } .muted { fill: #9198a1; } .grid { stroke: #2f353d; } }',
-    '</style>',
-    `<rect class="bg" x="0.5" y="0.5" width="${width - 1}" height="${height - 1}" rx="8"/>`,
-    `<text class="title" x="16" y="26">${escapeXml(title)}</text>`,
+    ...svgHeader(width, height, title, 'search-title', SEARCH_STYLES),
     `<circle class="raw" cx="24" cy="44" r="4"/><text class="muted" x="32" y="48">simulator, uncorrected</text>`,
     `<circle class="fit" cx="184" cy="44" r="4"/><text class="muted" x="192" y="48">corrected by the measurements before it</text>`,
   ];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEngine } from '../../../src/core/remote/runs';
-import { runGroups, startSimSshHost, type SimSshHost } from '../support/simSshHost';
+import { killSimSshHost, startSimSshHost, type SimSshHost } from '../support/simSshHost';
 
 let sim: SimSshHost;
 
@@ -33,14 +33,7 @@ test('a host killed while an engine starts ends the start within seconds, not at
   assert.ok(launched(), 'the engine never started');
   await new Promise((r) => setTimeout(r, 1000));
   const killedAt = Date.now();
-  await sim.sshd.stop();
-  for (const pgid of runGroups(sim.workDir)) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  await killSimSshHost(sim);
   const result = await outcome;
   const seconds = (Date.now() - killedAt) / 1000;
   assert.ok(result instanceof Error, `the start ended ${String(result)}`);

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { runGroups } from '../support/simSshHost';
+import { killSimSshHost } from '../support/simSshHost';
 import { CLI, storeContents } from '../tune/support';
 import { startSimSshPool, writeBatchingPlan, type SimSshPool } from './support';
 import { spawn } from 'node:child_process';
@@ -49,14 +49,7 @@ test('a host killed mid-plan loses only its running point: the plan completes wi
   for (let i = 0; i < 1200 && !benchmarking(); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(benchmarking(), `gpu2 never ran a benchmark: ${stderr.slice(-2000)}`);
   const killedAt = Date.now();
-  await gpu2.sshd.stop();
-  for (const pgid of runGroups(gpu2.workDir)) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  await killSimSshHost(gpu2);
   assert.equal(await exited, 0, stderr.slice(-3000));
   // Noticed from the closed connection, not after the reconnect backoff of every later call (minutes before).
   assert.ok(noticedAt !== undefined && noticedAt - killedAt < 20_000, `the pool noticed the dead host after ${noticedAt === undefined ? 'never' : `${(noticedAt - killedAt) / 1000} s`}`);

@@ -54,6 +54,18 @@ export function runGroups(workDir: string): number[] {
     .filter((n) => n > 1);
 }
 
+/** Takes the machine away as a crash would: its sshd and open sessions, then every engine run's process group. */
+export async function killSimSshHost(host: SimSshHost): Promise<void> {
+  await host.sshd.stop();
+  for (const pgid of runGroups(host.workDir)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export async function startSimSshHost(options: SimSshHostOptions = {}): Promise<SimSshHost> {
   const dir = mkdtempSync(join(tmpdir(), 'serving-lab-simhost-'));
   const shimDir = join(dir, 'shims');

@@ -4,7 +4,7 @@ import { searchDryRunLines } from '../../core/report/search';
 import { resolve } from 'node:path';
 import { parseServeCommand } from '../../core/engines/index';
 import { formatProblem, loadPlanFile } from '../../core/plan/load';
-import type { Experiment, HostFacts, TuningPlan } from '../../core/plan/schema';
+import type { Experiment, HostFacts, LoadAxis, TuningPlan } from '../../core/plan/schema';
 import { openMemoryStore } from '../../core/results/memory';
 import { findGpu, GPUS } from '../../core/sim/gpus';
 import { EngineRunError } from '../../core/remote/runs';
@@ -15,7 +15,8 @@ import type { LiveSample } from '../../core/telemetry/samples';
 import { openPoolBackend } from '../../core/tune/pool';
 import type { RunObserver, RunPosition } from '../../core/tune/observer';
 import { PredictingBackend } from '../../core/tune/predict';
-import { capacitySentence } from '../../core/results/curves';
+import { capacitySentence, loadText } from '../../core/results/curves';
+import type { CapacityBracket } from '../../core/tune/curve';
 import { CliError } from '../args';
 import { jsonFlag, type CliCommand, type CommandContext } from '../command';
 import { HOST_FLAGS, ttyCredentials, ttyHostKeys } from './hosts';
@@ -37,14 +38,14 @@ export function progressObserver(write: (text: string) => void, interactive: boo
   let runs = '';
   let drawn = false;
   let lastPlainSample = 0;
+  let bracket = '';
   const status = () => {
     if (!position) return '';
     const stage = position.stageIndex < 0 ? 'baseline' : position.stageIndex >= position.stageCount ? 'generalization' : `stage ${position.stageIndex + 1}/${position.stageCount} ${position.stage}`;
     const live = sample
       ? ` · ${sample.totalTokS !== undefined ? `${sample.totalTokS.toFixed(0)} tok/s` : '… tok/s'}${sample.running !== undefined ? ` · run ${sample.running}` : ''}${sample.waiting !== undefined ? ` wait ${sample.waiting}` : ''}${sample.kvUsage !== undefined ? ` · KV ${(sample.kvUsage * 100).toFixed(0)}%` : ''}`
       : '';
-    const repeat = position.repeats > 1 ? ` · repeat ${position.repeat}/${position.repeats}` : '';
-    return `[${stage}] ${position.option} · ${position.workload}${repeat}${live}${runs}${eta}`;
+    return `[${stage}] ${pointText(position)}${live}${bracket}${runs}${eta}`;
   };
   const clear = () => {
     if (interactive && drawn) write('\r\x1b[2K');
@@ -74,7 +75,7 @@ export function progressObserver(write: (text: string) => void, interactive: boo
     point(p) {
       position = p;
       sample = undefined;
-      if (!interactive) say(`bench   ${p.option} · ${p.workload}${p.repeats > 1 ? ` · repeat ${p.repeat}/${p.repeats}` : ''}`);
+      if (!interactive) say(`bench   ${pointText(p)}`);
       else redraw();
     },
     sample(s) {
@@ -89,6 +90,18 @@ export function progressObserver(write: (text: string) => void, interactive: boo
       const m = r.metrics;
       const tpot = m['mean_tpot_ms'];
       say(`result  ${r.option} · ${r.workload?.name ?? ''}: ${m.total_token_throughput.toFixed(2)} tok/s total${typeof tpot === 'number' ? `, mean TPOT ${tpot.toFixed(2)} ms` : ''}${r.status === 'interrupted' ? ' (interrupted)' : ''} → ${r.id}`);
+    },
+    curve(_experimentId, { curve, bracket: b, done }) {
+      const last = curve.points.at(-1);
+      if (done) {
+        bracket = '';
+        say(`curve   ${curve.option} · ${curve.workload}: ${capacitySentence(curve) || `${curve.points.length} load points`}`);
+        return;
+      }
+      bracket = curve.slo && (b.lo !== undefined || b.hi !== undefined) ? ` · capacity ${bracketText(curve.by, b)}` : '';
+      if (last && last.meetsSlo !== undefined) {
+        say(`point   ${curve.option} · ${loadText(curve.by, last.value)}: ${last.meetsSlo ? 'meets the SLO' : `breaks the SLO (${last.breaks.join(', ')})`}${bracket ? `; capacity ${bracketText(curve.by, b)}` : ''}`);
+      }
     },
     decision(stage, d) {
       say(`decide  ${stage}: ${d.why}`);
@@ -110,6 +123,19 @@ export function progressObserver(write: (text: string) => void, interactive: boo
       clear();
     },
   };
+}
+
+/** "TP4 · ShareGPT · 4 req/s · repeat 2/3": what a benchmark point measures. */
+function pointText(p: RunPosition): string {
+  const load = p.load ? ` · ${loadText(p.load.by, p.load.value)}` : '';
+  return `${p.option} · ${p.workload}${load}${p.repeats > 1 ? ` · repeat ${p.repeat}/${p.repeats}` : ''}`;
+}
+
+/** Where a capacity search's bracket stands: "between 4 and 6 req/s", "≥ 4 req/s", "< 6 req/s". */
+function bracketText(by: LoadAxis, b: CapacityBracket): string {
+  if (b.lo !== undefined && b.hi !== undefined) return by === 'request_rate' ? `between ${b.lo} and ${b.hi} req/s` : `between concurrency ${b.lo} and ${b.hi}`;
+  if (b.lo !== undefined) return `≥ ${loadText(by, b.lo)}`;
+  return `< ${loadText(by, b.hi!)}`;
 }
 
 function summaryLines(x: Experiment): string {

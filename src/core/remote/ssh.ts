@@ -42,7 +42,7 @@ export class SshTransport implements Transport {
    * pool would take minutes to notice a dead host.
    */
   private down = false;
-  /** Cuts the backoff of a reconnect series short once the host is known to be down. */
+  /** Cuts a reconnect series (its backoff, its connection attempt) and channels waiting to open short once the host is known to be down. */
   private giveUp = new AbortController();
 
   constructor(
@@ -78,9 +78,17 @@ export class SshTransport implements Transport {
           if (signal?.aborted) throw err;
         });
         if (this.down) break;
+        // The probe after the drop found the host and adopted its connection.
+        if (this.connection) return this.connection;
       }
+      const callerSignal = signal ?? this.options.signal;
       try {
-        const connection = await openSshConnection(this.host, { ...this.options, signal: signal ?? this.options.signal });
+        const connection = await openSshConnection(this.host, { ...this.options, signal: AbortSignal.any([this.giveUp.signal, ...(callerSignal ? [callerSignal] : [])]) });
+        // The probe after a drop may have adopted a connection meanwhile: keep that one.
+        if (this.connection) {
+          connection.end();
+          return this.connection;
+        }
         this.adopt(connection);
         return connection;
       } catch (err) {
@@ -102,7 +110,11 @@ export class SshTransport implements Transport {
       if (this.connection !== connection) return;
       this.connection = undefined;
       this.sftpSession = undefined;
-      if (!this.closed) this.log.warn(`${this.description}: connection lost; it is re-opened on next use (engine runs keep going on the host)`);
+      if (this.closed) return;
+      this.log.warn(`${this.description}: connection lost; it is re-opened on next use (engine runs keep going on the host)`);
+      // One look at once whether the host still answers: a host that is gone is marked down now, which cuts a reconnect
+      // series already waiting out its backoff (~31 s) short, so calls in flight fail within seconds.
+      void this.probe();
     });
     connection.client.on('error', (err) => this.log.debug(`${this.description}: ${err.message}`));
   }
@@ -162,8 +174,19 @@ export class SshTransport implements Transport {
 
   private async execOnce(line: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
     const client = await this.client(options.signal);
+    if (options.signal?.aborted) throw options.signal.reason;
+    // Until the channel opens, an abort or the host going down ends the wait (a half-dead connection may never answer).
+    const opening = AbortSignal.any([this.giveUp.signal, ...(options.signal ? [options.signal] : [])]);
     return new Promise((resolve, reject) => {
+      let abandoned = false;
+      const abandon = () => {
+        abandoned = true;
+        reject(options.signal?.aborted ? options.signal.reason : new Error(`${this.description}: cannot run ${argv[0]}: the host stopped answering`));
+      };
+      opening.addEventListener('abort', abandon, { once: true });
       client.exec(line, (err, stream: ClientChannel) => {
+        opening.removeEventListener('abort', abandon);
+        if (abandoned) return void stream?.close();
         if (err) return reject(new Error(`${this.description}: cannot run ${argv[0]}: ${err.message}`));
         let stdout = '';
         let stderr = '';

@@ -14,6 +14,8 @@ import {
   type CurvesView,
   type DashboardState,
   type FromWebview,
+  type LaneStatus,
+  type LaneView,
   type LiveRun,
   type LiveSample,
   type RunProgress,
@@ -23,6 +25,7 @@ import { ComparisonChart, LiveChart, readTheme, setTheme } from './charts';
 import { KV_SERIES, LATENCY_SERIES, latencyNoteOf, QUEUE_SERIES, showComparisonNotes } from './engineCharts';
 import { searchRows } from './searchTable';
 import { CURVE_CHART_IDS, CurveCharts, curveRows, type CurveChartId } from './curveCharts';
+import { LanePanel } from './lanes';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -52,6 +55,7 @@ const live = {
 };
 const comparisonChart = new ComparisonChart(element('chart-comparison'));
 const curveCharts = new CurveCharts((id) => element(`chart-${id}`));
+const lanePanel = new LanePanel(element('lanes'), element<HTMLTableElement>('queue'));
 
 let currentRunId: string | null = null;
 let latencyNote: string | undefined;
@@ -79,6 +83,7 @@ function scheduleRedraw(): void {
     note.hidden = latencyNote === undefined || live.latency.pointCount() > 0;
     element('chart-comparison').dataset['points'] = String(comparisonChart.pointCount());
     for (const [id, n] of Object.entries(curveCharts.pointCounts())) element(`chart-${id}`).dataset['points'] = String(n);
+    lanePanel.draw();
     reportRendered();
   });
 }
@@ -101,7 +106,7 @@ function reportRendered(force = false): void {
   clearTimeout(trailingReport);
   trailingReport = undefined;
   lastRenderedReport = now;
-  const charts: Record<string, number> = { comparison: comparisonChart.pointCount(), ...curveCharts.pointCounts() };
+  const charts: Record<string, number> = { comparison: comparisonChart.pointCount(), ...curveCharts.pointCounts(), ...lanePanel.pointCounts() };
   for (const [id, chart] of Object.entries(live)) charts[id] = chart.pointCount();
   send({ v: PROTOCOL_VERSION, type: 'rendered', charts });
 }
@@ -170,6 +175,21 @@ function showRun(run: LiveRun | null): void {
   appendLog(run.log);
   for (const chart of Object.values(live)) chart.replace(run.samples);
   latencyNote = latencyNoteOf(run.samples, undefined);
+  showLanes(run.lanes ?? []);
+}
+
+/** A parallel run shows its lanes (each with its own charts) instead of the one engine's charts. */
+function showLanes(lanes: readonly LaneView[]): void {
+  lanePanel.show(lanes);
+  element('lanes-section').hidden = lanes.length === 0;
+  element('live-charts').hidden = lanes.length > 0;
+}
+
+function updateLane(lane: LaneStatus): void {
+  lanePanel.update(lane);
+  element('lanes-section').hidden = false;
+  element('live-charts').hidden = true;
+  scheduleRedraw();
 }
 
 function showComparison(comparison: Comparison | null): void {
@@ -241,8 +261,13 @@ function showState(state: DashboardState): void {
   reportRendered(true);
 }
 
-function appendSamples(runId: string, samples: readonly LiveSample[]): void {
+function appendSamples(runId: string, samples: readonly LiveSample[], lane: string | undefined): void {
   if (runId !== currentRunId) return; // a batch from a run this page no longer shows
+  if (lane !== undefined) {
+    lanePanel.append(lane, samples);
+    scheduleRedraw();
+    return;
+  }
   for (const chart of Object.values(live)) chart.append(samples);
   latencyNote = latencyNoteOf(samples, latencyNote);
   scheduleRedraw();
@@ -266,7 +291,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       showState(message.state);
       break;
     case 'samples':
-      appendSamples(message.runId, message.samples);
+      appendSamples(message.runId, message.samples, message.lane);
+      break;
+    case 'lane':
+      if (message.runId === currentRunId) updateLane(message.lane);
       break;
     case 'log':
       if (message.runId === currentRunId) appendLog(message.lines);

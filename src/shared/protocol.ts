@@ -56,6 +56,36 @@ export const RunProgress = z.strictObject({
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 
+/** Lanes a run shows: the hosts of a pool, a Slurm host's jobs. */
+export const MAX_LANES = 16;
+
+/** A lane's state: idle, its Slurm job queued, its engine starting, benchmarking, or its host down. */
+export const LANE_STATES = ['idle', 'queued', 'starting', 'benchmarking', 'down'] as const;
+
+/** A Slurm job as squeue shows it: PENDING with the scheduler's reason, RUNNING on a node. */
+export const SlurmJobView = z.strictObject({ id: z.string().min(1), state: z.string(), reason: z.string().optional(), node: z.string().optional() });
+export type SlurmJobView = z.infer<typeof SlurmJobView>;
+
+/** One of the engines a parallel run drives at once (a pool's host, a Slurm job): what it measures now, and its state. */
+export const LaneStatus = z.strictObject({
+  /** Stable for the run: the host, or the host and its Slurm job. */
+  key: z.string().min(1).max(200),
+  host: z.string(),
+  state: z.enum(LANE_STATES),
+  option: z.string().optional(),
+  stage: z.string().optional(),
+  workload: z.string().optional(),
+  /** The offered load of a load-curve point: "8 req/s", "concurrency 64". */
+  load: z.string().optional(),
+  /** Why the host is down, or the last crash; for people. */
+  detail: z.string().max(400).optional(),
+  job: SlurmJobView.optional(),
+});
+export type LaneStatus = z.infer<typeof LaneStatus>;
+
+export const LaneView = LaneStatus.extend({ samples: z.array(LiveSample).max(MAX_SAMPLES) });
+export type LaneView = z.infer<typeof LaneView>;
+
 /** The final metrics once the benchmark finished: label → formatted value. */
 export const SummaryRows = z.array(z.strictObject({ label: z.string(), value: z.string() }));
 
@@ -70,6 +100,8 @@ export const LiveRun = z.strictObject({
   samples: z.array(LiveSample).max(MAX_SAMPLES),
   log: z.array(z.string()).max(MAX_LOG_LINES),
   summary: SummaryRows,
+  /** A run of several engines at once, one lane each, with its own samples; empty on a one-engine run. */
+  lanes: z.array(LaneView).max(MAX_LANES).optional(),
 });
 export type LiveRun = z.infer<typeof LiveRun>;
 
@@ -192,7 +224,10 @@ export type DashboardState = z.infer<typeof DashboardState>;
 
 export const ToWebview = z.discriminatedUnion('type', [
   z.strictObject({ v, type: z.literal('snapshot'), state: DashboardState }),
-  z.strictObject({ v, type: z.literal('samples'), runId: z.string(), samples: z.array(LiveSample).max(MAX_SAMPLES) }),
+  /** `lane`: the samples of one lane of a parallel run (its key); absent, the run's own. */
+  z.strictObject({ v, type: z.literal('samples'), runId: z.string(), lane: z.string().optional(), samples: z.array(LiveSample).max(MAX_SAMPLES) }),
+  /** A lane of a parallel run changed: what it measures, its state, its Slurm job (its samples come as `samples`). */
+  z.strictObject({ v, type: z.literal('lane'), runId: z.string(), lane: LaneStatus }),
   z.strictObject({ v, type: z.literal('log'), runId: z.string(), lines: z.array(z.string()).max(MAX_LOG_LINES) }),
   z.strictObject({ v, type: z.literal('progress'), runId: z.string(), progress: RunProgress, summary: SummaryRows.optional() }),
   /** The run's load curves after a point was measured (small: sent whole). */

@@ -14,6 +14,7 @@ import { describeLiveRuns, gpuMemoryProblem, gpusOf, HostBusyError, lockHost } f
 import { servingLabHome } from './hosts';
 import { httpRequest } from './http';
 import type { Transport } from './transport';
+import type { JobInfo } from './slurm';
 import { envArgv } from '../shell';
 
 export class EngineRunError extends Error {}
@@ -292,6 +293,8 @@ export interface StartEngineOptions {
   signal?: AbortSignal;
   /** Every log line of the engine while it starts. */
   onLog?: (line: string) => void;
+  /** A Slurm job's queue state whenever it changes while the engine starts (places that are Slurm jobs). */
+  onJob?: (job: JobInfo) => void;
   /** Seconds to wait for readiness; default 1800. */
   readinessTimeoutS?: number;
   /** Seconds between readiness probes; default 1. */

@@ -119,6 +119,7 @@ export class SlurmPlace implements EnginePlace {
       if (info && state !== last) {
         last = state;
         this.options.onJob?.(job.run.id, info);
+        options.onJob?.(info);
         options.onLog?.(`[serving-lab] ${state}`);
         log.info(`${this.host.name}: ${state}`);
       }

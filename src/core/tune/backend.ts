@@ -3,7 +3,7 @@
 import type { RequestOutput } from '../bench/metrics';
 import type { BenchmarkMetrics, BenchmarkResult, Crash, EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
-import type { RunPosition } from './observer';
+import type { Placement, RunPosition } from './observer';
 
 /** A launched engine that is ready to serve. */
 export interface EngineSession {
@@ -20,6 +20,13 @@ export interface EngineSession {
  * knows it better than the wall clock (a prediction at a simulated speedup does).
  */
 export type LaunchOutcome = { ok: true; session: EngineSession; startupS: number; hostS?: number } | { ok: false; crash: Crash; runId?: string; command: string; hostS?: number };
+
+export interface LaunchOptions {
+  signal: AbortSignal;
+  onLog(line: string): void;
+  /** Where the engine goes, as soon as it is known and whenever it changes (a pool's host; a Slurm job's queue state). */
+  onPlace?(place: Placement): void;
+}
 
 export interface BenchmarkRequest {
   session: EngineSession;
@@ -57,7 +64,7 @@ export interface TuneBackend {
   launchCommand(variant: EngineVariant): string;
   /** The benchmark command for a workload (dry runs print it). */
   benchCommand(variant: EngineVariant, workload: Workload): string;
-  launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome>;
+  launch(variant: EngineVariant, options: LaunchOptions): Promise<LaunchOutcome>;
   /** One tiny request so JIT/autotune warmup is not measured. */
   warmup(session: EngineSession, signal: AbortSignal): Promise<void>;
   /** Clears the engine's prefix cache; false when the engine refused (then the runner varies the seed instead). */

@@ -28,6 +28,8 @@ import { defaultCliPath } from '../sim/shims';
 import { requestSample, startTelemetry } from '../telemetry/live';
 import { METRICS_PATH } from '../telemetry/prometheus';
 import { GpuShare, type GpuGrant } from './gpuShare';
+import type { LaunchOptions } from './backend';
+import type { JobInfo } from '../remote/slurm';
 import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome, type TuneBackend } from './experiment';
 import type { CommandRenderer } from './predict';
 import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
@@ -203,7 +205,7 @@ class HostBackend implements ConnectedHostBackend {
     return this.renderer.benchCommand(variant, workload);
   }
 
-  async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
+  async launch(variant: EngineVariant, options: LaunchOptions): Promise<LaunchOutcome> {
     // First, before any await: a pool that saw fits() gets the GPUs it saw free.
     const grant = await this.share?.take(variant, options.signal);
     let run;
@@ -212,6 +214,7 @@ class HostBackend implements ConnectedHostBackend {
       run = await this.place.start(grant ? { ...variant, env: { ...variant.env, ...grant.env } } : variant, {
         signal: options.signal,
         onLog: options.onLog,
+        ...(options.onPlace ? { onJob: (job: JobInfo) => options.onPlace!({ host: this.host.name, job: { id: job.id, state: job.state, ...(job.reason ? { reason: job.reason } : {}), ...(job.node ? { node: job.node } : {}) } }) } : {}),
         log: this.log,
         ...(this.hostFacts?.engineVersions[variant.engine] ? { engineVersion: this.hostFacts.engineVersions[variant.engine] } : {}),
       });

@@ -5,7 +5,7 @@ import { planStrategy, type BenchmarkMetrics, type BenchmarkResult, type Crash, 
 import { newStoreId, type ResultsStore } from '../results/store';
 import { EngineCrashedError, type BenchmarkOutcome, type EngineSession, type LaunchOutcome, type TuneBackend } from './backend';
 import { curveObjective, runLoadPlan, variantGpus, type PointDone, type PointRequest } from './curve';
-import type { RunObserver, RunPosition } from './observer';
+import type { Placement, RunObserver, RunPosition } from './observer';
 import { budgetExhausted, measuredOutcome, objectiveMetric, outcomeOf } from './search';
 
 /** Launch attempts when the engine's port was taken by someone else in the meantime. */
@@ -29,6 +29,8 @@ export interface MeasureContext {
 
 export interface MeasureArgs {
   stage: string;
+  /** Where the option's engine runs, once the backend placed it (filled in by the launch). */
+  where?: { place?: Placement };
   stageIndex: number;
   option: string;
   record: OptionRecord;
@@ -118,6 +120,9 @@ export class PointMeasurer {
 
   private async measureOnce(args: MeasureArgs): Promise<{ primary: OptionOutcome; byWorkload: Map<string, string[]> }> {
     const { stage, option, record, workloads } = args;
+    // Each measurement places its own engine: a point measured again may land on another host.
+    const where: { place?: Placement } = {};
+    args = { ...args, where };
     const repeats = this.plan.repeats;
     const plain = workloads.filter((w) => !this.loads.has(w.name));
     const curves = workloads.filter((w) => this.loads.has(w.name) && !this.curveOf(stage, option, w.name));
@@ -126,7 +131,7 @@ export class PointMeasurer {
     if (missing.length > 0 || curves.length > 0) {
       this.checkAbort();
       const launchedAt = this.now();
-      const launched = await this.launch(record);
+      const launched = await this.launch(record, where);
       // The GPUs are held from the launch to ready (or to the crash), on the host's clock: as the backend says, else
       // the wall time at the simulated engine's speedup.
       const launchS = launched.hostS ?? (launched.ok ? launched.startupS * (launched.session.speedup ?? 1) : ((this.now() - launchedAt) / 1000) * (this.plan.simulator?.speedup ?? 1));
@@ -163,12 +168,12 @@ export class PointMeasurer {
         if (this.signal.aborted || err instanceof Interrupted) throw err;
         // The engine died or the client failed mid-run: a result of this option, not the end of the experiment.
         const crash: Crash = err instanceof EngineCrashedError ? err.crash : { reason: 'unknown', rootCause: `benchmark failed: ${(err as Error).message}`, logExcerpt: [] };
-        this.observer.engine?.({ state: 'crashed', option, crash });
+        this.observer.engine?.({ state: 'crashed', option, crash, ...placed(where) });
         this.log(`${option}: ${crash.rootCause}`);
         return { primary: { kind: 'crashed', crash }, byWorkload: new Map() };
       } finally {
         await this.backend.stop(session);
-        this.observer.engine?.({ state: 'stopped', option });
+        this.observer.engine?.({ state: 'stopped', option, ...placed(where) });
       }
     }
 
@@ -247,7 +252,7 @@ export class PointMeasurer {
 
   // ------------------------------------------------------------ one launch
 
-  private async launch(record: OptionRecord): Promise<LaunchOutcome> {
+  private async launch(record: OptionRecord, where: { place?: Placement }): Promise<LaunchOutcome> {
     this.observer.engine?.({ state: 'launching', option: record.name, command: record.command });
     this.log(`launching ${record.name}: ${record.command}`);
     // On disk before the launch: if this process is killed while the engine starts (before its run id is known),
@@ -255,7 +260,14 @@ export class PointMeasurer {
     await this.save();
     let outcome: LaunchOutcome;
     for (let attempt = 1; ; attempt++) {
-      outcome = await this.backend.launch(record.variant, { signal: this.signal, onLog: (line) => this.observer.log?.(line, 'engine') });
+      outcome = await this.backend.launch(record.variant, {
+        signal: this.signal,
+        onLog: (line) => this.observer.log?.(line, 'engine', where.place),
+        onPlace: (place) => {
+          where.place = place;
+          this.observer.engine?.({ state: 'placed', option: record.name, place });
+        },
+      });
       const runId = outcome.ok ? outcome.session.runId : outcome.runId;
       if (runId) {
         record.engineRunId = runId;
@@ -268,16 +280,17 @@ export class PointMeasurer {
     }
     if (!outcome.ok) {
       this.checkAbort();
-      this.observer.engine?.({ state: 'crashed', option: record.name, crash: outcome.crash });
+      this.observer.engine?.({ state: 'crashed', option: record.name, crash: outcome.crash, ...placed(where) });
       this.log(`${record.name} crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`);
     } else {
-      this.observer.engine?.({ state: 'ready', option: record.name, startupS: outcome.startupS });
+      this.observer.engine?.({ state: 'ready', option: record.name, startupS: outcome.startupS, ...placed(where) });
     }
     return outcome;
   }
 
   private async benchmarkPoint(args: {
     stage: string;
+    where?: { place?: Placement };
     stageIndex: number;
     option: string;
     record: OptionRecord;
@@ -304,7 +317,9 @@ export class PointMeasurer {
       repeat: args.repeat + 1,
       repeats: this.plan.repeats,
       ...(point ? { load: { by: point.workload.maxConcurrency !== undefined ? 'concurrency' : 'request_rate', value: point.workload.maxConcurrency ?? point.workload.requestRate } } : {}),
+      ...placed(args.where ?? {}),
     };
+    const place = position.place;
     this.observer.point?.(position);
     const started = this.now();
     const stoppedEarly = () => point !== undefined && point.signal.aborted && !this.signal.aborted;
@@ -316,14 +331,14 @@ export class PointMeasurer {
         position,
         signal: point?.signal ?? this.signal,
         onSample: (s) => {
-          this.observer.sample?.(s);
+          this.observer.sample?.(s, place);
           point?.onSample(s);
         },
         onRequest: (s) => {
-          this.observer.request?.(s);
+          this.observer.request?.(s, place);
           point?.onRequest(s);
         },
-        onLog: (line) => this.observer.log?.(line, 'bench'),
+        onLog: (line) => this.observer.log?.(line, 'bench', place),
       });
     } catch (err) {
       // A saturated point stopped before its client reported anything: the curve records it without a result.
@@ -377,6 +392,9 @@ export class PointMeasurer {
     return { result, ...(record ? { record } : {}) };
   }
 }
+
+/** The `place` field of an event, when the backend placed the engine. */
+const placed = (where: { place?: Placement }): { place?: Placement } => (where.place ? { place: where.place } : {});
 
 /** A point stopped before its client reported: nothing measured. */
 const NO_METRICS: BenchmarkMetrics = { duration: 0, completed: 0, failed: 0, total_input_tokens: 0, total_output_tokens: 0, request_throughput: 0, output_throughput: 0, total_token_throughput: 0 };

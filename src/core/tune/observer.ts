@@ -21,6 +21,19 @@ export interface RunPosition {
   repeats: number;
   /** The offered load, on a point of a load sweep or capacity search. */
   load?: { by: 'request_rate' | 'concurrency'; value: number | 'inf' };
+  /** Where the point runs, when the backend places engines (a pool's host, a Slurm job). */
+  place?: Placement;
+}
+
+/**
+ * Where one engine runs, on a backend that places them: the pool host that took it, or its Slurm job as squeue
+ * shows it. Events of a run with several engines at once carry it, so a UI can tell them apart (one lane each).
+ */
+export interface Placement {
+  host: string;
+  job?: { id: string; state: string; reason?: string; node?: string };
+  /** The host stopped answering and takes no more points: why. */
+  down?: string;
 }
 
 export interface EtaInfo {
@@ -32,11 +45,14 @@ export interface EtaInfo {
   remainingS?: number;
 }
 
-export type EngineEvent =
+/** `placed`: the launch went to a host, or its Slurm job changed queue state (PENDING with a reason, RUNNING). */
+export type EngineEvent = (
   | { state: 'launching'; option: string; command: string }
+  | { state: 'placed'; option: string }
   | { state: 'ready'; option: string; startupS: number }
   | { state: 'crashed'; option: string; crash: Crash }
-  | { state: 'stopped'; option: string };
+  | { state: 'stopped'; option: string }
+) & { place?: Placement };
 
 /** One candidate of a running predicted search: its forecast now, its measurement, or why it is ruled out. */
 export interface SearchCandidateProgress {
@@ -62,10 +78,11 @@ export interface RunObserver {
   /** A benchmark point begins (after its engine is ready). */
   point?(position: RunPosition): void;
   engine?(event: EngineEvent): void;
-  sample?(sample: LiveSample): void;
-  request?(sample: RequestSample): void;
+  /** `place`: which of several engines running at once it comes from (absent when the backend places nothing). */
+  sample?(sample: LiveSample, place?: Placement): void;
+  request?(sample: RequestSample, place?: Placement): void;
   /** A log line from the engine, the benchmark client, or the tuner itself. */
-  log?(line: string, source: 'engine' | 'bench' | 'tune'): void;
+  log?(line: string, source: 'engine' | 'bench' | 'tune', place?: Placement): void;
   eta?(eta: EtaInfo): void;
   resultSaved?(result: BenchmarkResult, position: RunPosition): void;
   /** A load curve started, got a point, or ended: its points so far and the capacity bracket. */

@@ -6,6 +6,7 @@
 import type { EngineVariant, HostFacts, Workload } from '../plan/schema';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
+import type { LaunchOptions } from './backend';
 import { EngineCrashedError, ExperimentError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome } from './experiment';
 import { openHostBackend, type ConnectedHostBackend, type HostBackendOptions } from './hostBackend';
 
@@ -118,15 +119,21 @@ export class PoolBackend implements ConnectedHostBackend {
     return true;
   }
 
-  async launch(variant: EngineVariant, options: { signal: AbortSignal; onLog(line: string): void }): Promise<LaunchOutcome> {
+  async launch(variant: EngineVariant, options: LaunchOptions): Promise<LaunchOutcome> {
     for (;;) {
       const member = await this.acquire(variant, options.signal);
+      options.onPlace?.({ host: member.name });
       let outcome: LaunchOutcome;
       try {
-        outcome = await member.backend.launch(variant, { signal: options.signal, onLog: (line) => options.onLog(`[${member.name}] ${line}`) });
+        outcome = await member.backend.launch(variant, {
+          signal: options.signal,
+          onLog: (line) => options.onLog(`[${member.name}] ${line}`),
+          onPlace: (place) => options.onPlace?.({ ...place, host: member.name }),
+        });
       } catch (err) {
         this.release(member);
         if (options.signal.aborted || !(await this.lostAfter(member, err as Error))) throw err;
+        options.onPlace?.({ host: member.name, down: member.lost ?? (err as Error).message });
         continue; // placed on another host
       }
       if (!outcome.ok) {

@@ -7,10 +7,11 @@ import * as vscode from 'vscode';
 import type { Experiment, TuningPlan, WorkloadSpec } from '../../core/plan/schema';
 import type { LiveSample as CoreSample, RequestSample } from '../../core/telemetry/samples';
 import type { CurveProgress } from '../../core/tune/curve';
-import type { RunObserver } from '../../core/tune/observer';
+import type { EngineEvent, RunObserver } from '../../core/tune/observer';
 import type { EngineSession, LaunchOutcome, TuneBackend } from '../../core/tune/experiment';
 import type { LiveSample } from '../../shared/protocol';
 import { engineSampleFields } from '../dashboard/engineSample';
+import { LaneTracker } from '../dashboard/lanes';
 import { searchView } from '../dashboard/searchView';
 import { baseDir } from '../config';
 import { loggerOf, type ActiveRun, type Lab } from '../lab';
@@ -107,7 +108,9 @@ export class RunCommands {
     const active = lab.beginRun({ id: `${options.kind}-${Date.now().toString(36)}`, kind: options.kind, title: options.title, host: where });
     const dashboard = lab.dashboard;
     if (options.openDashboard) dashboard.show(true);
-    dashboard.startRun({ id: active.id, title: options.title, host: where });
+    // A pool shows one lane per host from the start; a Slurm host's jobs get theirs as they are submitted.
+    const lanes = new LaneTracker(hostNames.length > 1 ? hostNames : []);
+    dashboard.startRun({ id: active.id, title: options.title, host: where }, lanes.all);
     lab.log.info(`${options.title}: starting on ${where}`);
     try {
       return await vscode.window.withProgress(
@@ -125,7 +128,8 @@ export class RunCommands {
               ...(options.planPath ? { planPath: options.planPath } : {}),
               backend: this.observedBackend(backend, active),
               store: lab.store(),
-              observer: this.observer(active, progress, options.title),
+              // Lanes only where engines run side by side: a pool, a Slurm host of max_parallel > 1.
+              observer: this.observer(active, progress, options.title, hostNames.length > 1 || (backend.parallelism ?? 1) > 1 ? lanes : undefined),
               signal,
               parseCommand: parseServeCommand,
               notes: backend.notes,
@@ -246,7 +250,7 @@ export class RunCommands {
     return observed;
   }
 
-  private observer(active: ActiveRun, progress: vscode.Progress<{ message?: string; increment?: number }>, title: string): RunObserver {
+  private observer(active: ActiveRun, progress: vscode.Progress<{ message?: string; increment?: number }>, title: string, lanes?: LaneTracker): RunObserver {
     const lab = this.lab;
     // Every curve of the run so far, so the dashboard's Pareto front spans the variants measured.
     const curves = new Map<string, CurveProgress>();
@@ -272,16 +276,20 @@ export class RunCommands {
     return {
       experimentStarted: () => lab.resultsUpdated(),
       point: (p) => {
+        const lane = lanes?.point(p);
+        if (lane) dashboard.updateLane(active.id, lane);
         position = `${p.stage === 'Baseline' && p.stageCount === 0 ? '' : `${p.stage} · ${p.option} · `}${p.workload}${p.repeats > 1 ? ` (repeat ${p.repeat}/${p.repeats})` : ''}`;
-        dashboard.updateCommand(active.id, p.command);
+        // A parallel run's lanes say what each host measures; one command line in the header would flip between them.
+        if (!lanes) dashboard.updateCommand(active.id, p.command);
         dashboard.setProgress(active.id, { phase: 'benchmarking', label: `benchmarking ${position}` });
         progress.report({ message: `benchmarking ${position}` });
       },
       engine: (event) => {
-        const label =
-          event.state === 'launching' ? `launching ${event.option}` : event.state === 'ready' ? `${event.option} ready after ${event.startupS.toFixed(0)} s` : event.state === 'crashed' ? `${event.option} crashed (${event.crash.reason}): ${event.crash.rootCause}` : `${event.option} stopped`;
+        const lane = lanes?.engine(event);
+        if (lane) dashboard.updateLane(active.id, lane);
+        const label = engineLabel(event);
         if (event.state === 'launching') {
-          dashboard.updateCommand(active.id, event.command);
+          if (!lanes) dashboard.updateCommand(active.id, event.command);
           dashboard.setProgress(active.id, { phase: 'launching', label });
         } else if (event.state === 'ready') dashboard.setProgress(active.id, { phase: 'warmup', label });
         dashboard.addLog(active.id, [`[serving-lab] ${label}`]);
@@ -289,9 +297,9 @@ export class RunCommands {
         lab.log.info(`${active.title}: ${label}`);
         lab.hostsUpdated();
       },
-      sample: (s) => dashboard.addSamples(active.id, [live(s)]),
-      request: (r) => {
-        if (r.success) dashboard.addSamples(active.id, [latency(r)]);
+      sample: (s, place) => dashboard.addSamples(active.id, [live(s)], lanes?.keyOf(place)),
+      request: (r, place) => {
+        if (r.success) dashboard.addSamples(active.id, [latency(r)], lanes?.keyOf(place));
       },
       log: (line, source) => {
         if (source === 'engine') {
@@ -330,5 +338,25 @@ export class RunCommands {
         void import('../dashboard/curveView').then(({ curvesView }) => dashboard.updateCurves(active.id, curvesView(`Load curves — ${title}`, shown)));
       },
     };
+  }
+}
+
+/** An engine event as the progress notification and the dashboard's log say it. */
+function engineLabel(event: EngineEvent): string {
+  const where = event.place ? ` on ${event.place.host}` : '';
+  switch (event.state) {
+    case 'launching':
+      return `launching ${event.option}`;
+    case 'placed': {
+      const job = event.place?.job;
+      if (event.place?.down) return `${event.place.host} is down (${event.place.down}); ${event.option} goes to another host`;
+      return job ? `${event.option}: Slurm job ${job.id} ${job.state}${job.reason && job.state === 'PENDING' ? ` (${job.reason})` : ''}${job.node ? ` on ${job.node}` : ''}` : `${event.option} placed${where}`;
+    }
+    case 'ready':
+      return `${event.option} ready${where} after ${event.startupS.toFixed(0)} s`;
+    case 'crashed':
+      return `${event.option} crashed${where} (${event.crash.reason}): ${event.crash.rootCause}`;
+    case 'stopped':
+      return `${event.option} stopped${where}`;
   }
 }

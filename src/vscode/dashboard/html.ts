@@ -59,7 +59,12 @@ export function dashboardHtml({ cspSource, scriptUri, styleUri, nonce = newNonce
       </header>
       <code id="run-command" class="command" hidden></code>
       <div class="progress"><vscode-progress-bar id="progress-bar" aria-label="progress"></vscode-progress-bar><span id="progress-label"></span></div>
-      <div class="charts">${liveChart('throughput', 'Token throughput')}${liveChart('latency', 'TTFT / TPOT / E2E (engine p50–p99, mean)', '<p id="latency-note" class="chart-note muted" role="status" hidden></p>')}${liveChart('requests', 'Running, waiting and preempted requests')}${liveChart('kvCache', 'KV-cache usage and prefix-cache hits')}
+      <section id="lanes-section" hidden>
+        <h3>Hosts measuring in parallel</h3>
+        <div id="lanes" class="lanes"></div>
+        <section id="queue-section" hidden><h3>Slurm queue</h3><table id="queue" class="comparison"></table></section>
+      </section>
+      <div id="live-charts" class="charts">${liveChart('throughput', 'Token throughput')}${liveChart('latency', 'TTFT / TPOT / E2E (engine p50–p99, mean)', '<p id="latency-note" class="chart-note muted" role="status" hidden></p>')}${liveChart('requests', 'Running, waiting and preempted requests')}${liveChart('kvCache', 'KV-cache usage and prefix-cache hits')}
       </div>
       <section id="summary-section" hidden><h3>Result</h3><table id="summary" class="summary"></table></section>
       <section><h3>Engine log</h3><pre id="log" class="log" tabindex="0"></pre></section>

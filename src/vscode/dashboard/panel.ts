@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  MAX_LANES,
   MAX_LOG_LINES,
   MAX_SAMPLES,
   parseFromWebview,
@@ -11,6 +12,7 @@ import {
   type Comparison,
   type CurvesView,
   type DashboardState,
+  type LaneStatus,
   type LiveRun,
   type LiveSample,
   type RunProgress,
@@ -36,6 +38,8 @@ export class Dashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: DashboardState = { run: null, comparison: null, curves: null, search: null };
   private pendingSamples: LiveSample[] = [];
+  /** Samples of each lane of a parallel run not sent yet, by lane key. */
+  private pendingLaneSamples = new Map<string, LiveSample[]>();
   private pendingLog: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private ready = false;
@@ -89,24 +93,49 @@ export class Dashboard implements vscode.Disposable {
     return this.panel !== undefined;
   }
 
-  startRun(run: Pick<LiveRun, 'id' | 'title' | 'host' | 'command'>): void {
+  /** `lanes`: a parallel run's lanes known from the start (a pool's hosts); a one-engine run has none. */
+  startRun(run: Pick<LiveRun, 'id' | 'title' | 'host' | 'command'>, lanes: readonly LaneStatus[] = []): void {
     this.state = {
       ...this.state,
       curves: null,
       search: null,
-      run: { ...run, startedAt: new Date().toISOString(), progress: { phase: 'launching', label: 'launching the engine' }, samples: [], log: [], summary: [] },
+      run: {
+        ...run,
+        startedAt: new Date().toISOString(),
+        progress: { phase: 'launching', label: 'launching the engine' },
+        samples: [],
+        log: [],
+        summary: [],
+        ...(lanes.length > 0 ? { lanes: lanes.map((l) => ({ ...l, samples: [] })) } : {}),
+      },
     };
-    this.pendingSamples = [];
-    this.pendingLog = [];
     this.sendSnapshot();
   }
 
-  addSamples(runId: string, samples: readonly LiveSample[]): void {
+  /** `lane`: the samples come from that lane of a parallel run; else from the run's one engine. */
+  addSamples(runId: string, samples: readonly LiveSample[], lane?: string): void {
     const run = this.runOf(runId);
     if (!run || samples.length === 0) return;
-    pushBounded(run.samples, samples, MAX_SAMPLES);
-    pushBounded(this.pendingSamples, samples, MAX_SAMPLES);
+    const target = lane === undefined ? run.samples : run.lanes?.find((l) => l.key === lane)?.samples;
+    if (!target) return;
+    pushBounded(target, samples, MAX_SAMPLES);
+    if (lane === undefined) pushBounded(this.pendingSamples, samples, MAX_SAMPLES);
+    else pushBounded(this.pendingLaneSamples.get(lane) ?? this.pendingLaneSamples.set(lane, []).get(lane)!, samples, MAX_SAMPLES);
     this.scheduleFlush();
+  }
+
+  /** A lane of the run changed (what it measures, its state, its Slurm job): kept for snapshots, sent at once. */
+  updateLane(runId: string, status: LaneStatus): void {
+    const run = this.runOf(runId);
+    if (!run) return;
+    const lanes = (run.lanes ??= []);
+    const known = lanes.find((l) => l.key === status.key);
+    if (known) Object.assign(known, status, { samples: known.samples });
+    else if (lanes.length < MAX_LANES) lanes.push({ ...status, samples: [] });
+    else return;
+    // Samples sent before this change keep their order with it.
+    this.flush();
+    this.post({ v: PROTOCOL_VERSION, type: 'lane', runId, lane: status });
   }
 
   addLog(runId: string, lines: readonly string[]): void {
@@ -208,6 +237,7 @@ export class Dashboard implements vscode.Disposable {
 
   private sendSnapshot(): void {
     this.pendingSamples = [];
+    this.pendingLaneSamples.clear();
     this.pendingLog = [];
     this.post({ v: PROTOCOL_VERSION, type: 'snapshot', state: this.state });
   }
@@ -230,8 +260,10 @@ export class Dashboard implements vscode.Disposable {
     const runId = this.state.run?.id;
     if (!runId) return;
     if (this.pendingSamples.length) this.post({ v: PROTOCOL_VERSION, type: 'samples', runId, samples: this.pendingSamples });
+    for (const [lane, samples] of this.pendingLaneSamples) this.post({ v: PROTOCOL_VERSION, type: 'samples', runId, lane, samples });
     if (this.pendingLog.length) this.post({ v: PROTOCOL_VERSION, type: 'log', runId, lines: this.pendingLog });
     this.pendingSamples = [];
+    this.pendingLaneSamples.clear();
     this.pendingLog = [];
   }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../../src/vscode/dashboard/html';
-import { parseFromWebview, PROTOCOL_VERSION, type DashboardState, type LiveSample, type ToWebview } from '../../../src/shared/protocol';
+import { parseFromWebview, parseToWebview, PROTOCOL_VERSION, type DashboardState, type LaneStatus, type LiveSample, type ToWebview } from '../../../src/shared/protocol';
 import { curvesView } from '../../../src/vscode/dashboard/curveView';
 import { searchView } from '../../../src/vscode/dashboard/searchView';
 import type { CurveRecord } from '../../../src/core/plan/schema';
@@ -125,9 +125,9 @@ function state(sampleCount: number): DashboardState {
 }
 
 /** Counts pixels of the canvas that carry the given colour (±tolerance per channel): proof a series was drawn. */
-async function pixelsOfColour(page: Page, canvasId: string, rgb: [number, number, number]): Promise<number> {
+async function pixelsOfColour(page: Page, canvasSelector: string, rgb: [number, number, number]): Promise<number> {
   return page.evaluate(`(() => {
-    const canvas = document.getElementById(${JSON.stringify(canvasId)});
+    const canvas = document.querySelector(${JSON.stringify(canvasSelector)});
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     const [r, g, b] = ${JSON.stringify(rgb)};
     let n = 0;
@@ -160,11 +160,13 @@ test('the page says ready, draws a snapshot and then appended sample batches, wi
   assert.equal(await page.locator('#chart-throughput').getAttribute('data-points'), '180');
   assert.match((await page.locator('#log').textContent()) ?? '', /Avg prompt throughput/);
 
-  assert.ok((await pixelsOfColour(page, 'chart-throughput', [0x37, 0x94, 0xff])) > 200, 'the blue total-throughput line is drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT line is drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-requests', [0xd1, 0x86, 0x16])) > 50, 'the waiting-requests line is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-throughput', [0x37, 0x94, 0xff])) > 200, 'the blue total-throughput line is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT line is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-requests', [0xd1, 0x86, 0x16])) > 50, 'the waiting-requests line is drawn');
   await page.screenshot({ path: join(screenshots, 'dashboard-live.png'), fullPage: true });
 
+  // One engine: its charts, no lanes (as before lanes existed).
+  assert.equal(await page.locator('#lanes-section').isVisible(), false);
   const rendered = (await posted()).filter((m) => (m as { type: string }).type === 'rendered');
   assert.ok(rendered.length > 0, 'the page reports what it drew');
   assert.deepEqual(cspViolations, []);
@@ -234,8 +236,8 @@ test('the comparison view draws grouped bars and a table with +x.x% changes, lat
   assert.deepEqual(cells, ['ShareGPT', '3,903.44', '6,160.72', '+57.8%', '104.59', '309.31', '+195.7%']);
   assert.equal(await page.locator('#comparison-table tr').nth(1).locator('td').nth(6).getAttribute('class'), 'worse');
   assert.equal(await page.locator('#comparison-table tr').nth(2).locator('td').nth(6).getAttribute('class'), 'better');
-  assert.ok((await pixelsOfColour(page, 'chart-comparison', [0x37, 0x94, 0xff])) > 500, 'optimized bars drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-comparison', [0xd1, 0x86, 0x16])) > 500, 'baseline bars drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-comparison', [0x37, 0x94, 0xff])) > 500, 'optimized bars drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-comparison', [0xd1, 0x86, 0x16])) > 500, 'baseline bars drawn');
   await page.screenshot({ path: join(screenshots, 'dashboard-comparison.png'), fullPage: true });
   await page.close();
 });
@@ -266,9 +268,9 @@ test('engine latency bands: TTFT and TPOT (from the ITL histogram) are drawn as 
   assert.equal(series['TTFT p50–p99'], 40);
   assert.equal(series['TPOT mean'], 40, 'TPOT falls back to the engine ITL histogram');
   assert.equal(series['TTFT per request'], 0);
-  assert.ok((await pixelsOfColour(page, 'chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT band and mean are drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-latency', [0xd1, 0x86, 0x16])) > 200, 'the TPOT band and mean are drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-requests', [0xf1, 0x4c, 0x4c])) > 20, 'preempted requests are drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-latency', [0x37, 0x94, 0xff])) > 200, 'the TTFT band and mean are drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-latency', [0xd1, 0x86, 0x16])) > 200, 'the TPOT band and mean are drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-requests', [0xf1, 0x4c, 0x4c])) > 20, 'preempted requests are drawn');
   assert.equal(await page.locator('#latency-note').isVisible(), false);
   await page.locator('#chart-latency').screenshot({ path: join(screenshots, 'dashboard-latency-bands.png') });
 
@@ -317,12 +319,12 @@ test('load curves build point by point with the SLO lines and the bracket narrow
   // A curve from another run is not drawn over this one.
   await deliver({ v: 1, type: 'curves', runId: 'other-run', curves: curvesView('x', [{ curve: searchCurve(1) }]) });
   // The limit lines are drawn in the theme's red; the p99 TPOT series crosses it.
-  assert.ok((await pixelsOfColour(page, 'chart-curveTpot', [0xf1, 0x4c, 0x4c])) > 100, 'the SLO line is drawn');
-  assert.ok((await pixelsOfColour(page, 'chart-curveTpot', [0x37, 0x94, 0xff])) > 50, 'the curve is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-curveTpot', [0xf1, 0x4c, 0x4c])) > 100, 'the SLO line is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-curveTpot', [0x37, 0x94, 0xff])) > 50, 'the curve is drawn');
   assert.equal(await page.locator('#chart-curveTtft').getAttribute('data-points'), '6');
   // Pareto: every unsaturated point is a candidate; the front is drawn on top.
   await page.waitForFunction(`Number(document.getElementById('chart-paretoTpot').dataset.points) > 5`, undefined, { timeout: 5000 });
-  assert.ok((await pixelsOfColour(page, 'chart-paretoTpot', [0xcc, 0xa7, 0x00])) > 30, 'the front is drawn');
+  assert.ok((await pixelsOfColour(page, '#chart-paretoTpot', [0xcc, 0xa7, 0x00])) > 30, 'the front is drawn');
   assert.match((await page.locator('#curves-table').textContent()) ?? '', /capacity 5\.78 req\/s/);
   await page.locator('#curves-section').screenshot({ path: join(screenshots, 'dashboard-curves.png') });
   await page.close();
@@ -351,5 +353,76 @@ test('the predicted search table fills in as measurements arrive; ruled-out cand
   assert.match(await rowText(3), /^SGLang TP4.*1,650\.0measured$/);
   assert.match(await rowText(1), /^Baseline \(baseline\).*1,500\.0measured$/);
   assert.match(await rowText(4), /SGLang TP4 kv fp8.*ruled out: the simulator predicts a crash/);
+  await page.close();
+});
+
+/** A lane message, checked against the protocol's schema as the extension would send it. */
+function laneMessage(lane: LaneStatus): ToWebview {
+  const message = { v: PROTOCOL_VERSION, type: 'lane', runId: 'run-1', lane } as const;
+  assert.ok(parseToWebview(message).ok, JSON.stringify(parseToWebview(message)));
+  return message;
+}
+
+test('a pool run shows one lane per host with its own state, activity and series; a host going down says why', async () => {
+  const { page, deliver } = await load();
+  const s = state(0);
+  s.run!.host = 'gpu1+gpu2+gpu3';
+  s.run!.lanes = ['gpu1', 'gpu2', 'gpu3'].map((host) => ({ key: host, host, state: 'idle' as const, samples: [] }));
+  await deliver({ v: 1, type: 'snapshot', state: s });
+  await page.locator('#lanes-section').waitFor({ state: 'visible', timeout: 5000 });
+  assert.equal(await page.locator('.lane').count(), 3);
+  assert.equal(await page.locator('#live-charts').isVisible(), false, 'the one-engine charts give way to the lanes');
+
+  await deliver(laneMessage({ key: 'gpu1', host: 'gpu1', state: 'benchmarking', stage: 'Stage 1', option: 'tp4 fp8', workload: 'ShareGPT', load: '8 req/s' }));
+  await deliver(laneMessage({ key: 'gpu2', host: 'gpu2', state: 'starting', option: 'tp2 x2' }));
+  await deliver(laneMessage({ key: 'gpu3', host: 'gpu3', state: 'benchmarking', stage: 'Stage 1', option: 'tp4 bf16', workload: 'ShareGPT' }));
+  await deliver({ v: 1, type: 'samples', runId: 'run-1', lane: 'gpu1', samples: samples(30) });
+  await deliver({ v: 1, type: 'samples', runId: 'run-1', lane: 'gpu3', samples: samples(20) });
+  const lane = (host: string) => page.locator(`.lane[data-lane="${host}"]`);
+  await lane('gpu1').locator('canvas[data-chart="throughput"][data-points="60"]').waitFor({ timeout: 5000 });
+  await lane('gpu3').locator('canvas[data-chart="throughput"][data-points="40"]').waitFor({ timeout: 5000 });
+  assert.equal(await lane('gpu2').locator('canvas[data-chart="throughput"]').getAttribute('data-points'), '0');
+  assert.deepEqual(await Promise.all(['gpu1', 'gpu2', 'gpu3'].map((host) => lane(host).getAttribute('data-state'))), ['benchmarking', 'starting', 'benchmarking']);
+  assert.equal(await lane('gpu1').locator('.lane-activity').textContent(), 'Stage 1 · tp4 fp8 · ShareGPT · 8 req/s');
+  assert.equal(await lane('gpu2').locator('.lane-state').textContent(), 'starting engine');
+  // Each host's series carry its name and its own colour: gpu1 blue, gpu3 green (the third theme colour).
+  const series = JSON.parse((await lane('gpu1').locator('canvas[data-chart="latency"]').getAttribute('data-series')) ?? '{}') as Record<string, number>;
+  assert.equal(series['gpu1 TTFT per request'], 30);
+  const laneCanvasPixels = (host: string, rgb: [number, number, number]) => pixelsOfColour(page, `.lane[data-lane="${host}"] canvas[data-chart="throughput"]`, rgb);
+  assert.ok((await laneCanvasPixels('gpu1', [0x37, 0x94, 0xff])) > 100, 'gpu1 draws in blue');
+  assert.ok((await laneCanvasPixels('gpu3', [0x89, 0xd1, 0x85])) > 100, 'gpu3 draws in green');
+  assert.equal(await laneCanvasPixels('gpu3', [0x37, 0x94, 0xff]), 0, "gpu1's colour is not in gpu3's chart");
+
+  await deliver(laneMessage({ key: 'gpu2', host: 'gpu2', state: 'down', detail: 'tp2 x2: host gpu2 stopped answering during the benchmark (ssh: connection refused)' }));
+  await lane('gpu2').locator('.lane-state', { hasText: 'down' }).waitFor({ timeout: 5000 });
+  assert.match((await lane('gpu2').locator('.lane-activity').textContent()) ?? '', /stopped answering.*connection refused/);
+  assert.equal(await lane('gpu1').getAttribute('data-state'), 'benchmarking', 'the other lanes carry on');
+  assert.equal(await page.locator('#queue-section').isVisible(), false, 'no Slurm host, no queue');
+  await page.locator('#lanes-section').screenshot({ path: join(screenshots, 'dashboard-lanes.png') });
+
+  // A snapshot (the panel shown again) brings the lanes back with their samples.
+  const again = state(0);
+  again.run!.lanes = [{ key: 'gpu1', host: 'gpu1', state: 'benchmarking', option: 'tp4 fp8', samples: samples(10) }];
+  await deliver({ v: 1, type: 'snapshot', state: again });
+  await page.locator('.lane[data-lane="gpu1"] canvas[data-chart="throughput"][data-points="20"]').waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('.lane').count(), 1);
+  await page.close();
+});
+
+test('a Slurm host running jobs side by side shows its queue: a pending job with the reason, a running one on its node', async () => {
+  const { page, deliver } = await load();
+  await deliver({ v: 1, type: 'snapshot', state: state(0) });
+  await page.locator('#run-section').waitFor({ state: 'visible', timeout: 5000 });
+  assert.equal(await page.locator('#lanes-section').isVisible(), false);
+  await deliver(laneMessage({ key: 'cluster #1', host: 'cluster', state: 'benchmarking', option: 'tp4', workload: 'ShareGPT', job: { id: '41', state: 'RUNNING', node: 'n1' } }));
+  await deliver(laneMessage({ key: 'cluster #2', host: 'cluster', state: 'queued', option: 'tp4 fp8', job: { id: '42', state: 'PENDING', reason: 'Resources' } }));
+  await page.locator('#queue-section').waitFor({ state: 'visible', timeout: 5000 });
+  const rows = await page.locator('#queue tr').allTextContents();
+  assert.deepEqual(rows, ['JobHostVariantStateReasonNode', '41clustertp4RUNNINGn1', '42clustertp4 fp8PENDINGResources']);
+  assert.equal(await page.locator('.lane[data-lane="cluster #2"] .lane-job').textContent(), 'Slurm job 42 PENDING (Resources)');
+  // The job ends: its slot is idle and it leaves the queue.
+  await deliver(laneMessage({ key: 'cluster #1', host: 'cluster', state: 'idle', detail: 'last measured tp4', job: { id: '41', state: 'RUNNING', node: 'n1' } }));
+  await page.locator('#queue tr[data-job="41"]').waitFor({ state: 'detached', timeout: 5000 });
+  await page.locator('#lanes-section').screenshot({ path: join(screenshots, 'dashboard-slurm-queue.png') });
   await page.close();
 });

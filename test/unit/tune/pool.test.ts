@@ -5,6 +5,7 @@ import { TuningPlan, type HostFacts, type TuningPlanInput } from '../../../src/c
 import { openResultsStore } from '../../../src/core/results/store';
 import { EngineCrashedError, runExperiment, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession } from '../../../src/core/tune/experiment';
 import type { ConnectedHostBackend } from '../../../src/core/tune/hostBackend';
+import type { RunObserver } from '../../../src/core/tune/observer';
 import { PoolBackend } from '../../../src/core/tune/pool';
 import { FakeBackend } from './fakeBackend';
 import { useTempDirs } from '../../support/tempDirs';
@@ -141,4 +142,36 @@ test('a point whose place went away is measured again once; a second loss is its
   const o2 = twice.stages[0]!.options.find((o) => o.name === 'seqs 256')!;
   assert.equal(o2.outcome!.kind, 'crashed');
   assert.equal(o2.outcome!.kind === 'crashed' ? o2.outcome!.crash.reason : '', 'place-lost');
+});
+
+test("every event of a pool's point names its host, so a UI can show a lane per host; a host going down says so", async () => {
+  let killed = false;
+  const hosts = ['gpu1', 'gpu2', 'gpu3'].map(
+    (n) =>
+      new FakeHost(n, undefined, (host, request) => {
+        if (host.name === 'gpu2' && !killed && request.position.option.startsWith('seqs')) host.down = killed = true;
+      }),
+  );
+  const pool = new PoolBackend(hosts.map((h) => ({ name: h.name, backend: h })));
+  const events: Array<{ kind: string; host?: string; option?: string; detail?: string }> = [];
+  const saved: Array<{ positionHost?: string; resultHost?: string }> = [];
+  const observer: RunObserver = {
+    engine: (e) => events.push({ kind: e.state, option: e.option, ...(e.place ? { host: e.place.host } : {}), ...(e.state === 'crashed' ? { detail: e.crash.reason } : {}) }),
+    point: (p) => events.push({ kind: 'point', option: p.option, ...(p.place ? { host: p.place.host } : {}) }),
+    sample: (_s, place) => events.push({ kind: 'sample', ...(place ? { host: place.host } : {}) }),
+    resultSaved: (r, p) => saved.push({ ...(p.place ? { positionHost: p.place.host } : {}), ...(r.place ? { resultHost: r.place.host } : {}) }),
+  };
+  lastStore = openResultsStore(tempDir('sl-pool-'));
+  const x = await runExperiment({ plan: sixOptionPlan(), backend: pool, store: lastStore, observer, signal: new AbortController().signal, parseCommand: parseServeCommand, notes: pool.notes });
+  assert.equal(x.status, 'completed');
+  // Only the launch itself comes before the pool picked a host.
+  assert.deepEqual(events.filter((e) => e.host === undefined).map((e) => e.kind), Array(events.filter((e) => e.kind === 'launching').length).fill('launching'));
+  assert.ok(events.some((e) => e.kind === 'sample'), 'the fake hosts send live samples');
+  assert.deepEqual(new Set(events.filter((e) => e.kind === 'placed').map((e) => e.host)), new Set(['gpu1', 'gpu2', 'gpu3']));
+  // A point's events all name the host that took its launch.
+  const placedOn = new Map(events.filter((e) => e.kind === 'placed').map((e) => [e.option, e.host]));
+  for (const e of events.filter((e) => e.kind === 'point')) if (e.option !== events.find((d) => d.kind === 'crashed')?.option) assert.equal(e.host, placedOn.get(e.option), `${e.option}`);
+  assert.ok(saved.length >= 7 && saved.every((s) => s.positionHost !== undefined && s.positionHost === s.resultHost), JSON.stringify(saved));
+  const crash = events.find((e) => e.kind === 'crashed');
+  assert.deepEqual(crash && { host: crash.host, reason: crash.detail }, { host: 'gpu2', reason: 'place-lost' });
 });

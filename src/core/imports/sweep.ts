@@ -19,15 +19,15 @@ export async function isSweepDirectory(dir: string): Promise<boolean> {
   return false;
 }
 
-/** The serve configuration's parameters with the values the run's JSON carries ("max_num_seqs=64" → {max_num_seqs: 64}). */
-function serveParamsOf(text: string, serve: string): Record<string, unknown> {
+/** A combination's parameters with the values the run's JSON carries ("max_num_seqs=64" → {max_num_seqs: 64}). */
+function paramsOf(text: string, combination: string): Record<string, unknown> {
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // The run parsed as a result above; without a JSON object the names alone are known.
   }
-  const names = [...serve.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)=/g)].map((m) => m[1]!);
+  const names = [...combination.matchAll(/([A-Za-z_][A-Za-z0-9_.]*)=/g)].map((m) => m[1]!);
   return Object.fromEntries(names.filter((n) => n in json).map((n) => [n, json[n]]));
 }
 
@@ -46,6 +46,8 @@ export interface SweepPoint {
   bench: string;
   /** The serve parameters with their values, as `vllm bench sweep` merged them into the run's JSON. */
   serveParams: Record<string, unknown>;
+  /** The bench parameters (load, dataset lengths, …) the same way. */
+  benchParams: Record<string, unknown>;
 }
 
 export async function parseSweepDirectory(dir: string): Promise<ParsedBenchmark[]> {
@@ -78,7 +80,8 @@ export async function parseSweepPoints(dir: string): Promise<SweepPoint[]> {
         },
         serve,
         bench,
-        serveParams: serveParamsOf(text, serve),
+        serveParams: paramsOf(text, serve),
+        benchParams: paramsOf(text, bench),
       });
     }
   }

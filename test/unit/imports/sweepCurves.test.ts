@@ -70,6 +70,20 @@ test('with the base serve command and an SLO: GPUs from the command, each curve\
   assert.match(section.markdown, /max_num_seqs=64/);
 });
 
+test('bench parameters swept besides the load are separate workloads, each its own curve and capacity', async () => {
+  const sweep = (await importSweepCurves(join(__dirname, '../../fixtures/bench/imports/sweep-lengths'), { parseCommand: parseServeCommand, slo: { p99_ttft_ms: 2000, min_success: 0.99 } }))!;
+  const x = Experiment.parse(sweep.experiment);
+  assert.deepEqual(x.curves.map((c) => [c.option, c.workload, c.by, c.points.map((p) => p.value), c.capacity?.load]), [
+    ['default', 'sweep-lengths (vllm bench sweep) · random_input_len=1024', 'request_rate', [2, 8], 8],
+    ['default', 'sweep-lengths (vllm bench sweep) · random_input_len=4096', 'request_rate', [2, 8], 2],
+  ]);
+  const primary = x.plan.workloads.primary as { name: string; dataset: { inputLen: number } };
+  assert.equal(primary.dataset.inputLen, 1024);
+  assert.deepEqual((x.plan.workloads.generalization as Array<{ name: string; dataset: { inputLen: number } }>).map((w) => [w.name, w.dataset.inputLen]), [['sweep-lengths (vllm bench sweep) · random_input_len=4096', 4096]]);
+  assert.deepEqual(primaryCurves(x).map((c) => c.workload), [primary.name], 'the primary workload\'s curve stands apart from the other lengths');
+  assert.equal(x.baseline.outcome?.kind === 'measured' ? x.baseline.outcome.resultIds.length : 0, 4, 'every run is kept under its configuration');
+});
+
 test('a directory that is not a sweep is left to the file importers', async () => {
   assert.equal(await importSweepCurves(join(__dirname, '../../fixtures/bench'), { parseCommand: parseServeCommand }), undefined);
 });

@@ -5,7 +5,7 @@ import type { Crash, EngineVariant, HostFacts, OptionOutcome, OptionRecord, Pred
 import { findGpu, GPUS } from '../sim/gpus';
 import { ExperimentError } from './backend';
 import { learnedCrashes, type MeasuredCandidate } from './predictedCrashes';
-import { correctedValue, fitCorrections, forecastCandidate, forecastSigma, meanAbsPctError, UPPER_Z, type Corrections, type FitPoint, type Forecast } from './predictedModel';
+import { correctedValue, fitCorrections, forecastCandidate, forecastObjectiveOf, forecastSigma, meanAbsPctError, UPPER_Z, type Corrections, type FitPoint, type Forecast } from './predictedModel';
 import type { SearchProgress } from './observer';
 import { searchProgress } from './predictedProgress';
 import { DEFAULT_NOISE_PCT, objectiveMetric, variantKey } from './search';
@@ -81,11 +81,11 @@ function forecastHost(host: HostFacts): { gpu: string; count: number } {
 }
 
 export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<PredictedSearchRecord> {
-  const metric = objectiveMetric(ctx.plan);
+  const objective = forecastObjectiveOf(ctx.plan);
   const host = forecastHost(ctx.host);
   const forecasts = new Map<string, Forecast>();
   const forecast = (name: string, variant: EngineVariant) => {
-    const f = forecastCandidate(variant, host, ctx.primary, metric);
+    const f = forecastCandidate(variant, host, ctx.primary, objective);
     if (f.ok) forecasts.set(name, f.forecast);
     return f;
   };
@@ -93,7 +93,7 @@ export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<P
   if (ctx.record) for (const c of record.candidates) if (!c.skipped || c.skipped.kind === 'cannot-win' || c.skipped.kind === 'budget') forecast(c.name, c.variant);
   delete record.stopped;
   await ctx.save(record);
-  const baselineForecast = forecastCandidate(ctx.baseline.variant, host, ctx.primary, metric);
+  const baselineForecast = forecastCandidate(ctx.baseline.variant, host, ctx.primary, objective);
   const optionOf = (name: string) => ctx.stage.options.find((o) => !o.incumbent && o.name === name);
 
   for (;;) {
@@ -139,7 +139,7 @@ function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: 
       const f = forecast(c.name, c.variant);
       if (f.ok) {
         rec.predicted = f.forecast.value;
-        rec.predictedGpuSeconds = (f.forecast.startupS + STOP_ALLOWANCE_S + f.forecast.benchmarkS * ctx.plan.repeats) * c.gpus;
+        rec.predictedGpuSeconds = (f.forecast.startupS + STOP_ALLOWANCE_S + f.forecast.benchmarkS) * c.gpus;
       } else if ('notApplicable' in f) {
         rec.skipped = { kind: 'not-applicable', why: f.notApplicable };
       } else {

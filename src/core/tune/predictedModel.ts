@@ -3,35 +3,63 @@
 // much slower or faster the host's memory traffic is than the datasheet (one number), and each engine's overall
 // speed on this host (one number per engine measured). Not a per-candidate fudge: a candidate never measured moves
 // with the measured ones that share its engine and its share of memory-bound time.
+import type { GoodputSlo } from '../bench/metrics';
 import { renderVariant, VariantError } from '../engines/index';
-import type { EngineName, EngineVariant, ObjectiveMetric, Workload } from '../plan/schema';
+import type { CapacitySearch, EngineName, EngineVariant, ObjectiveMetric, TuningPlan, Workload } from '../plan/schema';
 import { FITTED_EFFICIENCY } from '../sim/calibration/fitted';
 import { perfConfig } from '../sim/config';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
 import { resolveGpu } from '../sim/gpus';
 import { combineStepCost, stepCost, type StepCost } from '../sim/perf';
-import { predictBenchmark } from '../sim/predict';
+import { predictBenchmark, type PredictOptions } from '../sim/predict';
 import type { SimTrace } from '../sim/virtual';
-import { variantGpus } from './curve';
+import { plannedPoints, variantGpus, workloadLoads } from './curve';
 import { predictOptionsOf } from './predict';
-import { objectiveValue } from './search';
+import { capacityModel, goodputAt, saturatedOptions, throughputAt, type ValueAt } from './predictedObjectives';
+import { objectiveMetric, objectiveValue } from './search';
+
+/** What the search forecasts: the objective, and what it needs besides the workload (goodput's limits, the capacity search). */
+export interface ForecastObjective {
+  metric: ObjectiveMetric;
+  goodput?: GoodputSlo;
+  capacity?: CapacitySearch;
+  /** Runs per measurement (the plan's repeats), for the GPU-time estimate. */
+  repeats: number;
+}
+
+export function forecastObjectiveOf(plan: TuningPlan): ForecastObjective {
+  const load = workloadLoads(plan).get(plan.workloads.primary);
+  return {
+    metric: objectiveMetric(plan),
+    ...(typeof plan.objective === 'object' && plan.objective.slo ? { goodput: plan.objective.slo } : {}),
+    ...(load && 'capacity' in load ? { capacity: load.capacity } : {}),
+    repeats: plan.repeats,
+  };
+}
 
 /** A candidate's forecast: the objective, the host time it would take, and its schedule for re-timing. */
 export interface Forecast {
+  /** The objective as the simulator forecasts it (no host correction). */
   value: number;
-  /** Seconds from launch to ready, and of the benchmark. */
+  /** The objective on a host whose steps take `scale` × the simulator's time. */
+  at: ValueAt;
+  /** Seconds from launch to ready, and of the benchmark runs of one measurement. */
   startupS: number;
   benchmarkS: number;
   engine: EngineName;
   costs: ReadonlyArray<StepCost | undefined>;
   /** Step-time sums by memory-time scale, filled as the fit asks for them. */
   retimed: Map<number, number>;
+  /** The host time scale each measured value implies (log), filled as the fit asks for them. */
+  observed: Map<number, number>;
 }
 
 export type ForecastOutcome = { ok: true; forecast: Forecast } | { ok: false; crash: string } | { ok: false; notApplicable: string };
 
-/** The simulator's forecast of one benchmark of `variant` on `count` × `gpu` (no host correction). */
-export function forecastCandidate(variant: EngineVariant, host: { gpu: string; count: number }, workload: Workload, metric: ObjectiveMetric): ForecastOutcome {
+const emptyTrace = (n: number): SimTrace => ({ steps: [], tokenSteps: Array.from({ length: n }, () => []), startSteps: new Array<number>(n).fill(0) });
+
+/** The simulator's forecast of one measurement of `variant` on `count` × `gpu` (no host correction). */
+export function forecastCandidate(variant: EngineVariant, host: { gpu: string; count: number }, workload: Workload, objective: ForecastObjective): ForecastOutcome {
   let argv: string[];
   try {
     argv = renderVariant(variant, { port: 8000 }).argv;
@@ -43,13 +71,32 @@ export function forecastCandidate(variant: EngineVariant, host: { gpu: string; c
   const launch = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env });
   const ready = launch.events.find((e) => e.kind === 'ready');
   if (launch.crash || !ready) return { ok: false, crash: launch.crash?.rootCause ?? 'the engine does not start' };
-  const trace: SimTrace = { steps: [], tokenSteps: Array.from({ length: workload.numPrompts }, () => []), startSteps: new Array<number>(workload.numPrompts).fill(0) };
-  const p = predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, ...predictOptionsOf(workload), trace });
+  const run = (o: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], ...o });
+  const { capacity } = objective;
+  const main = capacity ? saturatedOptions(workload, capacity) : predictOptionsOf(workload);
+  const trace = emptyTrace(typeof main.workload === 'string' ? 0 : main.workload.count);
+  const p = run({ ...main, trace });
   if (!p.metrics || !p.config) return { ok: false, crash: p.crash?.rootCause ?? 'the engine does not start' };
   if (p.stalled) return { ok: false, crash: `the engine stops scheduling: ${p.stalled}` };
-  const value = objectiveValue(p.metrics, metric, variantGpus(variant.parallel));
   const perf = perfConfig(p.config);
-  return { ok: true, forecast: { value, startupS: ready.at, benchmarkS: p.metrics.duration, engine, costs: trace.steps.map((s) => stepCost(perf, s)), retimed: new Map() } };
+  const gpus = variantGpus(variant.parallel);
+  const made = { startupS: ready.at, engine, retimed: new Map<number, number>(), observed: new Map<number, number>() };
+  if (capacity) {
+    const saturated = p.metrics.request_throughput;
+    if (!(saturated > 0)) return { ok: false, crash: 'the saturated point completes no request' };
+    const perGpu = objective.metric.endsWith('_per_gpu') ? gpus : 1;
+    const model = capacityModel(run, saturated, workload, capacity, perGpu);
+    const searchPoints = plannedPoints({ capacity }, objective.repeats) - 1;
+    return { ok: true, forecast: { ...made, value: model.at(1).value, at: model.at, benchmarkS: p.metrics.duration + searchPoints * model.pointS, costs: model.trace.steps.map((s) => stepCost(perf, s)) } };
+  }
+  const costs = trace.steps.map((s) => stepCost(perf, s));
+  const benchmarkS = p.metrics.duration * objective.repeats;
+  if (objective.metric === 'goodput' || objective.metric === 'goodput_per_gpu') {
+    const at = goodputAt(p.outputs ?? [], objective.goodput ?? {}, workload, objective.metric === 'goodput_per_gpu' ? gpus : 1);
+    return { ok: true, forecast: { ...made, value: at(1).value, at, benchmarkS, costs } };
+  }
+  const value = objectiveValue(p.metrics, objective.metric, gpus);
+  return { ok: true, forecast: { ...made, value, at: throughputAt(value), benchmarkS, costs } };
 }
 
 /** Σ step time with memory traffic `memoryScale` × as slow (at the engine's fitted efficiency). */
@@ -79,9 +126,38 @@ export interface Corrections {
 
 export const NO_CORRECTIONS: Corrections = { memoryTimeScale: 1, engineTimeScale: {}, residual: Number.NaN, points: 0 };
 
+/** How much slower (> 1) the candidate's steps run under the corrections: its memory time rescaled, its engine's speed. */
+function timeScale(f: Forecast, c: Corrections): number {
+  const base = retime(f, 1);
+  const memory = base > 0 ? retime(f, c.memoryTimeScale) / base : 1;
+  return memory * (c.engineTimeScale[f.engine] ?? 1);
+}
+
 /** The forecast under host corrections. */
 export function correctedValue(f: Forecast, c: Corrections): number {
-  return (f.value * retime(f, 1)) / (retime(f, c.memoryTimeScale) * (c.engineTimeScale[f.engine] ?? 1));
+  return f.at(timeScale(f, c)).value;
+}
+
+/** Bound on the log time scale a measurement may imply (×0.3 to ×3.3). */
+const MAX_LOG_SCALE = 1.2;
+
+/**
+ * The host time scale (log) under which the forecast equals the measurement: Newton steps on log scale with the
+ * forecast's elasticity (one step for a throughput, which is exactly 1/scale).
+ */
+function observedLogScale(f: Forecast, measured: number): number {
+  const cached = f.observed.get(measured);
+  if (cached !== undefined) return cached;
+  let logScale = 0;
+  for (let i = 0; i < 12; i++) {
+    const { value, elasticity } = f.at(Math.exp(logScale));
+    if (!(value > 0)) break;
+    const step = (Math.log(value) - Math.log(measured)) / elasticity;
+    logScale = Math.min(MAX_LOG_SCALE, Math.max(-MAX_LOG_SCALE, logScale + step));
+    if (Math.abs(step) < 1e-3) break;
+  }
+  f.observed.set(measured, logScale);
+  return logScale;
 }
 
 export interface FitPoint {
@@ -98,11 +174,15 @@ const RIDGE = 0.05;
  * Fits the corrections to the measurements: for each memory scale on the grid, each engine's log speed is the
  * ridge mean of its points' residuals; the scale with the least penalized squared error wins.
  */
-export function fitCorrections(points: readonly FitPoint[]): Corrections {
+export function fitCorrections(measurements: readonly FitPoint[]): Corrections {
+  // A measurement of nothing (no load met the SLO) implies no finite time scale.
+  const points = measurements.filter((p) => p.measured > 0);
   if (points.length === 0) return NO_CORRECTIONS;
+  // Each measurement as the time scale it implies: log(scale) = log(memory time ratio) + log(engine scale) + noise.
+  const observed = points.map((p) => observedLogScale(p.forecast, p.measured));
   let best: { cost: number; memory: number; engines: Partial<Record<EngineName, number>>; residuals: number[] } | undefined;
   for (const memory of MEMORY_GRID) {
-    const logResidual = points.map((p) => Math.log(p.measured) - Math.log((p.forecast.value * retime(p.forecast, 1)) / retime(p.forecast, memory)));
+    const logResidual = points.map((p, i) => Math.log(retime(p.forecast, memory) / (retime(p.forecast, 1) || 1)) - observed[i]!);
     const byEngine = new Map<EngineName, number[]>();
     points.forEach((p, i) => byEngine.set(p.forecast.engine, [...(byEngine.get(p.forecast.engine) ?? []), logResidual[i]!]));
     const engines: Partial<Record<EngineName, number>> = {};
@@ -133,13 +213,15 @@ export const UPPER_Z = 1.645;
 
 /**
  * A corrected forecast's uncertainty about the candidate's true value (log scale): the fit's residual (or the prior
- * while there are too few measurements), more for an engine not measured yet. The run-to-run noise is the stop
- * rule's margin, not part of this.
+ * while there are too few measurements), more for an engine not measured yet — an uncertainty of the host's time
+ * scale, carried to the objective by its elasticity (1 for a throughput; more for a capacity whose latency limit
+ * binds at light load). The run-to-run noise is the stop rule's margin, not part of this.
  */
 export function forecastSigma(f: Forecast, c: Corrections): number {
   const model = Number.isNaN(c.residual) ? PRIOR_SIGMA : c.residual;
   const engine = c.engineTimeScale[f.engine] === undefined ? UNMEASURED_ENGINE_SIGMA : 0;
-  return Math.max(MIN_SIGMA, Math.sqrt(model * model + engine * engine));
+  const time = Math.max(MIN_SIGMA, Math.sqrt(model * model + engine * engine));
+  return time * f.at(timeScale(f, c)).elasticity;
 }
 
 /** Mean absolute percentage error of forecasts against measurements. */

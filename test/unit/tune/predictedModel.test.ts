@@ -11,7 +11,7 @@ const WORKLOAD = resolveWorkload({ preset: 'sharegpt', numPrompts: 60 });
 const variant = (v: Record<string, unknown>) => EngineVariant.parse({ model: 'zai-org/GLM-4.5-Air', parallel: { tp: 4 }, ...v });
 
 function forecast(v: Record<string, unknown>): Forecast {
-  const f = forecastCandidate(variant(v), HOST, WORKLOAD, 'total_token_throughput');
+  const f = forecastCandidate(variant(v), HOST, WORKLOAD, { metric: 'total_token_throughput', repeats: 1 });
   assert.ok(f.ok, JSON.stringify(f));
   return f.forecast;
 }

@@ -11,7 +11,7 @@ import { resolveGpu } from './gpus';
 import type { HostProfile } from './hostProfile';
 import type { ModelSpec } from './models';
 import { syntheticShareGptRequests } from './sharegpt';
-import { simulateRequests, type SimTrace, type VirtualRequest } from './virtual';
+import { simulateRequests, type SimTrace, type VirtualRequest, type VirtualRun } from './virtual';
 
 /** `prefix`: leading tokens every prompt shares (vllm bench --random-prefix-len), counted in `input`. */
 export type SimWorkload = { kind: 'sharegpt'; count: number } | { kind: 'random'; input: number; output: number; count: number; prefix?: number };
@@ -85,6 +85,14 @@ function crashLog(plan: LaunchPlan): string[] {
   return plan.events.flatMap((e) => (e.kind === 'log' ? [e.text] : []));
 }
 
+/** The requests of a workload sent to an engine already planned (many runs of one launch, e.g. a capacity forecast's load points). */
+export function simulateWorkload(config: SimEngineConfig, options: Pick<PredictOptions, 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'> & { workload: SimWorkload }): VirtualRun {
+  const seed = options.seed ?? 0;
+  const requests = workloadRequests(options.workload, seed);
+  const sendTimes = arrivalTimes(requests.length, options.requestRate ?? Infinity, options.burstiness ?? 1, seed);
+  return simulateRequests(config, requests, sendTimes, options.maxConcurrency ?? Infinity, options.trace);
+}
+
 /** Predicts what a benchmark of `argv` on the simulated host would print. */
 export function predictBenchmark(options: PredictOptions): Prediction {
   const gpu = resolveGpu(options.gpu);
@@ -96,10 +104,7 @@ export function predictBenchmark(options: PredictOptions): Prediction {
     return { crash: { rootCause: plan.crash?.rootCause ?? 'the engine did not start', exitCode: plan.crash?.exitCode ?? 1, log: crashLog(plan) } };
   }
   const config = plan.config;
-  const seed = options.seed ?? 0;
-  const requests = workloadRequests(workload, seed);
-  const sendTimes = arrivalTimes(requests.length, options.requestRate ?? Infinity, options.burstiness ?? 1, seed);
-  const run = simulateRequests(config, requests, sendTimes, options.maxConcurrency ?? Infinity, options.trace);
+  const run = simulateWorkload(config, { ...options, workload });
   const durationS = run.outputs.reduce((end, o) => Math.max(end, o.startTime + o.latency), 0);
   const percentileMetrics = options.percentileMetrics ?? ['ttft', 'tpot', 'itl'];
   const percentiles = options.percentiles ?? [99];

@@ -85,7 +85,7 @@ export function forecastCandidate(variant: EngineVariant, host: { gpu: string; c
     const saturated = p.metrics.request_throughput;
     if (!(saturated > 0)) return { ok: false, crash: 'the saturated point completes no request' };
     const perGpu = objective.metric.endsWith('_per_gpu') ? gpus : 1;
-    const model = capacityModel(run, saturated, workload, capacity, perGpu);
+    const model = capacityModel(p.config, saturated, workload, capacity, perGpu);
     const searchPoints = plannedPoints({ capacity }, objective.repeats) - 1;
     return { ok: true, forecast: { ...made, value: model.at(1).value, at: model.at, benchmarkS: p.metrics.duration + searchPoints * model.pointS, costs: model.trace.steps.map((s) => stepCost(perf, s)) } };
   }

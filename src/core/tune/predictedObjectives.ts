@@ -5,7 +5,8 @@
 // simulator's in slow motion: at a request rate r/scale it runs what the simulator runs at r, each latency × scale.
 import { computeMetrics, type GoodputSlo, type RequestOutput } from '../bench/metrics';
 import type { CapacitySearch, Workload } from '../plan/schema';
-import { predictBenchmark, type PredictOptions, type Prediction } from '../sim/predict';
+import type { SimEngineConfig } from '../sim/config';
+import { simulateWorkload, type PredictOptions, type SimWorkload } from '../sim/predict';
 import type { SimTrace } from '../sim/virtual';
 import { SLO_LIMITS } from './capacity';
 import { pointWorkload } from './curve';
@@ -91,6 +92,8 @@ const STEPS_PER_DOUBLING = 16;
 /** The bracket's first point and its steps: about 0.84 × and ±19% of the saturated throughput. */
 const FIRST_INDEX = -4;
 const BRACKET_STEP = 4;
+/** A bracket whose both ends have finite stress is interpolated across up to this many lattice steps (~14%). */
+const INTERPOLATED_GAP = 3;
 /** Past this the load is far beyond what the engine serves: its capacity is the highest load tried. */
 const MAX_INDEX = 12;
 const MIN_INDEX = -8 * STEPS_PER_DOUBLING;
@@ -120,7 +123,7 @@ function windowOf(capacity: CapacitySearch): WindowSpec {
  * it meets the SLO when s × stress ≤ 1. Between the last lattice point that meets it and the first that breaks it
  * the boundary is interpolated (log stress against log rate); the capacity is the achieved rate there, over s.
  */
-export function capacityModel(run: (options: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => Prediction, saturated: number, workload: Workload, capacity: CapacitySearch, gpus: number): CapacityModel {
+export function capacityModel(config: SimEngineConfig, saturated: number, workload: Workload, capacity: CapacitySearch, gpus: number): CapacityModel {
   const window = windowOf(capacity);
   const slo = capacity.slo;
   const goodput: GoodputSlo = {
@@ -138,12 +141,14 @@ export function capacityModel(run: (options: Pick<PredictOptions, 'workload' | '
     const rate = rateOf(i);
     const w = pointWorkload(workload, 'request_rate', rate, window);
     const trace: SimTrace | undefined = keepTraces ? { steps: [], tokenSteps: Array.from({ length: w.numPrompts }, () => []), startSteps: new Array<number>(w.numPrompts).fill(0) } : undefined;
-    const p = run({ ...predictOptionsOf(w), ...(trace ? { trace } : {}) });
+    const options = predictOptionsOf(w);
+    const run = simulateWorkload(config, { ...options, workload: options.workload as SimWorkload, ...(trace ? { trace } : {}) });
+    const durationS = run.outputs.reduce((end, o) => Math.max(end, o.startTime + o.latency), 0);
     let made: CapacityPoint;
-    if (!p.metrics || !p.outputs || p.stalled) {
-      made = { stress: Infinity, achieved: 0, durationS: p.metrics?.duration ?? 0 };
+    if (run.stalled) {
+      made = { stress: Infinity, achieved: 0, durationS };
     } else {
-      const state = steadyState(p.outputs, window, rate, Object.keys(goodput).length > 0 ? goodput : undefined);
+      const state = steadyState(run.outputs, window, rate, Object.keys(goodput).length > 0 ? goodput : undefined);
       let stress = state.saturation.length > 0 || state.success < slo.min_success ? Infinity : 0;
       for (const key of SLO_LIMITS) {
         const limit = slo[key];
@@ -151,30 +156,49 @@ export function capacityModel(run: (options: Pick<PredictOptions, 'workload' | '
         const v = state.metrics[key];
         stress = Math.max(stress, typeof v === 'number' ? v / limit : Infinity);
       }
-      made = { stress, achieved: state.metrics.request_throughput, durationS: p.metrics.duration };
+      made = { stress, achieved: state.metrics.request_throughput, durationS };
     }
     points.set(i, made);
     if (trace) traces.set(i, trace);
     return made;
   };
   const boundary = (scale: number): { lo?: number; hi?: number } => {
+    const target = -Math.log(scale);
     for (;;) {
       const known = [...points.keys()].sort((a, b) => a - b);
       const hi = known.find((i) => scale * points.get(i)!.stress > 1);
       const passing = known.filter((i) => (hi === undefined || i < hi) && scale * points.get(i)!.stress <= 1);
       const lo = passing.length > 0 ? passing[passing.length - 1] : undefined;
-      let next: number;
-      if (lo === undefined && hi === undefined) next = FIRST_INDEX;
-      else if (hi === undefined) {
-        if (lo! >= MAX_INDEX) return { lo };
-        next = lo! + BRACKET_STEP;
-      } else if (lo === undefined) {
-        if (hi <= MIN_INDEX) return { hi };
-        next = Math.max(MIN_INDEX, hi - BRACKET_STEP * (hi <= FIRST_INDEX - 2 * BRACKET_STEP ? 4 : 1));
-      } else if (hi - lo > 1) next = Math.floor((lo + hi) / 2);
-      else return { lo, hi };
-      point(next);
+      if (lo !== undefined && hi !== undefined && (hi - lo <= 1 || (hi - lo <= INTERPOLATED_GAP && Number.isFinite(points.get(hi)!.stress)))) return { lo, hi };
+      if (lo !== undefined && hi === undefined && lo >= MAX_INDEX) return { lo };
+      if (lo === undefined && hi !== undefined && hi <= MIN_INDEX) return { hi };
+      for (const i of nextIndex(known, lo, hi, target)) point(i);
     }
+  };
+  const logStress = (i: number) => Math.log(points.get(i)!.stress);
+  /** Index where log stress reaches `target` on the line through two points (undefined when the line is flat or a point has no finite stress). */
+  const secant = (a: number, b: number, target: number): number | undefined => {
+    const [qa, qb] = [logStress(a), logStress(b)];
+    if (!Number.isFinite(qa) || !Number.isFinite(qb) || qa === qb) return undefined;
+    return a + ((target - qa) * (b - a)) / (qb - qa);
+  };
+  /**
+   * Where to simulate next. Upwards: a bracket step (saturation ends a curve abruptly, so it is not extrapolated).
+   * Downwards: the secant through the two lowest points, one step past it, between one bracket step and a doubling.
+   * Inside a bracket with finite stress at both ends: both lattice points around the secant; else the midpoint.
+   */
+  const nextIndex = (known: number[], lo: number | undefined, hi: number | undefined, target: number): number[] => {
+    if (lo === undefined && hi === undefined) return [FIRST_INDEX];
+    if (hi === undefined) return [lo! + BRACKET_STEP];
+    if (lo === undefined) {
+      const est = known.length >= 2 ? secant(known[0]!, known[1]!, target) : undefined;
+      const jump = est === undefined ? BRACKET_STEP : Math.min(STEPS_PER_DOUBLING, Math.max(BRACKET_STEP, hi - Math.floor(est) + 1));
+      return [Math.max(MIN_INDEX, hi - jump)];
+    }
+    const est = secant(lo, hi, target);
+    if (est === undefined || hi - lo <= 3) return [Math.floor((lo + hi) / 2)];
+    const inside = (i: number) => Math.min(hi - 1, Math.max(lo + 1, i));
+    return [...new Set([inside(Math.floor(est)), inside(Math.ceil(est))])];
   };
   const at: ValueAt = (scale) => {
     const { lo, hi } = boundary(scale);

@@ -114,7 +114,7 @@ export const SearchCandidateRecord = z.object({
   /** Why it was not measured. */
   skipped: z
     .object({
-      kind: z.enum(['does-not-fit', 'not-applicable', 'predicted-crash', 'learned-crash', 'cannot-win', 'budget']),
+      kind: z.enum(['does-not-fit', 'same-launch', 'not-applicable', 'predicted-crash', 'learned-crash', 'cannot-win', 'budget']),
       why: z.string(),
     })
     .optional(),

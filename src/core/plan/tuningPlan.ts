@@ -133,9 +133,6 @@ export function planStrategy(plan: Pick<TuningPlan, 'strategy' | 'space'>): 'sta
   return plan.strategy ?? (plan.space ? 'predicted' : 'staged');
 }
 
-/** Objectives the predicted search can forecast (a rate of the whole benchmark, from the simulator's schedule). */
-export const PREDICTABLE_OBJECTIVES: readonly ObjectiveMetric[] = ['total_token_throughput', 'output_throughput', 'request_throughput', 'total_token_throughput_per_gpu', 'output_throughput_per_gpu'];
-
 function checkSearchSpace(plan: Pick<TuningPlan, 'strategy' | 'space' | 'stages' | 'objective' | 'workloads' | 'load'>, ctx: z.RefinementCtx): void {
   const strategy = planStrategy(plan);
   if (plan.space && plan.stages.length > 0) ctx.addIssue({ code: 'custom', path: ['space'], message: 'a plan searches either "stages" or a "space", not both: remove one' });
@@ -146,12 +143,15 @@ function checkSearchSpace(plan: Pick<TuningPlan, 'strategy' | 'space' | 'stages'
     return;
   }
   const metric = typeof plan.objective === 'string' ? plan.objective : plan.objective.metric;
-  if (!PREDICTABLE_OBJECTIVES.includes(metric)) {
-    ctx.addIssue({ code: 'custom', path: ['objective'], message: `strategy "predicted" forecasts ${PREDICTABLE_OBJECTIVES.join(', ')}; objective "${metric}" needs strategy "grid" over the space` });
-  }
   const primary = plan.workloads.primary;
-  if ((typeof primary === 'object' && primary.load) || plan.load) {
-    ctx.addIssue({ code: 'custom', path: ['load'], message: 'strategy "predicted" measures one benchmark per candidate; a load plan (sweep or capacity) needs strategy "grid" over the space' });
+  const load = (typeof primary === 'object' ? primary.load : undefined) ?? plan.load;
+  if (metric === 'slo_capacity' || metric === 'slo_capacity_per_gpu') {
+    // The search forecasts each candidate's capacity search; a sweep's capacity depends on the rates it lists.
+    if (load && !('capacity' in load && load.capacity.by === 'request_rate')) {
+      ctx.addIssue({ code: 'custom', path: ['load'], message: `strategy "predicted" forecasts objective "${metric}" from a capacity search by request rate: use load: {capacity: {slo: {…}, by: request_rate}} (or strategy "grid" for a sweep or a search by concurrency)` });
+    }
+  } else if (load) {
+    ctx.addIssue({ code: 'custom', path: ['load'], message: `strategy "predicted" measures objective "${metric}" with one benchmark per candidate; a load plan (sweep or capacity) needs objective slo_capacity or strategy "grid" over the space` });
   }
 }
 export type TuningPlanInput = z.input<typeof TuningPlan>;

@@ -12,6 +12,7 @@ import type { RunObserver } from './observer';
 import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
 import { runPredictedSearch } from './predicted';
 import { baselineVariant, budgetExhausted, decideStage, gridCombinations, optionVariant, signedPct, variantKey, type Contender } from './search';
+import { distinctLaunches, launchHostOf } from './sameLaunch';
 import { enumerateSpace } from './space';
 
 export type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './backend';
@@ -278,15 +279,18 @@ class ExperimentRunner {
     if (strategy === 'staged') return this.plan.stages.reduce((n, s) => n + s.options.length, 0);
     const base = baselineVariant(this.plan, this.options.parseCommand);
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand).length;
-    const gpus = (await this.backend.facts(this.signal)).gpus.length;
-    const fitting = enumerateSpace(this.plan.space, base, gpus || Infinity).filter((c) => !c.doesNotFit).length;
+    const facts = await this.backend.facts(this.signal);
+    const fitting = distinctLaunches(base, enumerateSpace(this.plan.space, base, facts.gpus.length || Infinity).filter((c) => !c.doesNotFit), launchHostOf(facts)).kept.length;
     return strategy === 'predicted' ? Math.min(fitting, this.plan.budget.maxRuns ?? fitting) : fitting;
   }
 
-  /** The grid's points: the stages' combinations, or every candidate of the space that fits the host. */
+  /** The grid's points: the stages' combinations, or every candidate of the space that fits the host and launches something new. */
   private gridPoints(base: EngineVariant): Array<{ name: string; variant: EngineVariant }> {
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand);
-    return enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter((c) => !c.doesNotFit);
+    const fitting = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter((c) => !c.doesNotFit);
+    const { kept, same } = distinctLaunches(base, fitting, launchHostOf(this.experiment.host));
+    for (const s of same) this.log(`Grid / ${s.candidate.name}: not measured, it ${s.why}`);
+    return kept;
   }
 
   private async predicted(incumbent: { name: string; variant: EngineVariant; outcome: OptionOutcome }) {

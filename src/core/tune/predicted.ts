@@ -9,6 +9,7 @@ import { correctedValue, fitCorrections, forecastCandidate, forecastObjectiveOf,
 import type { SearchProgress } from './observer';
 import { searchProgress } from './predictedProgress';
 import { DEFAULT_NOISE_PCT, objectiveMetric, variantKey } from './search';
+import { distinctLaunches } from './sameLaunch';
 import { enumerateSpace } from './space';
 
 export interface PredictedSearchContext {
@@ -127,6 +128,7 @@ export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<P
 
 function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: number }, forecast: (name: string, v: EngineVariant) => ReturnType<typeof forecastCandidate>): PredictedSearchRecord {
   const candidates = enumerateSpace(ctx.plan.space!, ctx.baseline.variant, host.count);
+  const same = new Map(distinctLaunches(ctx.baseline.variant, candidates.filter((c) => !c.doesNotFit), host).same.map((s) => [s.candidate.name, s.why]));
   const baselineKey = variantKey(ctx.baseline.variant);
   const records: SearchCandidateRecord[] = [];
   let gridGpuSeconds = 0;
@@ -135,6 +137,8 @@ function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: 
     if (variantKey(c.variant) === baselineKey) rec.baseline = true;
     if (c.doesNotFit) {
       rec.skipped = { kind: 'does-not-fit', why: c.doesNotFit };
+    } else if (same.has(c.name)) {
+      rec.skipped = { kind: 'same-launch', why: same.get(c.name)! };
     } else {
       const f = forecast(c.name, c.variant);
       if (f.ok) {
@@ -150,7 +154,7 @@ function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: 
     records.push(rec);
   }
   const pruned = records.filter((r) => r.skipped).length;
-  ctx.log(`predicted search: ${records.length} candidates on ${host.count}× ${host.gpu}; ${pruned} ruled out before measuring (crash predicted or too many GPUs)`);
+  ctx.log(`predicted search: ${records.length} candidates on ${host.count}× ${host.gpu}; ${pruned} ruled out before measuring (crash predicted, too many GPUs, or the same launch as another)`);
   return { metric: objectiveMetric(ctx.plan), workload: ctx.primary.name, gpu: host.gpu, gpuCount: host.count, candidates: records, steps: [], gpuSeconds: 0, gridGpuSecondsForecast: gridGpuSeconds, gridGpuSeconds };
 }
 

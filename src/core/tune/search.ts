@@ -202,11 +202,16 @@ export function baselineVariant(plan: TuningPlan, parseCommand: (line: string) =
   return wholeVariant(plan.model, b as VariantPatch);
 }
 
-/** Stable text of a variant, so two options that launch the same thing are measured once. */
-export function variantKey(v: EngineVariant): string {
+/** JSON with every object's keys sorted: the same text for the same value however it was built. */
+export function stableJson(value: unknown): string {
   const sort = (x: unknown): unknown =>
     Array.isArray(x) ? x.map(sort) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)).map(([k, val]) => [k, sort(val)])) : x;
-  return JSON.stringify(sort(EngineVariantSchema.parse(v)));
+  return JSON.stringify(sort(value));
+}
+
+/** Stable text of a variant, so two options that launch the same thing are measured once. */
+export function variantKey(v: EngineVariant): string {
+  return stableJson(EngineVariantSchema.parse(v));
 }
 
 /**

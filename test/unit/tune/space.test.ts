@@ -64,6 +64,9 @@ test('space mistakes are reported at their line and column with what to do', () 
   assert.match(problems('space:\n  batching: [{ maxNumSeq: 512 }]\n'), /plan\.yaml:6:.*maxNumSeq/);
   assert.match(problems('strategy: predicted\n'), /plan\.yaml:5:11: strategy: strategy "predicted" needs a "space"/);
   assert.match(problems('space: { engine: [vllm] }\nstrategy: staged\n'), /plan\.yaml:6:11: strategy: a space is searched with strategy "predicted"/);
-  assert.match(problems('space: { engine: [vllm] }\nobjective: { metric: goodput, slo: { ttftMs: 100 } }\n'), /objective: strategy "predicted" forecasts total_token_throughput/);
+  assert.ok(parsePlan(PLAN('space: { engine: [vllm] }\nobjective: { metric: goodput, slo: { ttftMs: 100 } }\n')).ok, 'goodput is forecast');
+  assert.ok(parsePlan(PLAN('space: { engine: [vllm] }\nobjective: slo_capacity_per_gpu\nload: { capacity: { slo: { p99_tpot_ms: 100 } } }\n')).ok, 'capacity under an SLO is forecast');
+  assert.match(problems('space: { engine: [vllm] }\nobjective: slo_capacity\nload: { sweep: { request_rates: [1, 2], slo: { p99_tpot_ms: 100 } } }\n'), /load: strategy "predicted" forecasts objective "slo_capacity" from a capacity search by request rate/);
+  assert.match(problems('space: { engine: [vllm] }\nload: { capacity: { slo: { p99_tpot_ms: 100 } } }\n'), /load: strategy "predicted" measures objective "total_token_throughput" with one benchmark per candidate/);
   assert.match(problems('space: { engine: [vllm] }\nstages:\n  - name: Engine\n    options: [{ name: SGLang, variant: { engine: sglang } }]\n'), /plan\.yaml:5:8: space: a plan searches either "stages" or a "space"/);
 });

@@ -228,7 +228,7 @@ export class RunCommands {
       active.engineRunId = undefined;
       const pending: string[] = [];
       const outcome = await backend.launch(variant, {
-        signal: options.signal,
+        ...options,
         onLog: (line) => {
           // Lines arrive before the run id is known: keep them for the engine's channel.
           pending.push(line);

@@ -32,9 +32,10 @@ export class LaneTracker {
     if (!place.job) return this.lanes.has(place.host) || this.lanes.size < MAX_LANES ? place.host : undefined;
     const known = this.jobLanes.get(place.job.id);
     if (known) return known;
-    const ended = this.all.find((l) => l.host === place.host && l.job && l.state === 'idle');
-    const slots = this.all.filter((l) => l.host === place.host && l.key !== place.host).length;
-    const key = ended?.key ?? (this.lanes.size < MAX_LANES ? `${place.host} #${slots + 1}` : undefined);
+    // A free lane of the host: one whose job ended, or a pool's lane for the host that has no job yet.
+    const free = this.all.find((l) => l.host === place.host && (l.job ? l.state === 'idle' : l.key === place.host && l.state !== 'down' && l.state !== 'benchmarking'));
+    const slots = this.all.filter((l) => l.host === place.host).length;
+    const key = free?.key ?? (this.lanes.size < MAX_LANES ? `${place.host} #${slots + 1}` : undefined);
     if (key) this.jobLanes.set(place.job.id, key);
     return key;
   }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Experiment } from '../../../src/core/plan/schema';
-import { api, workspaceDir } from './helpers';
+import { api, waitFor, workspaceDir } from './helpers';
 
 suite('Run Tuning Plan on a pool of hosts', () => {
   const hostsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-e2e-pool-'));
@@ -50,5 +50,15 @@ suite('Run Tuning Plan on a pool of hosts', () => {
     const results = (await lab.store().listResults()).results.filter((r) => r.experimentId === experiment.id);
     assert.equal(results.length, 3);
     assert.deepEqual([...new Set(results.map((r) => r.place?.host))].sort(), ['pool-a', 'pool-b']);
+    // The dashboard showed the run as two lanes, each with its own samples, and the page drew both lanes' charts.
+    const lanes = lab.dashboard.current.run?.lanes ?? [];
+    assert.deepEqual(lanes.map((l) => l.key), ['pool-a', 'pool-b']);
+    assert.ok(lanes.every((l) => l.samples.some((s) => s.totalTokensPerS !== undefined) && l.state === 'idle'), JSON.stringify(lanes.map((l) => [l.key, l.state, l.samples.length])));
+    assert.equal(lab.dashboard.current.run?.samples.length, 0, "no sample lands outside a host's lane");
+    await waitFor(
+      () => `the page to draw both lanes (last report: ${JSON.stringify(lab.dashboard.lastRendered)})`,
+      () => ((lab.dashboard.lastRendered?.['lane pool-a throughput'] ?? 0) > 0 && (lab.dashboard.lastRendered?.['lane pool-b throughput'] ?? 0) > 0) || undefined,
+      10_000,
+    );
   });
 });

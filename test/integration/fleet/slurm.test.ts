@@ -69,7 +69,9 @@ test('two 4-GPU jobs run at once on the 8-GPU node; a third pends (Resources) un
   const gpusOf = (run: EngineRun) => /GRES=gpu:4\(IDX:([\d,-]+)\)/.exec(execFileSync('scontrol', ['-d', 'show', 'job', place.jobIdOf(run.id)!], { encoding: 'utf8' }))?.[1];
   assert.deepEqual([gpusOf(a), gpusOf(b)].sort(), ['0-3', '4-7']);
   let third: EngineRun | undefined;
-  const starting = place.start(variant, {}).then((r) => (third = r));
+  // The start's own onJob (what a tune run's lanes and Slurm queue follow) hears its job's queue states too.
+  const thirdJob: JobInfo[] = [];
+  const starting = place.start(variant, { onJob: (job) => thirdJob.push(job) }).then((r) => (third = r));
   for (let i = 0; i < 60 && !seen.some((s) => s.job.state === 'PENDING' && s.job.reason === 'Resources'); i++) await new Promise((r) => setTimeout(r, 500));
   const pending = seen.filter((s) => s.job.state === 'PENDING').at(-1);
   assert.equal(pending?.job.reason, 'Resources', `the third job waits for GPUs: ${JSON.stringify(seen.map((s) => s.job))}`);
@@ -78,6 +80,9 @@ test('two 4-GPU jobs run at once on the 8-GPU node; a third pends (Resources) un
   await place.stop(a.id);
   await starting;
   assert.equal(third!.status.state, 'ready');
+  assert.ok(thirdJob.some((j) => j.state === 'PENDING' && j.reason === 'Resources'), JSON.stringify(thirdJob));
+  assert.equal(thirdJob.at(-1)?.state, 'RUNNING');
+  assert.equal(thirdJob.at(-1)?.id, place.jobIdOf(third!.id));
   for (const run of [b, third!]) await place.stop(run.id);
   assert.deepEqual(await activeJobs(), []);
   const listening = await listeningPorts(login);

@@ -55,3 +55,12 @@ test("a Slurm host's jobs get a lane per slot: queued with the reason, then runn
   assert.equal(lanes.engine({ state: 'placed', option: 'tp2', place: job('43', 'PENDING', { reason: 'Priority' }) })?.key, 'cluster #1', 'the ended job frees its slot');
   assert.equal(lanes.all.length, 2);
 });
+
+test("a pool's Slurm host runs its first job in the host's lane and a second side by side in a lane of its own", () => {
+  const lanes = new LaneTracker(['gpu1', 'cluster']);
+  lanes.engine({ state: 'placed', option: 'tp4', place: { host: 'cluster' } });
+  lanes.engine({ state: 'placed', option: 'tp4 fp8', place: { host: 'cluster' } });
+  assert.equal(lanes.engine({ state: 'placed', option: 'tp4', place: { host: 'cluster', job: { id: '7', state: 'RUNNING', node: 'n1' } } })?.key, 'cluster');
+  assert.equal(lanes.engine({ state: 'placed', option: 'tp4 fp8', place: { host: 'cluster', job: { id: '8', state: 'PENDING', reason: 'Resources' } } })?.key, 'cluster #2');
+  assert.deepEqual(lanes.all.map((l) => [l.key, l.state]), [['gpu1', 'idle'], ['cluster', 'starting'], ['cluster #2', 'queued']]);
+});

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { checkHost, type HostCheck } from '../../core/remote/check';
 import { connect } from '../../core/remote/connect';
 import { HostError, listHosts, resolveHost } from '../../core/remote/hosts';
-import { gpusRequested, listPartitions, slurmSummary, type PartitionGpus } from '../../core/remote/slurm';
+import { listPartitions, slurmSummary, type PartitionGpus } from '../../core/remote/slurm';
 import type { Transport } from '../../core/remote/transport';
 import type { HostSpec } from '../../core/plan/schema';
 import type { CredentialProvider, HostKeyPrompter } from '../../core/ssh/types';
@@ -126,8 +126,10 @@ export const hostsList: CliCommand = {
 
 export function formatHostCheck(c: HostCheck): string {
   const lines = [`${c.name}: ${c.transport}${c.simulated ? ' — SIMULATED host (no real GPU)' : ''}`];
-  lines.push(`  GPUs: ${c.gpus.length === 0 ? 'none found' : c.gpus.length}`);
-  for (const g of c.gpus) lines.push(`    [${g.index}] ${g.name}  ${g.memoryUsedMiB ?? '?'} / ${g.memoryTotalMiB} MiB used`);
+  lines.push(`  GPUs: ${c.gpus.length === 0 ? 'none found' : c.gpus.length}${c.gpuSource ? ` per job, from ${c.gpuSource}` : ''}`);
+  // GPUs a Slurm job would get are not in use yet: their memory is the model's, where it is known.
+  const memory = (g: HostCheck['gpus'][number]) => (g.memoryUsedMiB !== undefined ? `${g.memoryUsedMiB} / ${g.memoryTotalMiB} MiB used` : g.memoryTotalMiB > 0 ? `${g.memoryTotalMiB} MiB` : '');
+  for (const g of c.gpus) lines.push(`    [${g.index}] ${g.name}  ${memory(g)}`.trimEnd());
   if (c.gpus.length > 0) lines.push(`  simulator GPU: ${c.simulatorGpu ?? `none in the catalog for "${c.gpus[0]!.name}" (\`serving-lab sim gpus\` lists them)`}`);
   lines.push(`  driver ${c.driverVersion ?? 'unknown'}, CUDA ${c.cudaVersion ?? 'unknown'}`);
   lines.push('  engines:');
@@ -135,6 +137,7 @@ export function formatHostCheck(c: HostCheck): string {
     lines.push(`    ${e.engine.padEnd(7)} ${e.usable ? 'usable' : 'NOT usable'}  ${e.via} ${e.target}${e.version ? `  version ${e.version}` : ''}${e.problem ? `  (${e.problem})` : ''}`);
   }
   lines.push(`  work dir: ${c.workDir}${c.workDirWritable ? '' : ' (NOT writable)'}`);
+  for (const n of c.notes) lines.push(`  note: ${n}`);
   for (const p of c.problems) lines.push(`  problem: ${p}`);
   return `${lines.join('\n')}\n`;
 }
@@ -156,16 +159,14 @@ export const hostsCheck: CliCommand = {
   async run(ctx) {
     const { host, transport } = await openHost(ctx, ctx.args.positionals[0]!);
     try {
-      const report = await checkHost(transport, host);
-      // A Slurm host: the login node's engines, plus the partitions a job can go to with their GPUs (sinfo).
+      const report = await checkHost(transport, host, ctx.signal);
+      // A Slurm host: the GPUs of the nodes its jobs run on and the login node's engines, plus the partitions a job
+      // can go to with their GPUs (sinfo).
       if (host.transport.kind === 'slurm') {
         const partitions = await listPartitions(transport, ctx.signal).catch((err: Error) => {
           report.problems.push(err.message);
           return [];
         });
-        const slurm = host.transport;
-        const fits = partitions.some((p) => (slurm.partition ? p.partition === slurm.partition : p.isDefault) && p.gpus.some((g) => g.perNode >= gpusRequested(slurm)));
-        if (partitions.length > 0 && !fits) report.problems.push(`no node of partition ${slurm.partition ?? '(default)'} has the ${slurm.gres} a job asks for`);
         ctx.stdout(ctx.args.flags['json'] ? `${JSON.stringify({ ...report, partitions }, null, 2)}\n` : `${formatHostCheck(report)}${formatPartitions(partitions)}`);
         return report.problems.length === 0 && report.engines.some((e) => e.usable) ? 0 : 1;
       }

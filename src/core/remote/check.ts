@@ -1,8 +1,11 @@
-// `hosts check`: what a host offers. GPUs from `nvidia-smi --query-gpu … --format=csv`, the CUDA version from
-// nvidia-smi's banner, each engine's usability and version (native command or docker image), and the work dir.
-import { ENGINES, type EngineName, type HostFacts, type HostSpec } from '../plan/schema';
+// `hosts check`: what a host offers. GPUs from `nvidia-smi --query-gpu … --format=csv` (a Slurm host: those of the
+// nodes its jobs run on, slurmGpus.ts), the CUDA version from nvidia-smi's banner, each engine's usability and
+// version (native command or docker image), and the work dir.
+import { ENGINES, type EngineName, type HostFacts, type HostSpec, type SlurmTransport } from '../plan/schema';
 import { ADAPTERS } from '../engines/index';
+import { cudaVersionOf, GPU_QUERY, parseGpuCsv } from './gpuQuery';
 import { workDirOf } from './runs';
+import { slurmGpuInventory } from './slurmGpus';
 import type { Transport } from './transport';
 import { findGpu } from '../sim/gpus';
 
@@ -25,22 +28,11 @@ export interface HostCheck extends HostFacts {
   workDirWritable: boolean;
   /** The simulator's catalog GPU for what nvidia-smi reports (`sim predict --gpu`, dry runs); undefined if none. */
   simulatorGpu?: string;
+  /** Where the GPUs were learnt when not from this machine's nvidia-smi (a Slurm host: the partition's nodes). */
+  gpuSource?: string;
+  /** What could not be learnt and why, where that is no fault of the host (a Slurm partition with no free node). */
+  notes: string[];
   problems: string[];
-}
-
-const GPU_QUERY = 'index,name,memory.total,memory.used,driver_version';
-
-export function parseGpuCsv(csv: string): { gpus: HostFacts['gpus']; driverVersion?: string } {
-  const gpus: HostFacts['gpus'] = [];
-  let driverVersion: string | undefined;
-  for (const line of csv.split('\n')) {
-    const cells = line.split(',').map((c) => c.trim());
-    if (cells.length < 5 || !/^\d+$/.test(cells[0]!)) continue;
-    const mib = (s: string) => Number(s.replace(/\s*MiB$/i, ''));
-    gpus.push({ index: Number(cells[0]), name: cells[1]!, memoryTotalMiB: mib(cells[2]!), memoryUsedMiB: mib(cells[3]!) });
-    driverVersion ??= cells[4];
-  }
-  return { gpus, driverVersion };
 }
 
 const firstVersion = (text: string) => text.match(/\b(\d+\.\d+(?:\.\d+)?(?:[.+-]?[A-Za-z0-9]+)*)\b/)?.[1];
@@ -75,7 +67,10 @@ async function dockerEngine(transport: Transport, engine: EngineName, image: str
   return { engine, usable: false, via: 'docker', target: image, problem: `image not pulled (docker pull ${image}) or docker not usable: ${r.stderr.trim().split('\n').pop() ?? ''}` };
 }
 
-export async function checkHost(transport: Transport, host: HostSpec): Promise<HostCheck> {
+type GpuFacts = Pick<HostCheck, 'gpus' | 'driverVersion' | 'cudaVersion' | 'gpuSource' | 'notes' | 'problems'>;
+
+/** The machine's own GPUs, from its nvidia-smi. */
+async function machineGpus(transport: Transport): Promise<GpuFacts> {
   const problems: string[] = [];
   const [query, banner] = await Promise.all([
     transport.exec(['nvidia-smi', `--query-gpu=${GPU_QUERY}`, '--format=csv,noheader,nounits']),
@@ -84,7 +79,18 @@ export async function checkHost(transport: Transport, host: HostSpec): Promise<H
   const { gpus, driverVersion } = query.exitCode === 0 ? parseGpuCsv(query.stdout) : { gpus: [], driverVersion: undefined };
   if (query.exitCode === 127) problems.push('nvidia-smi not found: no NVIDIA driver on this host (or not on PATH)');
   else if (query.exitCode !== 0) problems.push(`nvidia-smi failed: ${query.stderr.trim() || `exit ${query.exitCode}`}`);
-  const cudaVersion = banner.stdout.match(/CUDA Version:\s*([\d.]+)/)?.[1];
+  return { gpus, driverVersion, cudaVersion: cudaVersionOf(banner.stdout), notes: [], problems };
+}
+
+async function slurmGpus(transport: Transport, t: SlurmTransport, signal?: AbortSignal): Promise<GpuFacts> {
+  const { source, ...inventory } = await slurmGpuInventory(transport, t, signal);
+  return { ...inventory, gpuSource: source };
+}
+
+export async function checkHost(transport: Transport, host: HostSpec, signal?: AbortSignal): Promise<HostCheck> {
+  // A Slurm login node's own GPUs (often none) say nothing about the nodes the jobs run on.
+  const facts: GpuFacts = host.transport.kind === 'slurm' ? await slurmGpus(transport, host.transport, signal) : await machineGpus(transport);
+  const { gpus, driverVersion, cudaVersion, gpuSource, notes, problems } = facts;
   const engines = await Promise.all(
     ENGINES.map((engine) => {
       const install = host.engines[engine];
@@ -107,6 +113,8 @@ export async function checkHost(transport: Transport, host: HostSpec): Promise<H
     workDir,
     workDirWritable: w.exitCode === 0,
     ...(gpus[0] && findGpu(gpus[0].name) ? { simulatorGpu: findGpu(gpus[0].name)!.id } : {}),
+    ...(gpuSource ? { gpuSource } : {}),
+    notes,
     problems,
   };
 }

@@ -203,6 +203,17 @@ export interface PartitionGpus {
   states: string[];
 }
 
+/** The `gpu` entries of a GRES list ("gpu:a100:4(S:0-1),shard:8", "gpu:8"): type when it names one, and count. */
+export function parseGpuGres(gres: string): Array<{ type?: string; count: number }> {
+  const gpus: Array<{ type?: string; count: number }> = [];
+  for (const entry of gres.split(/,(?![^(]*\))/)) {
+    // "gpu:8" is a count; a request may also say just "gpu" (one).
+    const m = /^gpu(?::([^:(]+))?(?::(\d+))(?:\(|$)/.exec(entry.trim()) ?? /^gpu(?::([^:(\d][^:(]*))?()(?:\(|$)/.exec(entry.trim());
+    if (m) gpus.push({ ...(m[1] ? { type: m[1] } : {}), count: m[2] ? Number(m[2]) : 1 });
+  }
+  return gpus;
+}
+
 /** Parses `sinfo -h -o '%P|%a|%D|%G|%T|%l'` (one line per partition × node state × GRES), merged by partition. */
 export function parseSinfo(text: string): PartitionGpus[] {
   const byName = new Map<string, PartitionGpus>();
@@ -213,11 +224,7 @@ export function parseSinfo(text: string): PartitionGpus[] {
     const p = byName.get(name) ?? { partition: name, isDefault: rawName.endsWith('*'), available: avail === 'up', nodes: 0, gpus: [], timeLimit: limit ?? '', states: [] };
     p.nodes += Number(nodes) || 0;
     if (state && !p.states.includes(state)) p.states.push(state);
-    for (const entry of (gres ?? '').split(/,(?![^(]*\))/)) {
-      const m = /^gpu(?::([^:(]+))?:(\d+)/.exec(entry.trim());
-      if (!m) continue;
-      const type = m[1] ?? '(any)';
-      const perNode = Number(m[2]);
+    for (const { type = '(any)', count: perNode } of parseGpuGres(gres ?? '')) {
       if (!p.gpus.some((g) => g.type === type && g.perNode === perNode)) p.gpus.push({ type, perNode });
     }
     byName.set(name, p);
@@ -229,13 +236,6 @@ export async function listPartitions(transport: Transport, signal?: AbortSignal)
   const r = await transport.exec(['sinfo', '-h', '-o', '%P|%a|%D|%G|%T|%l'], { signal });
   if (r.exitCode !== 0) throw new SlurmError(`sinfo failed on the login node: ${r.stderr.trim() || `exit ${r.exitCode}`}; is this a Slurm login node?`);
   return parseSinfo(r.stdout);
-}
-
-/** GPUs a job of this host asks for per node (the last number of its gpu GRES). */
-export function gpusRequested(t: SlurmTransport): number {
-  const entry = t.gres.split(',').find((g) => g.startsWith('gpu'));
-  const count = entry ? Number(entry.split(':').at(-1)) : 0;
-  return Number.isInteger(count) ? count : 0;
 }
 
 /** Seconds of a squeue duration ("1-02:03:04", "02:03:04", "3:04"); undefined for UNLIMITED, INVALID and the like. */

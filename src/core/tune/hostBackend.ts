@@ -179,8 +179,9 @@ class HostBackend implements ConnectedHostBackend {
   async facts(signal: AbortSignal): Promise<HostFacts> {
     if (!this.hostFacts) {
       if (signal.aborted) throw signal.reason;
-      const check = await checkHost(this.transport, this.host);
-      for (const problem of check.problems) this.log.warn(`${this.host.name}: ${problem}`);
+      const check = await checkHost(this.transport, this.host, signal);
+      for (const problem of [...check.problems, ...check.notes]) this.log.warn(`${this.host.name}: ${problem}`);
+      if (check.gpuSource) this.log.info(`${this.host.name}: GPUs ${check.gpus.length}× ${check.gpus[0]?.name ?? 'none'}, from ${check.gpuSource}`);
       this.hostFacts = { name: check.name, gpus: check.gpus, engineVersions: check.engineVersions, simulated: check.simulated, ...(check.driverVersion ? { driverVersion: check.driverVersion } : {}), ...(check.cudaVersion ? { cudaVersion: check.cudaVersion } : {}) };
       // A Slurm host's jobs get their GPUs from the scheduler; a machine's own are shared out here.
       if (this.options.shareGpus && this.place.ownsGpus && check.gpus.length > 1) this.share = new GpuShare(check.gpus.length);

@@ -3,8 +3,8 @@
 // 8×A100, so a job's CUDA_VISIBLE_DEVICES picks the simulated GPUs it may use, as on a GPU node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineVariant, type EngineRun, type Experiment, type HostSpec } from '../../../src/core/plan/schema';
@@ -13,6 +13,7 @@ import { LocalTransport } from '../../../src/core/remote/local';
 import { listeningPorts } from '../../../src/core/remote/runs';
 import { listJobs, type JobInfo } from '../../../src/core/remote/slurm';
 import { JOB_NAME_PREFIX, SlurmPlace } from '../../../src/core/remote/slurmPlace';
+import type { HostCheck } from '../../../src/core/remote/check';
 import { installShims } from '../../../src/core/sim/shims';
 import { CLI, storeContents } from '../tune/support';
 
@@ -136,4 +137,51 @@ test('a job killed at its time limit is recorded as such and measured again in a
   const repeats = store.results.filter((r) => r.experimentId === x.id && r.status === 'complete').map((r) => r.repeat).sort((p, q) => p! - q!);
   assert.deepEqual(repeats, Array.from({ length: 40 }, (_, i) => i), 'every repeat measured exactly once, none lost');
   assert.deepEqual(await activeJobs(), []);
+});
+
+/**
+ * `hosts check` with a login node whose nvidia-smi shows other GPUs than the compute node: here one machine is both,
+ * so the login node's PATH leads to a nvidia-smi that answers as one L4 outside a job and as the node's simulated
+ * A100s inside one (srun carries the environment to the job, as on a cluster where every node has nvidia-smi).
+ */
+async function checkWithLoginGpus(): Promise<{ report: HostCheck; seconds: number }> {
+  const bin = join(dir, 'login-bin');
+  if (!existsSync(bin)) {
+    await installShims(join(dir, 'login-shims'), { gpu: 'L4', count: 1, cliPath: CLI });
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\nif [ -n "$SLURM_JOB_ID" ]; then exec '${join(dir, 'shims', 'nvidia-smi')}' "$@"; fi\nexec '${join(dir, 'login-shims', 'nvidia-smi')}' "$@"\n`);
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+  }
+  const started = Date.now();
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [CLI, 'hosts', 'check', 'cluster', '--hosts-file', hostsFile, '--json'], { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, SERVING_LAB_HOME: join(dir, 'home') } }, (err, out, errOut) =>
+      err && !out ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+    ),
+  );
+  return { report: JSON.parse(stdout) as HostCheck, seconds: (Date.now() - started) / 1000 };
+}
+
+test('hosts check on a Slurm host reports the GPUs a job gets on a compute node, not the login node\'s', async () => {
+  const { report } = await checkWithLoginGpus();
+  // The node's GRES is count-only (gpu:8): the model comes from nvidia-smi inside a job of the partition.
+  assert.deepEqual(report.gpus.map((g) => g.name), Array(4).fill('NVIDIA A100-SXM4-80GB'), JSON.stringify(report));
+  assert.match(report.gpuSource ?? '', /^nvidia-smi on node \S+ of the default partition through srun \(the GRES gpu:8 of node \S+ names no GPU type\)$/);
+  assert.ok(report.driverVersion, 'the driver comes from the node too');
+  assert.equal(report.simulatorGpu, 'A100-SXM4-80GB');
+  assert.deepEqual(report.notes, []);
+  assert.deepEqual(await activeJobs(), []);
+});
+
+test('on a partition with no free node the GPU probe is skipped at once, with a note, instead of waiting', async () => {
+  // Every GPU of the node held by another job: a job of the host would pend.
+  const holder = execFileSync('sbatch', ['--parsable', '--job-name=gpu-holder', '--gres=gpu:8', '--time=2', '--output=/dev/null', '--wrap', 'sleep 120'], { encoding: 'utf8' }).trim();
+  try {
+    for (let i = 0; i < 40 && !/RUNNING/.test(execFileSync('squeue', ['-h', '-j', holder, '-o', '%T'], { encoding: 'utf8' })); i++) await new Promise((r) => setTimeout(r, 250));
+    const { report, seconds } = await checkWithLoginGpus();
+    assert.deepEqual(report.gpus.map((g) => g.name), Array(4).fill('unknown'), JSON.stringify(report));
+    assert.match(report.notes.join('\n'), /GPU model unknown: the GRES gpu:8 of node \S+ names no GPU type, and the srun probe on the default partition could not start at once \(.*busy.*\), so it was skipped/);
+    assert.ok(seconds < 30, `hosts check took ${seconds} s`);
+  } finally {
+    execFileSync('scancel', [holder]);
+  }
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError, listHosts, loadHostsFile, resolveHost, simHostSpec } from '../../../src/core/remote/hosts';
-import { parseGpuCsv } from '../../../src/core/remote/check';
+import { parseGpuCsv } from '../../../src/core/remote/gpuQuery';
 
 test('sim and sim:GPU:COUNT are built-in hosts', () => {
   const sim = simHostSpec('sim')!;

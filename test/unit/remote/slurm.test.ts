@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostSpec } from '../../../src/core/plan/schema';
-import { gpusRequested, jobScript, parseSacct, parseSinfo, parseSqueue, pastTimeLimit, sbatchArgv, slurmSeconds } from '../../../src/core/remote/slurm';
+import { jobScript, parseGpuGres, parseSacct, parseSinfo, parseSqueue, pastTimeLimit, sbatchArgv, slurmSeconds } from '../../../src/core/remote/slurm';
 
 const slurmHost = (transport: Record<string, unknown>) => HostSpec.safeParse({ name: 'cluster', transport: { kind: 'slurm', gres: 'gpu:4', ...transport } });
 
@@ -38,7 +38,7 @@ test('sbatch gets every value as its own word, and only the options the host set
   assert.ok(t.kind === 'slurm');
   const argv = sbatchArgv(t, { name: 'serving-lab-vllm-1', dir: '/work/runs/vllm 1' }, '/work/runs/vllm 1/job.sh');
   assert.deepEqual(argv, ['sbatch', '--parsable', '--job-name=serving-lab-vllm-1', '--chdir=/work/runs/vllm 1', '--output=/work/runs/vllm 1/slurm-%j.out', '--nodes=1', '--ntasks=1', '--gres=gpu:4', '--time=00:30:00', '--partition=gpu', '--qos=high', '/work/runs/vllm 1/job.sh']);
-  assert.equal(gpusRequested(t), 4);
+  assert.deepEqual(parseGpuGres(t.gres), [{ count: 4 }]);
 });
 
 test('the job script runs the engine argv exactly, whatever its words contain', () => {

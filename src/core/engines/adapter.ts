@@ -1,6 +1,6 @@
 // What every engine adapter provides: a variant rendered to the engine's own flags, and the engine's own flags parsed
 // back into a variant. The table form (one FlagRule per flag) keeps both directions in one place so they cannot drift.
-import type { EngineName, EngineVariant, EngineVariantInput } from '../plan/schema';
+import type { EngineName, EngineVariant, EngineVariantInput, SpeculativeDecoding } from '../plan/schema';
 
 export class VariantError extends Error {}
 
@@ -17,6 +17,8 @@ export type VariantDraft = {
   cudaGraph: { maxBatchSize?: number; disabled?: boolean };
   batching: { maxNumSeqs?: number; maxNumBatchedTokens?: number; chunkedPrefillSize?: number; memFraction?: number };
   parsers: { toolCall?: string; reasoning?: string };
+  /** Filled flag by flag (SGLang) or from one JSON/YAML block; the schema checks it is complete. */
+  speculative?: Partial<SpeculativeDecoding>;
   extraArgs: string[];
   env: Record<string, string>;
 };

@@ -1,7 +1,55 @@
 // SGLang (`python3 -m sglang.launch_server --model-path MODEL …`), flags as of 0.5.4 (research/engines.md §1.2).
 // /metrics only exists with --enable-metrics, so it is always rendered (and dropped again when parsing).
-import type { EngineVariant } from '../plan/schema';
-import { parseWithRules, pushFlag, type EngineAdapter, type FlagRule } from './adapter';
+import type { EngineVariant, SpeculativeDecoding } from '../plan/schema';
+import { parseWithRules, pushFlag, VariantError, type EngineAdapter, type FlagRule, type VariantDraft } from './adapter';
+import { draftCheckpoint } from './speculative';
+
+/** --speculative-algorithm by method: NEXTN is SGLang's name for a model's own MTP layers, STANDALONE a draft model. */
+const ALGORITHMS: Record<SpeculativeDecoding['method'], string> = { eagle3: 'EAGLE3', eagle: 'EAGLE', mtp: 'NEXTN', ngram: 'NGRAM', draft_model: 'STANDALONE' };
+const METHODS = Object.fromEntries(Object.entries(ALGORITHMS).map(([m, a]) => [a, m])) as Record<string, SpeculativeDecoding['method']>;
+
+/**
+ * The --speculative-* flags. SGLang drafts `num_steps` tokens per chain and verifies `num_draft_tokens` (the tree's
+ * nodes, root included: steps + 1 for one chain); n-gram lookup verifies `num_draft_tokens` matched tokens.
+ */
+function speculativeArgs(v: EngineVariant, spec: SpeculativeDecoding): string[] {
+  const draft = draftCheckpoint(v.model, spec, 'sglang');
+  const args = ['--speculative-algorithm', ALGORITHMS[spec.method]];
+  pushFlag(args, '--speculative-draft-model-path', draft);
+  const k = spec.numSpeculativeTokens;
+  if (spec.method === 'ngram') {
+    args.push('--speculative-num-draft-tokens', String(spec.numDraftTokens ?? k + 1));
+    pushFlag(args, '--speculative-ngram-min-match-window-size', spec.promptLookupMin);
+    pushFlag(args, '--speculative-ngram-max-match-window-size', spec.promptLookupMax);
+    return args;
+  }
+  const topk = spec.topk ?? 1;
+  if (topk > 1 && spec.numDraftTokens === undefined) {
+    throw new VariantError('with speculative.topk above 1 SGLang drafts a tree: set speculative.numDraftTokens too (its size, e.g. 8 for 5 steps of top-4)');
+  }
+  args.push('--speculative-num-steps', String(k), '--speculative-eagle-topk', String(topk), '--speculative-num-draft-tokens', String(spec.numDraftTokens ?? k + 1));
+  return args;
+}
+
+/** The flags read back: defaults SGLang would derive (topk 1, steps + 1 draft tokens) are left out of the variant. */
+function finishSpeculative(d: VariantDraft): void {
+  const s = d.speculative;
+  if (!s) return;
+  if (s.method === 'ngram') {
+    if (s.numDraftTokens === undefined) throw new VariantError('--speculative-algorithm NGRAM needs --speculative-num-draft-tokens (how many looked-up tokens each step verifies)');
+    s.numSpeculativeTokens = s.numDraftTokens - 1;
+  } else if (s.numSpeculativeTokens === undefined) {
+    throw new VariantError(`--speculative-algorithm ${ALGORITHMS[s.method!]} needs --speculative-num-steps (SGLang would choose it from the model's architecture)`);
+  }
+  if (s.topk === 1) delete s.topk;
+  if (s.numDraftTokens === s.numSpeculativeTokens! + 1) delete s.numDraftTokens;
+}
+
+const speculativeRule = (names: string[], set: (s: Partial<SpeculativeDecoding>, value: string) => void, kind: FlagRule['kind'] = 'int'): FlagRule => ({
+  names,
+  kind,
+  apply: (d, v) => set((d.speculative ??= {}), String(v)),
+});
 
 const rules: FlagRule[] = [
   { names: ['--model-path', '--model'], kind: 'string', apply: (d, v) => void (d.model = String(v)) },
@@ -25,6 +73,17 @@ const rules: FlagRule[] = [
   { names: ['--tool-call-parser'], kind: 'string', apply: (d, v) => void (d.parsers.toolCall = String(v)) },
   { names: ['--reasoning-parser'], kind: 'string', apply: (d, v) => void (d.parsers.reasoning = String(v)) },
   { names: ['--enable-metrics'], kind: 'none', apply: () => {} },
+  speculativeRule(['--speculative-algorithm', '--speculative-algo'], (s, v) => {
+    const method = METHODS[v];
+    if (!method) throw new VariantError(`--speculative-algorithm ${v} is not one Serving Lab knows: use ${Object.keys(METHODS).join(', ')}`);
+    s.method = method;
+  }, 'string'),
+  speculativeRule(['--speculative-draft-model-path', '--speculative-draft-model'], (s, v) => void (s.draftModel = v), 'string'),
+  speculativeRule(['--speculative-num-steps'], (s, v) => void (s.numSpeculativeTokens = Number(v))),
+  speculativeRule(['--speculative-eagle-topk'], (s, v) => void (s.topk = Number(v))),
+  speculativeRule(['--speculative-num-draft-tokens'], (s, v) => void (s.numDraftTokens = Number(v))),
+  speculativeRule(['--speculative-ngram-min-match-window-size'], (s, v) => void (s.promptLookupMin = Number(v))),
+  speculativeRule(['--speculative-ngram-max-match-window-size'], (s, v) => void (s.promptLookupMax = Number(v))),
 ];
 
 export const sglangAdapter: EngineAdapter = {
@@ -51,6 +110,7 @@ export const sglangAdapter: EngineAdapter = {
     pushFlag(args, '--max-prefill-tokens', v.batching.maxNumBatchedTokens);
     pushFlag(args, '--chunked-prefill-size', v.batching.chunkedPrefillSize);
     pushFlag(args, '--mem-fraction-static', v.batching.memFraction);
+    if (v.speculative) args.push(...speculativeArgs(v, v.speculative));
     pushFlag(args, '--tool-call-parser', v.parsers.toolCall);
     pushFlag(args, '--reasoning-parser', v.parsers.reasoning);
     args.push(...v.extraArgs, '--enable-metrics', '--host', o.bindHost ?? '127.0.0.1', '--port', String(o.port));
@@ -59,6 +119,7 @@ export const sglangAdapter: EngineAdapter = {
 
   parse(args, env) {
     const result = parseWithRules('sglang', args, rules, () => false);
+    finishSpeculative(result.draft);
     result.draft.env = { ...env };
     return result;
   },

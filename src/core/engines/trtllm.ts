@@ -2,8 +2,10 @@
 // flag (KV dtype, attention backend, CUDA graphs) and the perf metrics switches go to an --extra_llm_api_options YAML
 // written into the run directory.
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { EngineVariant } from '../plan/schema';
-import { parseWithRules, pushFlag, VariantError, type EngineAdapter, type FlagRule } from './adapter';
+import type { EngineVariant, SpeculativeDecoding } from '../plan/schema';
+import { catalogModel } from '../sim/models/drafts';
+import { parseWithRules, pushFlag, VariantError, type EngineAdapter, type FlagRule, type VariantDraft } from './adapter';
+import { draftCheckpoint, refuseTree } from './speculative';
 
 const TRTLLM_OPTIONS_FILE = 'extra_llm_api_options.yaml';
 
@@ -32,7 +34,50 @@ interface ExtraOptions {
   kv_cache_config?: { dtype?: string };
   attn_backend?: string;
   cuda_graph_config?: { max_batch_size?: number } | null;
+  speculative_config?: SpeculativeConfig;
   [key: string]: unknown;
+}
+
+/** The LLM API's speculative_config (PyTorch backend): EAGLE-3 heads, DeepSeek's MTP, n-gram lookup, a draft model. */
+interface SpeculativeConfig {
+  decoding_type: 'Eagle' | 'MTP' | 'NGram' | 'DraftTarget';
+  max_draft_len?: number;
+  num_nextn_predict_layers?: number;
+  speculative_model_dir?: string;
+  max_matching_ngram_size?: number;
+}
+
+/** TensorRT-LLM implements MTP in its DeepSeek-V3 model only (the one-model drafter of DeepseekV3ForCausalLM). */
+const MTP_ARCHITECTURES = ['DeepseekV3ForCausalLM'];
+
+function speculativeConfig(v: EngineVariant, spec: SpeculativeDecoding): SpeculativeConfig {
+  refuseTree(spec, 'trtllm');
+  const draft = draftCheckpoint(v.model, spec, 'trtllm');
+  const k = spec.numSpeculativeTokens;
+  if (spec.method === 'eagle') throw new VariantError('TensorRT-LLM drafts with EAGLE-3 heads only (decoding_type Eagle): use method eagle3');
+  if (spec.method === 'mtp') {
+    const arch = catalogModel(v.model)?.architecture;
+    if (arch !== undefined && !MTP_ARCHITECTURES.includes(arch)) throw new VariantError(`TensorRT-LLM implements MTP for DeepSeek-V3/R1 only, not ${arch}: use vLLM or SGLang for ${v.model}'s MTP layers, or method ngram`);
+    return { decoding_type: 'MTP', num_nextn_predict_layers: k };
+  }
+  if (spec.method === 'ngram') {
+    if (spec.promptLookupMin !== undefined) throw new VariantError('TensorRT-LLM matches n-grams of up to max_matching_ngram_size tokens (promptLookupMax): leave speculative.promptLookupMin unset');
+    return { decoding_type: 'NGram', max_draft_len: k, ...(spec.promptLookupMax !== undefined ? { max_matching_ngram_size: spec.promptLookupMax } : {}) };
+  }
+  return { decoding_type: spec.method === 'eagle3' ? 'Eagle' : 'DraftTarget', max_draft_len: k, speculative_model_dir: draft! };
+}
+
+const DECODING_METHODS: Record<SpeculativeConfig['decoding_type'], SpeculativeDecoding['method']> = { Eagle: 'eagle3', MTP: 'mtp', NGram: 'ngram', DraftTarget: 'draft_model' };
+
+function parseSpeculativeConfig(d: VariantDraft, c: SpeculativeConfig): void {
+  const method = DECODING_METHODS[c.decoding_type];
+  if (!method) throw new VariantError(`speculative_config.decoding_type ${String(c.decoding_type)} is not one Serving Lab knows: use ${Object.keys(DECODING_METHODS).join(', ')}`);
+  d.speculative = {
+    method,
+    numSpeculativeTokens: (method === 'mtp' ? c.num_nextn_predict_layers : c.max_draft_len) ?? 1,
+    ...(c.speculative_model_dir !== undefined ? { draftModel: c.speculative_model_dir } : {}),
+    ...(c.max_matching_ngram_size !== undefined ? { promptLookupMax: c.max_matching_ngram_size } : {}),
+  };
 }
 
 export const trtllmAdapter: EngineAdapter = {
@@ -66,6 +111,7 @@ export const trtllmAdapter: EngineAdapter = {
     if (v.attentionBackend !== undefined) extra.attn_backend = v.attentionBackend;
     if (v.cudaGraph.disabled) extra.cuda_graph_config = null;
     else if (v.cudaGraph.maxBatchSize !== undefined) extra.cuda_graph_config = { max_batch_size: v.cudaGraph.maxBatchSize };
+    if (v.speculative) extra.speculative_config = speculativeConfig(v, v.speculative);
     const file = `${o.configDir ?? '.'}/${TRTLLM_OPTIONS_FILE}`;
     args.push('--extra_llm_api_options', file, ...v.extraArgs, '--host', o.bindHost ?? '127.0.0.1', '--port', String(o.port));
     return { args, env: { ...v.env }, files: [{ path: file, content: stringifyYaml(extra) }] };
@@ -91,6 +137,7 @@ export const trtllmAdapter: EngineAdapter = {
         if (extra.attn_backend !== undefined) draft.attentionBackend = extra.attn_backend;
         if (extra.cuda_graph_config === null) draft.cudaGraph.disabled = true;
         else if (extra.cuda_graph_config?.max_batch_size !== undefined) draft.cudaGraph.maxBatchSize = extra.cuda_graph_config.max_batch_size;
+        if (extra.speculative_config) parseSpeculativeConfig(draft, extra.speculative_config);
       }
     }
     return result;

@@ -2,6 +2,7 @@
 // silent default. The parts live in their own files; none of them imports this one.
 export { describeInput } from './fields';
 export * from './host';
+export * from './speculative';
 export * from './variant';
 export * from './workload';
 export * from './tuningPlan';

@@ -1,6 +1,7 @@
 // Engine variants (design doc §3): one launch of an engine, a patch onto one, and a search space of them.
 import { z } from 'zod';
 import { envVars, oneOf, positiveInt, text } from './fields';
+import { SpeculativeChoice, SpeculativeDecoding } from './speculative';
 
 export const ENGINES = ['vllm', 'sglang', 'trtllm'] as const;
 export const EngineName = oneOf(ENGINES);
@@ -53,6 +54,8 @@ export const EngineVariant = z.strictObject({
       memFraction: z.number().gt(0).max(1).optional(),
     })
     .default({}),
+  /** Speculative decoding; absent = none. */
+  speculative: SpeculativeDecoding.optional(),
   parsers: z
     .strictObject({
       toolCall: text().optional(),
@@ -86,6 +89,8 @@ export const VariantPatch = z.strictObject({
       memFraction: z.number().gt(0).max(1).nullable().optional(),
     })
     .optional(),
+  /** Replaces the whole setting; `none` or null turns speculative decoding off. */
+  speculative: SpeculativeChoice.nullable().optional(),
   parsers: z.strictObject({ toolCall: text().nullable().optional(), reasoning: text().nullable().optional() }).optional(),
   extraArgs: z.array(z.string()).optional(),
   env: engineEnv.optional(),
@@ -109,6 +114,9 @@ export const SearchSpace = z
     attentionBackend: alternatives(VariantPatch.shape.attentionBackend.unwrap(), 'attention backend (null = the engine default)'),
     cudaGraph: alternatives(VariantPatch.shape.cudaGraph.unwrap(), 'CUDA graph setting such as {maxBatchSize: 512}'),
     batching: alternatives(VariantPatch.shape.batching.unwrap(), 'batching setting such as {maxNumSeqs: 512}'),
+    speculative: alternatives(SpeculativeChoice.nullable(), 'speculative decoding setting such as none or {method: mtp, numSpeculativeTokens: 3}'),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), { error: 'a space names at least one key: engine, model, parallel, quantization, kvCacheDtype, attentionBackend, cudaGraph or batching' });
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
+    error: 'a space names at least one key: engine, model, parallel, quantization, kvCacheDtype, attentionBackend, cudaGraph, batching or speculative',
+  });
 export type SearchSpace = z.infer<typeof SearchSpace>;

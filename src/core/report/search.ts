@@ -14,7 +14,7 @@ const unitOf = (s: PredictedSearchRecord) => (s.metric === 'request_throughput' 
 const SKIP_TITLES: Record<NonNullable<SearchCandidateRecord['skipped']>['kind'], string> = {
   'does-not-fit': 'needs more GPUs than the host has',
   'same-launch': 'launches what another candidate launches (flags at the engine’s defaults)',
-  'not-applicable': 'the engine has no such setting',
+  'not-applicable': 'the engine or the model cannot run it (no such setting, no such draft)',
   'predicted-crash': 'the simulator predicts a crash',
   'learned-crash': 'ruled out by a crash measured on this host',
   'cannot-win': 'its upper bound is within noise of the best measured',

@@ -92,7 +92,10 @@ export function memoryPlan(cfg: SimEngineConfig): MemoryPlan {
   const shards = cfg.tp * cfg.pp;
   const served = servedWeightFormat(cfg);
   const bytes = weightBytes(cfg.model, served.online ? served.format : undefined);
-  const weightsGiBPerGpu = (bytes.dense + bytes.experts + bytes.embedding) / shards / GIB;
+  // A separate draft model (STANDALONE, or the target loaded again as its own draft) is sharded like the target.
+  const draft = cfg.speculative?.draftModel ? weightBytes(cfg.speculative.draftModel) : undefined;
+  const draftBytes = draft ? draft.dense + draft.experts + draft.embedding : 0;
+  const weightsGiBPerGpu = (bytes.dense + bytes.experts + bytes.embedding + draftBytes) / shards / GIB;
   const kvBytesPerTokenPerGpuValue = kvBytesPerTokenPerGpu(cfg.model, cfg.kvDtypeBytes, cfg.tp, cfg.pp);
   let activationGiBPerGpu: number;
   let kvGiBPerGpu: number;

@@ -154,8 +154,8 @@ export abstract class BatchScheduler {
     let newRequests = 0;
     for (const c of chunks) if (c.request.prefilled === c.request.cached) newRequests += 1;
     const spec = this.options.speculative;
-    // A speculative decode verifies k drafted tokens plus one in the same pass, after k draft steps.
-    const verified = spec ? decodes.length * (spec.draftTokens + 1) : decodes.length;
+    // A speculative decode verifies k drafted tokens plus one (or SGLang's draft tree) in one pass, after k draft steps.
+    const verified = spec ? decodes.length * spec.verifyTokens : decodes.length;
     const shape: StepShape = { prefill: chunks.map((c) => ({ q: c.q, ctx: c.request.prefilled })), decodeCount: verified, decodeContextSum, newRequests };
     const draft = spec && decodes.length > 0 ? spec.draftTokens * this.draftStepSeconds(decodes.length, decodeContextSum) : 0;
     return { kind, duration: stepSeconds(this.perf, shape) + draft, chunks, decodes, shape };

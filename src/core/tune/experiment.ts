@@ -13,7 +13,7 @@ import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
 import { runPredictedSearch } from './predicted';
 import { baselineVariant, budgetExhausted, decideStage, gridCombinations, optionVariant, signedPct, variantKey, type Contender } from './search';
 import { distinctLaunches, launchHostOf } from './sameLaunch';
-import { enumerateSpace } from './space';
+import { enumerateSpace, runnable } from './space';
 
 export type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './backend';
 export { EngineCrashedError, ExperimentError } from './backend';
@@ -280,14 +280,14 @@ class ExperimentRunner {
     const base = baselineVariant(this.plan, this.options.parseCommand);
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand).length;
     const facts = await this.backend.facts(this.signal);
-    const fitting = distinctLaunches(base, enumerateSpace(this.plan.space, base, facts.gpus.length || Infinity).filter((c) => !c.doesNotFit), launchHostOf(facts)).kept.length;
+    const fitting = distinctLaunches(base, enumerateSpace(this.plan.space, base, facts.gpus.length || Infinity).filter(runnable), launchHostOf(facts)).kept.length;
     return strategy === 'predicted' ? Math.min(fitting, this.plan.budget.maxRuns ?? fitting) : fitting;
   }
 
   /** The grid's points: the stages' combinations, or every candidate of the space that fits the host and launches something new. */
   private gridPoints(base: EngineVariant): Array<{ name: string; variant: EngineVariant }> {
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand);
-    const fitting = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter((c) => !c.doesNotFit);
+    const fitting = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter(runnable);
     const { kept, same } = distinctLaunches(base, fitting, launchHostOf(this.experiment.host));
     for (const s of same) this.log(`Grid / ${s.candidate.name}: not measured, it ${s.why}`);
     return kept;

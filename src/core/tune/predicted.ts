@@ -10,7 +10,7 @@ import type { SearchProgress } from './observer';
 import { searchProgress } from './predictedProgress';
 import { DEFAULT_NOISE_PCT, objectiveMetric, variantKey } from './search';
 import { distinctLaunches } from './sameLaunch';
-import { enumerateSpace } from './space';
+import { enumerateSpace, runnable } from './space';
 
 export interface PredictedSearchContext {
   plan: TuningPlan;
@@ -128,7 +128,7 @@ export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<P
 
 function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: number }, forecast: (name: string, v: EngineVariant) => ReturnType<typeof forecastCandidate>): PredictedSearchRecord {
   const candidates = enumerateSpace(ctx.plan.space!, ctx.baseline.variant, host.count);
-  const same = new Map(distinctLaunches(ctx.baseline.variant, candidates.filter((c) => !c.doesNotFit), host).same.map((s) => [s.candidate.name, s.why]));
+  const same = new Map(distinctLaunches(ctx.baseline.variant, candidates.filter(runnable), host).same.map((s) => [s.candidate.name, s.why]));
   const baselineKey = variantKey(ctx.baseline.variant);
   const records: SearchCandidateRecord[] = [];
   let gridGpuSeconds = 0;
@@ -137,6 +137,8 @@ function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: 
     if (variantKey(c.variant) === baselineKey) rec.baseline = true;
     if (c.doesNotFit) {
       rec.skipped = { kind: 'does-not-fit', why: c.doesNotFit };
+    } else if (c.unsupported) {
+      rec.skipped = { kind: 'not-applicable', why: c.unsupported };
     } else if (same.has(c.name)) {
       rec.skipped = { kind: 'same-launch', why: same.get(c.name)! };
     } else {

@@ -161,14 +161,17 @@ function round(x: number): string {
 
 // ---------------------------------------------------------------- variants
 
-/** Applies a patch: a set key replaces, `null` removes (back to the engine's default), absent keeps. */
+/**
+ * Applies a patch: a set key replaces (an object merges its keys into the base's; env and speculative replace the
+ * whole setting), `null` removes (back to the engine's default), absent keeps.
+ */
 export function applyPatch(base: EngineVariant, patch: VariantPatch): EngineVariant {
   const out: Record<string, unknown> = structuredClone(base);
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     if (value === null) {
       delete out[key];
-    } else if (typeof value === 'object' && !Array.isArray(value) && key !== 'env') {
+    } else if (typeof value === 'object' && !Array.isArray(value) && key !== 'env' && key !== 'speculative') {
       const nested: Record<string, unknown> = { ...(out[key] as Record<string, unknown> | undefined) };
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;

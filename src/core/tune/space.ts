@@ -1,7 +1,10 @@
 // A plan's search space (issue 14) as candidates: the product of its keys' alternatives on top of the baseline,
-// each named by what it changes, duplicates (two spellings of one launch) listed once, and the layouts that need
-// more GPUs than the host has set aside with the reason.
-import { EngineVariant as EngineVariantSchema, type EngineName, type EngineVariant, type SearchSpace } from '../plan/schema';
+// each named by what it changes, duplicates (two spellings of one launch) listed once, and the ones that cannot run
+// set aside with the reason: layouts needing more GPUs than the host has, settings the engine refuses (speculative
+// decoding with a draft the model does not have, a flag the engine lacks).
+import { ADAPTERS, renderVariant, VariantError } from '../engines/index';
+import { ENGINE_LABELS } from '../engines/speculative';
+import { EngineVariant as EngineVariantSchema, type EngineName, type EngineVariant, type SearchSpace, type SpeculativeDecoding } from '../plan/schema';
 import { variantGpus } from './curve';
 import { variantKey } from './search';
 
@@ -12,12 +15,34 @@ export interface Candidate {
   gpus: number;
   /** Why it cannot run on this host at all (more GPUs than it has). */
   doesNotFit?: string;
+  /** Why it cannot run anywhere as written: the engine refuses a setting (VariantError), e.g. a draft the model lacks. */
+  unsupported?: string;
 }
 
-const SPACE_KEYS = ['engine', 'model', 'parallel', 'quantization', 'kvCacheDtype', 'attentionBackend', 'cudaGraph', 'batching'] as const;
+/** A candidate a grid or a search may launch. */
+export const runnable = (c: Candidate): boolean => !c.doesNotFit && !c.unsupported;
+
+const SPACE_KEYS = ['engine', 'model', 'parallel', 'quantization', 'kvCacheDtype', 'attentionBackend', 'cudaGraph', 'batching', 'speculative'] as const;
 type SpaceKey = (typeof SPACE_KEYS)[number];
 
-const ENGINE_LABELS: Record<EngineName, string> = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' };
+const METHOD_LABELS: Record<SpeculativeDecoding['method'], string> = { eagle3: 'EAGLE-3', eagle: 'EAGLE', mtp: 'MTP', ngram: 'n-gram', draft_model: 'draft model' };
+
+/** How speculative decoding reads in a name: "MTP ×3", "EAGLE-3 ×4 top-4", "no speculation". */
+export function speculativeLabel(s: SpeculativeDecoding | null | undefined): string {
+  if (!s) return 'no speculation';
+  return `${METHOD_LABELS[s.method]} ×${s.numSpeculativeTokens}${s.topk && s.topk > 1 ? ` top-${s.topk}` : ''}`;
+}
+
+/** The engine's refusal of a variant (rendering it is what checks the engine and the model can do it). */
+function refusal(variant: EngineVariant): string | undefined {
+  try {
+    renderVariant(variant, { port: ADAPTERS[variant.engine].defaultPort });
+    return undefined;
+  } catch (err) {
+    if (err instanceof VariantError) return err.message;
+    throw err;
+  }
+}
 
 /** How a choice reads in a candidate's name: "TP4+EP4", "seqs 512", "kv fp8". */
 export function choiceLabel(key: SpaceKey, value: unknown): string {
@@ -31,6 +56,7 @@ export function choiceLabel(key: SpaceKey, value: unknown): string {
   if (key === 'quantization') return value === null ? 'no quantization' : `quant ${String(value)}`;
   if (key === 'kvCacheDtype') return value === null ? 'kv default' : `kv ${String(value)}`;
   if (key === 'attentionBackend') return value === null ? 'attention default' : `attention ${String(value)}`;
+  if (key === 'speculative') return speculativeLabel(value as SpeculativeDecoding | null);
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null);
   if (key === 'cudaGraph') {
     if (entries.length === 0) return 'graphs default';
@@ -72,11 +98,13 @@ export function enumerateSpace(space: SearchSpace, baseline: EngineVariant, gpuC
     seen.add(key);
     const named = choices.filter(([k]) => varying.has(k));
     const gpus = variantGpus(variant.parallel);
+    const unsupported = refusal(variant);
     out.push({
       name: named.length > 0 ? named.map(([k, v]) => choiceLabel(k, v)).join(' · ') : 'the space’s only candidate',
       variant,
       gpus,
       ...(gpus > gpuCount ? { doesNotFit: `needs ${gpus} GPUs (TP×PP×DP); the host has ${gpuCount}` } : {}),
+      ...(unsupported ? { unsupported } : {}),
     });
   }
   return out;
@@ -91,5 +119,6 @@ export function candidateSettings(variant: EngineVariant): Map<string, string> {
   for (const key of ['quantization', 'kvCacheDtype', 'attentionBackend'] as const) settings.set(key, variant[key] ?? 'default');
   for (const [k, v] of Object.entries(variant.cudaGraph)) if (v !== undefined) settings.set(`cudaGraph.${k}`, String(v));
   for (const [k, v] of Object.entries(variant.batching)) if (v !== undefined) settings.set(`batching.${k}`, String(v));
+  settings.set('speculative', variant.speculative ? JSON.stringify(variant.speculative) : 'none');
   return settings;
 }

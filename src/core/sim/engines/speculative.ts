@@ -6,7 +6,10 @@ import { findModel, type ModelSpec } from '../models';
 export interface SpeculativeSettings {
   /** The engine's own name of the method (eagle, eagle3, mtp, ngram, draft_model, …). */
   method: string;
+  /** Tokens drafted per request and step (a chain's length; SGLang's num_steps). */
   draftTokens: number;
+  /** Tokens per request the target verifies in one pass: the drafts plus one, or SGLang's draft tree size. */
+  verifyTokens: number;
   /** Probability that a drafted token is accepted, given the ones before it were. */
   acceptance: number;
   /** A separate draft model from the catalog; absent for heads (EAGLE, MTP) and n-gram lookup. */
@@ -24,14 +27,33 @@ function defaultAcceptance(method: string): number {
   return 0.6;
 }
 
-export class SpeculativeSettingsError extends Error {}
+/** The engine refuses its speculative settings: the root-cause line of its traceback and the lines after it. */
+export class SpeculativeSettingsError extends Error {
+  constructor(
+    readonly rootCause: string,
+    readonly explanation: string[] = [],
+  ) {
+    super(rootCause);
+  }
+}
 
-export function speculativeSettings(method: string, draftTokens: number, draftModelArg: string | undefined, env: Readonly<Record<string, string | undefined>>): SpeculativeSettings {
+/**
+ * Settings for the scheduler. `draftModelArg` names a separate draft model (looked up like the target; a model the
+ * catalog lacks drafts as a one-layer head, which is what EAGLE repositories are).
+ */
+export function speculativeSettings(
+  method: string,
+  draftTokens: number,
+  draftModelArg: string | ModelSpec | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  verifyTokens = draftTokens + 1,
+): SpeculativeSettings {
   const raw = env[SPEC_ACCEPTANCE_ENV];
   const acceptance = raw === undefined ? defaultAcceptance(method) : Number(raw);
-  if (!(acceptance >= 0 && acceptance <= 1)) throw new SpeculativeSettingsError(`${SPEC_ACCEPTANCE_ENV}=${raw}: give the acceptance rate as a number from 0 to 1`);
-  const draftModel = draftModelArg !== undefined ? findModel(draftModelArg) : undefined;
-  return { method, draftTokens: Math.max(1, draftTokens), acceptance, ...(draftModel ? { draftModel } : {}) };
+  if (!(acceptance >= 0 && acceptance <= 1)) throw new SpeculativeSettingsError(`ValueError: ${SPEC_ACCEPTANCE_ENV}=${raw}: give the acceptance rate as a number from 0 to 1`);
+  const draftModel = typeof draftModelArg === 'string' ? findModel(draftModelArg) : draftModelArg;
+  const k = Math.max(1, draftTokens);
+  return { method, draftTokens: k, verifyTokens: Math.max(k + 1, verifyTokens), acceptance, ...(draftModel ? { draftModel } : {}) };
 }
 
 /** Expected tokens one verify step yields per request: 1 + a + a² + … + a^k (the bonus token included). */

@@ -83,12 +83,13 @@ const glm4Moe = (layers: number, hidden: number, intermediate: number, experts: 
   n_shared_experts: 1,
   num_experts_per_tok: 8,
   first_k_dense_replace: denseLayers,
+  num_nextn_predict_layers: 1,
   vocab_size: 151552,
   max_position_embeddings: maxPositions,
   tie_word_embeddings: false,
 });
 
-const deepseekV3 = (heads: number, experts: number, denseLayers: number, vocab: number, maxPositions: number): HfConfig => ({
+const deepseekV3 = (heads: number, experts: number, denseLayers: number, vocab: number, maxPositions: number, mtpLayers: number): HfConfig => ({
   architectures: ['DeepseekV3ForCausalLM'],
   model_type: 'deepseek_v3',
   hidden_size: 7168,
@@ -106,6 +107,7 @@ const deepseekV3 = (heads: number, experts: number, denseLayers: number, vocab: 
   n_shared_experts: 1,
   num_experts_per_tok: 8,
   first_k_dense_replace: denseLayers,
+  num_nextn_predict_layers: mtpLayers,
   vocab_size: vocab,
   max_position_embeddings: maxPositions,
   tie_word_embeddings: false,
@@ -177,8 +179,8 @@ const QWEN3_8B = qwen3(36, 4096, 32, 12288, false);
 const LLAMA_8B = llama(32, 4096, 32, 14336);
 const LLAMA_70B = llama(80, 8192, 64, 28672);
 const LLAMA_405B = llama(126, 16384, 128, 53248);
-const DEEPSEEK_V3 = deepseekV3(128, 256, 3, 129280, 163840);
-const KIMI_K2 = deepseekV3(64, 384, 1, 163840, 131072);
+const DEEPSEEK_V3 = deepseekV3(128, 256, 3, 129280, 163840, 1);
+const KIMI_K2 = deepseekV3(64, 384, 1, 163840, 131072, 0);
 
 const withQuantization = (config: HfConfig, quantization: QuantizationConfig): HfConfig => ({ ...config, quantization_config: quantization });
 

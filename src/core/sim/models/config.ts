@@ -42,6 +42,8 @@ export interface HfConfig {
   first_k_dense_replace?: number;
   decoder_sparse_step?: number;
   mlp_only_layers?: number[];
+  /** Multi-token-prediction layers shipped with the checkpoint (DeepSeek-V3/R1, GLM-4.5): the built-in draft. */
+  num_nextn_predict_layers?: number;
   quantization_config?: QuantizationConfig;
 }
 
@@ -112,6 +114,8 @@ export interface ModelSpec {
   pipelineParallel: { vllm: boolean; sglang: boolean };
   /** Whether TensorRT-LLM 1.x's PyTorch backend has this architecture. */
   trtllmSupported: boolean;
+  /** MTP (next-n prediction) layers in the checkpoint, the draft of `speculative: {method: mtp}`; 0 when it has none. */
+  mtpLayers: number;
 }
 
 export class ModelConfigError extends Error {}
@@ -256,5 +260,6 @@ export function deriveModel(id: string, raw: HfConfig, source = id): ModelSpec {
     denseIntermediate: intermediate,
     pipelineParallel: { vllm: ARCHITECTURE_SUPPORT[architecture] !== undefined, sglang: support.sglangPp },
     trtllmSupported: support.trtllm,
+    mtpLayers: c.num_nextn_predict_layers ?? 0,
   };
 }

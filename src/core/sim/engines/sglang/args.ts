@@ -88,11 +88,15 @@ const KERNELS: OptionSpec[] = [
 
 const SPECULATIVE_AND_LORA: OptionSpec[] = [
   opt('--speculative-algorithm', 'str', { ...MODELLED, choices: SPECULATIVE_ALGORITHMS }),
-  opt('--speculative-draft-model-path', 'str', MODELLED),
+  opt(['--speculative-draft-model-path', '--speculative-draft-model'], 'str', MODELLED),
   opt('--speculative-draft-model-revision', 'str', INERT),
   ...many('int', MODELLED, '--speculative-num-steps', '--speculative-eagle-topk', '--speculative-num-draft-tokens'),
   ...many('float', {}, '--speculative-accept-threshold-single', '--speculative-accept-threshold-acc'),
   opt('--speculative-token-map', 'str'),
+  // NGRAM: the lookup window (how long a match must be) and the draft tree it builds from the matches.
+  ...many('int', MODELLED, '--speculative-ngram-min-match-window-size', '--speculative-ngram-max-match-window-size'),
+  ...many('int', {}, '--speculative-ngram-min-bfs-breadth', '--speculative-ngram-max-bfs-breadth', '--speculative-ngram-branch-length', '--speculative-ngram-capacity'),
+  opt('--speculative-ngram-match-type', 'str', { choices: ['BFS', 'PROB'] }),
   opt('--enable-lora', 'flag'),
   ...many('int', {}, '--max-lora-rank', '--max-loaded-loras', '--max-loras-per-batch'),
   ...many('list', {}, '--lora-target-modules', '--lora-paths'),

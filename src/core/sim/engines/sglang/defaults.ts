@@ -22,5 +22,19 @@ export function sglangMemFractionStatic(gpu: GpuSpec, tp: number, pp: number, ch
 /** --max-prefill-tokens default. */
 export const SGLANG_MAX_PREFILL_TOKENS = 16384;
 
-/** Draft steps when --speculative-algorithm is given without --speculative-num-steps (auto-chosen 3/1/4). */
-export const SGLANG_DEFAULT_SPEC_STEPS = 3;
+/**
+ * `auto_choose_speculative_params`: (num_steps, eagle_topk, num_draft_tokens) when --speculative-num-steps is not
+ * given — 3/1/4 for DeepSeek's architectures, 5/4/8 (a draft tree) for every other.
+ */
+export function sglangAutoSpeculativeParams(architecture: string): [number, number, number] {
+  return architecture === 'DeepseekV3ForCausalLM' || architecture === 'DeepseekV2ForCausalLM' ? [3, 1, 4] : [5, 4, 8];
+}
+
+/** Architectures whose checkpoint holds its own draft (MTP layers): the draft path defaults to the model's. */
+export const SGLANG_OWN_DRAFT_ARCHITECTURES = ['DeepseekV32ForCausalLM', 'DeepseekV3ForCausalLM', 'Glm4MoeForCausalLM', 'BailingMoeForCausalLM', 'BailingMoeV2ForCausalLM'];
+
+/** The running-request cap speculative decoding sets when --max-running-requests is not given. */
+export const SGLANG_SPEC_MAX_RUNNING = 48;
+
+/** NGRAM's lookup window default (--speculative-ngram-max-match-window-size), also its default draft tree size. */
+export const SGLANG_NGRAM_MAX_WINDOW = 12;

@@ -10,7 +10,15 @@ import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
 import { pipelineParallelSupported } from '../support';
 import { engineVersion } from '../versions';
 import { SGLANG_OPTIONS, SGLANG_USAGE } from './args';
-import { SGLANG_DEFAULT_SPEC_STEPS, SGLANG_MAX_PREFILL_TOKENS, sglangMemFractionStatic, sglangMemoryDefaults } from './defaults';
+import {
+  SGLANG_MAX_PREFILL_TOKENS,
+  SGLANG_NGRAM_MAX_WINDOW,
+  SGLANG_OWN_DRAFT_ARCHITECTURES,
+  SGLANG_SPEC_MAX_RUNNING,
+  sglangAutoSpeculativeParams,
+  sglangMemFractionStatic,
+  sglangMemoryDefaults,
+} from './defaults';
 import { schedulerCrash, sglangStamp, sglangStartup } from './startup';
 
 const COMPATIBILITY = '  File "/sgl-workspace/sglang/python/sglang/srt/server_args.py", line 1120, in _handle_attention_backend_compatibility';
@@ -35,13 +43,29 @@ function attentionRefusal(backend: string, model: ModelSpec, gpu: GpuSpec): stri
   return undefined;
 }
 
-function speculative(v: Record<string, unknown>, modelArg: string, env: Readonly<Record<string, string | undefined>>) {
+/**
+ * `_handle_speculative_decoding`: NEXTN runs as EAGLE; the draft path defaults to the model's own for checkpoints with
+ * MTP layers; without a path (or with the model's own on a checkpoint that has no MTP layers) the target itself is
+ * loaded again as the draft. Steps, top-k and draft tokens are auto-chosen by architecture; with top-k 1 the tree is
+ * one chain of steps + 1 tokens. NGRAM verifies num_draft_tokens looked-up tokens (default: the lookup window).
+ */
+function speculative(v: Record<string, unknown>, modelArg: string, model: ModelSpec, env: Readonly<Record<string, string | undefined>>) {
   const algorithm = v['speculative_algorithm'] as string | undefined;
   if (algorithm === undefined) return undefined;
-  const steps = (v['speculative_num_steps'] as number | undefined) ?? SGLANG_DEFAULT_SPEC_STEPS;
-  // NEXTN (MTP) drafts with the target's own next-token layers; EAGLE heads and STANDALONE drafts come from a path.
-  const draft = algorithm === 'STANDALONE' ? ((v['speculative_draft_model_path'] as string | undefined) ?? modelArg) : undefined;
-  return speculativeSettings(algorithm, steps, draft, env);
+  if (algorithm === 'NGRAM') {
+    const verify = (v['speculative_num_draft_tokens'] as number | undefined) ?? (v['speculative_ngram_max_match_window_size'] as number | undefined) ?? SGLANG_NGRAM_MAX_WINDOW;
+    return speculativeSettings(algorithm, verify - 1, undefined, env, verify);
+  }
+  const [autoSteps, autoTopk, autoTokens] = sglangAutoSpeculativeParams(model.architecture);
+  const steps = (v['speculative_num_steps'] as number | undefined) ?? autoSteps;
+  const topk = (v['speculative_eagle_topk'] as number | undefined) ?? autoTopk;
+  const verify = topk === 1 ? steps + 1 : ((v['speculative_num_draft_tokens'] as number | undefined) ?? autoTokens);
+  const path = (v['speculative_draft_model_path'] as string | undefined) ?? (SGLANG_OWN_DRAFT_ARCHITECTURES.includes(model.architecture) ? modelArg : undefined);
+  if (algorithm === 'STANDALONE') return speculativeSettings(algorithm, steps, path ?? modelArg, env, verify);
+  const ownLayers = path === modelArg && model.mtpLayers > 0;
+  // An EAGLE head from its own repository drafts as one layer; the target loaded as its own draft drafts as itself.
+  const draft = ownLayers || (path !== undefined && path !== modelArg) ? undefined : model;
+  return speculativeSettings(ownLayers && algorithm === 'EAGLE' ? 'NEXTN' : algorithm, steps, draft, env, verify);
 }
 
 function sglangConfig(v: Record<string, unknown>, modelArg: string, model: ModelSpec, host: SimHost, env: Readonly<Record<string, string | undefined>>, version: string, notModelled: string[]): SimEngineConfig {
@@ -53,7 +77,7 @@ function sglangConfig(v: Record<string, unknown>, modelArg: string, model: Model
   const chunkedPrefillSize = (v['chunked_prefill_size'] as number | undefined) ?? memDefaults.chunkedPrefillSize;
   const graphBs = v['cuda_graph_bs'] as string[] | undefined;
   const cudaGraphMaxBs = (v['cuda_graph_max_bs'] as number | undefined) ?? (graphBs ? Math.max(...graphBs.map(Number)) : memDefaults.cudaGraphMaxBs);
-  const spec = speculative(v, modelArg, env);
+  const spec = speculative(v, modelArg, model, env);
   const quantization = v['quantization'] as string | undefined;
   return {
     ...servingFields('sglang', version, host, { arg: modelArg, spec: model }, v, { host: '127.0.0.1', port: 30000 }),
@@ -73,7 +97,8 @@ function sglangConfig(v: Record<string, unknown>, modelArg: string, model: Model
     cudaGraphMaxBatch: v['disable_cuda_graph'] === true ? 0 : cudaGraphMaxBs,
     chunkedPrefill: chunkedPrefillSize > 0,
     maxPrefillTokens: (v['max_prefill_tokens'] as number | undefined) ?? SGLANG_MAX_PREFILL_TOKENS,
-    mixedChunk: v['enable_mixed_chunk'] === true,
+    // Speculative decoding turns mixed chunked prefill off.
+    mixedChunk: v['enable_mixed_chunk'] === true && spec === undefined,
     prefixCaching: v['disable_radix_cache'] !== true,
     blockSize: (v['page_size'] as number | undefined) ?? 1,
     schedulePolicy: (v['schedule_policy'] as SchedulePolicy | undefined) ?? 'fcfs',
@@ -103,7 +128,7 @@ function serverArgsLine(config: SimEngineConfig, v: Record<string, unknown>): st
     ep_size: (v['ep_size'] as number | undefined) ?? 1,
     quantization: (v['quantization'] as string | undefined) ?? null,
     mem_fraction_static: config.memoryFraction,
-    max_running_requests: (v['max_running_requests'] as number | undefined) ?? null,
+    max_running_requests: (v['max_running_requests'] as number | undefined) ?? (config.speculative ? SGLANG_SPEC_MAX_RUNNING : null),
     chunked_prefill_size: config.tokenBudget,
     max_prefill_tokens: config.maxPrefillTokens,
     schedule_policy: config.schedulePolicy,
@@ -112,7 +137,7 @@ function serverArgsLine(config: SimEngineConfig, v: Record<string, unknown>): st
     disable_cuda_graph: config.cudaGraphMaxBatch === 0,
     disable_radix_cache: !config.prefixCaching,
     enable_mixed_chunk: config.mixedChunk,
-    speculative_algorithm: config.speculative?.method ?? null,
+    speculative_algorithm: config.speculative ? (config.speculative.method === 'NEXTN' ? 'EAGLE' : config.speculative.method) : null,
     tool_call_parser: config.toolCallParser === 'glm45' ? 'glm' : (config.toolCallParser ?? null),
     reasoning_parser: config.reasoningParser ?? null,
     enable_metrics: config.enableMetrics,
@@ -152,7 +177,7 @@ export function sglangPlan(argv: readonly string[], host: SimHost, options: Plan
   try {
     config = sglangConfig(v, modelArg, model, host, env, version, parsed.notModelled);
   } catch (err) {
-    if (err instanceof SpeculativeSettingsError) return refuse(log, [], `ValueError: ${err.message}`);
+    if (err instanceof SpeculativeSettingsError) return refuse(log, err.explanation, err.rootCause);
     throw err;
   }
   if (config.toolCallParser === 'glm45') log.log("The tool_call_parser 'glm45' is deprecated. Please use 'glm' instead.", '', 'stderr');
@@ -178,6 +203,7 @@ export function sglangPlan(argv: readonly string[], host: SimHost, options: Plan
   const heldMiB = Math.max(0, ...(options.memoryHeldMiB?.(config.gpuIndices) ?? []));
   if (heldMiB > 0) config.heldGiBPerGpu = heldMiB / 1024;
   const memory = memoryPlan(config);
-  config.maxRunning = (v['max_running_requests'] as number | undefined) ?? Math.min(Math.floor(memory.kvCapacityTokens / 2), 2048);
+  const maxRunning = v['max_running_requests'] as number | undefined;
+  config.maxRunning = maxRunning ?? (config.speculative ? SGLANG_SPEC_MAX_RUNNING : Math.min(Math.floor(memory.kvCapacityTokens / 2), 2048));
   return sglangStartup(log, config, memory);
 }

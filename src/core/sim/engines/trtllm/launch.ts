@@ -6,6 +6,7 @@ import { memoryPlan, type SimEngineConfig } from '../../config';
 import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
 import { EventList, failedPlan, gpuIndices, loadSeconds, modelLookup, notInCatalog, pad, simulatedNotice, servingFields, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
+import { SpeculativeSettingsError, speculativeSettings, type SpeculativeSettings } from '../speculative';
 import { trtllmSupports } from '../support';
 import { engineVersion } from '../versions';
 import { TRTLLM_OPTIONS, TRTLLM_USAGE } from './args';
@@ -51,6 +52,16 @@ function refusal(model: ModelSpec, tp: number, pp: number, host: SimHost, versio
   return undefined;
 }
 
+/** The LLM API's speculative_config: an EAGLE-3 head (Eagle/Eagle3), DeepSeek's MTP, n-gram lookup or a draft model. */
+function speculative(extra: ExtraOptions, env: Readonly<Record<string, string | undefined>>): SpeculativeSettings | undefined {
+  const spec = extra['speculative_config'] as Record<string, unknown> | undefined;
+  const type = spec?.['decoding_type'];
+  if (!spec || typeof type !== 'string') return undefined;
+  const k = Number((type === 'MTP' ? spec['num_nextn_predict_layers'] : spec['max_draft_len']) ?? 1);
+  const draft = type === 'DraftTarget' ? ((spec['speculative_model_dir'] ?? spec['speculative_model']) as string | undefined) : undefined;
+  return speculativeSettings(type, Number.isInteger(k) && k > 0 ? k : 1, draft, env);
+}
+
 function trtllmConfig(v: Record<string, unknown>, extra: ExtraOptions, modelArg: string, model: ModelSpec, host: SimHost, env: Readonly<Record<string, string | undefined>>, version: string, notModelled: string[]): SimEngineConfig {
   const tp = (v['tp_size'] as number | undefined) ?? 1;
   const pp = (v['pp_size'] as number | undefined) ?? 1;
@@ -76,6 +87,7 @@ function trtllmConfig(v: Record<string, unknown>, extra: ExtraOptions, modelArg:
     prefixCaching: kvConfig['enable_block_reuse'] !== false,
     blockSize: Number(kvConfig['tokens_per_block'] ?? 32),
     schedulePolicy: 'fcfs',
+    speculative: speculative(extra, env),
     notModelled,
     reasoningParser: v['reasoning_parser'] as string | undefined,
     toolCallParser: v['tool_parser'] as string | undefined,
@@ -115,7 +127,13 @@ export function trtllmPlan(argv: readonly string[], host: SimHost, options: Plan
   if (denied) return { ...refuse(log.wait(4), denied.where, denied.line), bindFailure };
   const extra = readExtraOptions(v['extra_llm_api_options'] as string | undefined, options.readFile ?? (() => undefined));
   if (typeof extra === 'string') return usageError(log, extra);
-  const config = trtllmConfig(v, extra, modelArg, model, host, env, version, parsed.notModelled);
+  let config: SimEngineConfig;
+  try {
+    config = trtllmConfig(v, extra, modelArg, model, host, env, version, parsed.notModelled);
+  } catch (err) {
+    if (err instanceof SpeculativeSettingsError) return { ...refuse(log, err.explanation, err.rootCause), bindFailure };
+    throw err;
+  }
   const memory = memoryPlan(config);
   const load = loadSeconds(memory);
   log.wait(load).log(`Loaded ${model.architecture} weights in ${load.toFixed(2)} s`);

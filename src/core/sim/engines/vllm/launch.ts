@@ -5,10 +5,11 @@ import { memoryPlan, type SimEngineConfig } from '../../config';
 import { supportsFp8 } from '../../gpus';
 import { findModel, type ModelSpec } from '../../models';
 import { EventList, failedPlan, gpuIndices, modelLookup, notInCatalog, pythonRepr, simulatedNotice, servingFields, type LaunchPlan, type PlanOptions, type SimHost } from '../launch';
-import { SpeculativeSettingsError, speculativeSettings } from '../speculative';
+import { SpeculativeSettingsError, type SpeculativeSettings } from '../speculative';
 import { atLeast, engineVersion } from '../versions';
 import { VLLM_ATTENTION_BACKENDS, VLLM_SERVE_OPTIONS, VLLM_USAGE } from './args';
 import { unchunkedTokenBudget, vllmBatchDefaults, vllmCudaGraphMax } from './defaults';
+import { vllmSpeculative } from './speculative';
 import { vllmLine, vllmStartup } from './startup';
 
 const QUANTIZATION_METHODS = ['aqlm', 'awq', 'deepspeedfp', 'tpu_int8', 'fp8', 'ptpc_fp8', 'fbgemm_fp8', 'modelopt', 'modelopt_fp4', 'marlin', 'bitblas', 'gguf', 'gptq_marlin_24', 'gptq_marlin', 'gptq_bitblas', 'awq_marlin', 'gptq', 'compressed-tensors', 'bitsandbytes', 'qqq', 'hqq', 'experts_int8', 'neuron_quant', 'ipex', 'quark', 'moe_wna16', 'torchao', 'auto-round', 'rtn', 'inc', 'mxfp4'];
@@ -53,16 +54,16 @@ function configRefusal(v: Record<string, unknown>, model: ModelSpec, host: SimHo
   return undefined;
 }
 
-/** vLLM's SpeculativeConfig from --speculative-config JSON. */
-function speculative(v: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>) {
-  const spec = v['speculative_config'] as Record<string, unknown> | undefined;
-  if (!spec) return undefined;
-  const method = String(spec['method'] ?? (spec['model'] ? 'draft_model' : 'ngram'));
-  const k = Number(spec['num_speculative_tokens'] ?? 1);
-  return speculativeSettings(method, Number.isInteger(k) && k > 0 ? k : 1, typeof spec['model'] === 'string' ? spec['model'] : undefined, env);
-}
-
-function vllmConfig(v: Record<string, unknown>, modelArg: string, model: ModelSpec, host: SimHost, env: Readonly<Record<string, string | undefined>>, version: string, notModelled: string[]): SimEngineConfig {
+function vllmConfig(
+  v: Record<string, unknown>,
+  modelArg: string,
+  model: ModelSpec,
+  host: SimHost,
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+  notModelled: string[],
+  speculative: SpeculativeSettings | undefined,
+): SimEngineConfig {
   const tp = (v['tensor_parallel_size'] as number | undefined) ?? 1;
   const pp = (v['pipeline_parallel_size'] as number | undefined) ?? 1;
   const dp = (v['data_parallel_size'] as number | undefined) ?? 1;
@@ -90,7 +91,7 @@ function vllmConfig(v: Record<string, unknown>, modelArg: string, model: ModelSp
     prefixCaching: v['enable_prefix_caching'] !== false,
     blockSize: Number(v['block_size'] ?? 16),
     schedulePolicy: (v['scheduling_policy'] as 'fcfs' | 'priority' | undefined) ?? 'fcfs',
-    speculative: speculative(v, env),
+    speculative,
     notModelled,
     reasoningParser: v['reasoning_parser'] as string | undefined,
     toolCallParser: v['tool_call_parser'] as string | undefined,
@@ -135,12 +136,13 @@ export function vllmPlan(argv: readonly string[], host: SimHost, options: PlanOp
   api.log(`[model.py:1510] Using max model len ${(v['max_model_len'] as number | undefined) ?? model.maxPositionEmbeddings}`);
   const refusal = configRefusal(v, model, host, env, version);
   if (refusal) return refuse(api, refusal);
-  let config: SimEngineConfig;
+  let speculative: SpeculativeSettings | undefined;
   try {
-    config = vllmConfig(v, modelArg, model, host, env, version, parsed.notModelled);
+    speculative = vllmSpeculative(v['speculative_config'] as Record<string, unknown> | undefined, model, version, env, (line) => api.log(`[speculative.py:212] ${line}`, 'WARNING'));
   } catch (err) {
-    if (err instanceof SpeculativeSettingsError) return refuse(api, `ValueError: ${err.message}`);
+    if (err instanceof SpeculativeSettingsError) return refuse(api, err.rootCause, err.explanation);
     throw err;
   }
+  const config = vllmConfig(v, modelArg, model, host, env, version, parsed.notModelled, speculative);
   return vllmStartup(api, config, memoryPlan(config), { fp8OnAmpere: config.fp8 && !supportsFp8(host.gpu) });
 }

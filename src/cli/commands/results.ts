@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BenchmarkParseError } from '../../core/bench/parse';
 import { parseServeCommand } from '../../core/engines/index';
+import { speculativeLabel } from '../../core/engines/speculative';
 import { importSweepCurves, parseImportPath, toImportedBatch, type SweepCurvesOptions } from '../../core/imports';
 import { CapacitySlo } from '../../core/plan/schema';
 import type { BenchmarkResult, EngineVariant, Experiment } from '../../core/plan/schema';
@@ -31,6 +32,7 @@ export function variantLabel(v: EngineVariant | undefined): string {
   if (/fp8/i.test(v.model)) parts.push('FP8');
   if (v.attentionBackend) parts.push(v.attentionBackend);
   if (v.cudaGraph.maxBatchSize) parts.push(`cg${v.cudaGraph.maxBatchSize}`);
+  if (v.speculative) parts.push(speculativeLabel(v.speculative));
   return parts.join(' ');
 }
 

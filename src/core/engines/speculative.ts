@@ -8,6 +8,14 @@ import { VariantError } from './adapter';
 
 export const ENGINE_LABELS: Readonly<Record<EngineName, string>> = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' };
 
+const METHOD_LABELS: Readonly<Record<SpeculativeDecoding['method'], string>> = { eagle3: 'EAGLE-3', eagle: 'EAGLE', mtp: 'MTP', ngram: 'n-gram', draft_model: 'draft model' };
+
+/** How speculative decoding reads in a name or description: "MTP ×3", "EAGLE-3 ×5 top-4", "no speculation". */
+export function speculativeLabel(s: SpeculativeDecoding | null | undefined): string {
+  if (!s) return 'no speculation';
+  return `${METHOD_LABELS[s.method]} ×${s.numSpeculativeTokens}${s.topk && s.topk > 1 ? ` top-${s.topk}` : ''}`;
+}
+
 /** Why `model` cannot draft this way on `engine` (a catalog model only), or undefined. */
 export function speculativeProblem(model: string, spec: SpeculativeDecoding, engine: EngineName): string | undefined {
   const known = catalogModel(model);

@@ -58,6 +58,8 @@ export interface PredictOptions {
   percentiles?: readonly number[];
   /** Model configs given by path (`--model-config`), besides the catalog and the Hugging Face cache. */
   models?: readonly ModelSpec[];
+  /** Files the command names, by path (TensorRT-LLM's --extra_llm_api_options YAML as rendered). */
+  files?: Readonly<Record<string, string>>;
   /** Filled with the run's schedule (calibration). */
   trace?: SimTrace;
   /** A simulated host's hidden deviations and the launch's number (tests of the predicted search; never a prediction's). */
@@ -99,7 +101,7 @@ export function predictBenchmark(options: PredictOptions): Prediction {
   const workload = typeof options.workload === 'string' ? parseWorkloadSpec(options.workload) : options.workload;
   const { engine, args } = splitServeCommand(options.argv);
   const host = { gpu, count: options.count, speedup: 1, ...(options.models ? { models: options.models } : {}), ...(options.profile ? { profile: options.profile, launch: options.launch ?? 0 } : {}) };
-  const plan = planLaunch(engine, args, host, { env: options.env ?? {} });
+  const plan = planLaunch(engine, args, host, { env: options.env ?? {}, readFile: (path) => options.files?.[path] });
   if (plan.crash || !plan.config) {
     return { crash: { rootCause: plan.crash?.rootCause ?? 'the engine did not start', exitCode: plan.crash?.exitCode ?? 1, log: crashLog(plan) } };
   }

@@ -61,17 +61,20 @@ const emptyTrace = (n: number): SimTrace => ({ steps: [], tokenSteps: Array.from
 /** The simulator's forecast of one measurement of `variant` on `count` × `gpu` (no host correction). */
 export function forecastCandidate(variant: EngineVariant, host: { gpu: string; count: number }, workload: Workload, objective: ForecastObjective): ForecastOutcome {
   let argv: string[];
+  let files: Record<string, string>;
   try {
-    argv = renderVariant(variant, { port: 8000 }).argv;
+    const rendered = renderVariant(variant, { port: 8000 });
+    argv = rendered.argv;
+    files = Object.fromEntries(rendered.files.map((f) => [f.path, f.content]));
   } catch (err) {
     if (err instanceof VariantError) return { ok: false, notApplicable: err.message };
     throw err;
   }
   const { engine, args } = splitServeCommand(argv);
-  const launch = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env });
+  const launch = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env, readFile: (path) => files[path] });
   const ready = launch.events.find((e) => e.kind === 'ready');
   if (launch.crash || !ready) return { ok: false, crash: launch.crash?.rootCause ?? 'the engine does not start' };
-  const run = (o: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], ...o });
+  const run = (o: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, files, percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], ...o });
   const { capacity } = objective;
   const main = capacity ? saturatedOptions(workload, capacity) : predictOptionsOf(workload);
   const trace = emptyTrace(typeof main.workload === 'string' ? 0 : main.workload.count);

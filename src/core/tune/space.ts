@@ -3,7 +3,7 @@
 // set aside with the reason: layouts needing more GPUs than the host has, settings the engine refuses (speculative
 // decoding with a draft the model does not have, a flag the engine lacks).
 import { ADAPTERS, renderVariant, VariantError } from '../engines/index';
-import { ENGINE_LABELS } from '../engines/speculative';
+import { ENGINE_LABELS, speculativeLabel } from '../engines/speculative';
 import { EngineVariant as EngineVariantSchema, type EngineName, type EngineVariant, type SearchSpace, type SpeculativeDecoding } from '../plan/schema';
 import { variantGpus } from './curve';
 import { variantKey } from './search';
@@ -24,14 +24,6 @@ export const runnable = (c: Candidate): boolean => !c.doesNotFit && !c.unsupport
 
 const SPACE_KEYS = ['engine', 'model', 'parallel', 'quantization', 'kvCacheDtype', 'attentionBackend', 'cudaGraph', 'batching', 'speculative'] as const;
 type SpaceKey = (typeof SPACE_KEYS)[number];
-
-const METHOD_LABELS: Record<SpeculativeDecoding['method'], string> = { eagle3: 'EAGLE-3', eagle: 'EAGLE', mtp: 'MTP', ngram: 'n-gram', draft_model: 'draft model' };
-
-/** How speculative decoding reads in a name: "MTP ×3", "EAGLE-3 ×4 top-4", "no speculation". */
-export function speculativeLabel(s: SpeculativeDecoding | null | undefined): string {
-  if (!s) return 'no speculation';
-  return `${METHOD_LABELS[s.method]} ×${s.numSpeculativeTokens}${s.topk && s.topk > 1 ? ` top-${s.topk}` : ''}`;
-}
 
 /** The engine's refusal of a variant (rendering it is what checks the engine and the model can do it). */
 function refusal(variant: EngineVariant): string | undefined {

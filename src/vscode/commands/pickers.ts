@@ -2,6 +2,7 @@
 // used command, a pasted command or the clipboard's serving script — parsed and shown back before use) and workload.
 // `step` prefixes each title ("Benchmark GLM config (2/3)"), so every command numbers its own steps.
 import * as vscode from 'vscode';
+import { speculativeLabel } from '../../core/engines/speculative';
 import type { EngineVariant, WorkloadSpec } from '../../core/plan/schema';
 import type { Lab } from '../lab';
 
@@ -39,7 +40,7 @@ async function confirmVariant(command: string, variant: EngineVariant, title: st
 export function describeVariant(v: EngineVariant): string {
   const p = v.parallel;
   const parallel = [`TP${p.tp}`, p.pp > 1 ? `PP${p.pp}` : '', p.ep > 1 ? `EP${p.ep}` : '', p.dp > 1 ? `DP${p.dp}` : ''].filter(Boolean).join(' + ');
-  const extras = [v.quantization && `quantization ${v.quantization}`, v.attentionBackend && `attention ${v.attentionBackend}`, v.cudaGraph.maxBatchSize && `cuda-graph-max-bs ${v.cudaGraph.maxBatchSize}`, v.kvCacheDtype && `kv-cache ${v.kvCacheDtype}`]
+  const extras = [v.quantization && `quantization ${v.quantization}`, v.attentionBackend && `attention ${v.attentionBackend}`, v.cudaGraph.maxBatchSize && `cuda-graph-max-bs ${v.cudaGraph.maxBatchSize}`, v.kvCacheDtype && `kv-cache ${v.kvCacheDtype}`, v.speculative && `speculative ${speculativeLabel(v.speculative)}`]
     .filter(Boolean)
     .join(', ');
   const engine = { vllm: 'vLLM', sglang: 'SGLang', trtllm: 'TensorRT-LLM' }[v.engine];

@@ -70,3 +70,42 @@ test('space mistakes are reported at their line and column with what to do', () 
   assert.match(problems('space: { engine: [vllm] }\nload: { capacity: { slo: { p99_tpot_ms: 100 } } }\n'), /load: strategy "predicted" measures objective "total_token_throughput" with one benchmark per candidate/);
   assert.match(problems('space: { engine: [vllm] }\nstages:\n  - name: Engine\n    options: [{ name: SGLang, variant: { engine: sglang } }]\n'), /plan\.yaml:5:8: space: a plan searches either "stages" or a "space"/);
 });
+
+test('speculative decoding as a space key: candidates whose model has no such draft are ruled out with the reason', () => {
+  const space = SearchSpace.parse({ model: ['zai-org/GLM-4.5-Air', 'meta-llama/Llama-3.3-70B-Instruct'], speculative: ['none', { method: 'mtp', numSpeculativeTokens: 3 }, { method: 'eagle3', numSpeculativeTokens: 3 }] });
+  const candidates = enumerateSpace(space, baseline, 4);
+  assert.deepEqual(
+    candidates.map((c) => [c.name, c.unsupported !== undefined]),
+    [
+      ['GLM-4.5-Air · no speculation', false],
+      ['GLM-4.5-Air · MTP ×3', false],
+      ['GLM-4.5-Air · EAGLE-3 ×3', true],
+      ['Llama-3.3-70B-Instruct · no speculation', false],
+      ['Llama-3.3-70B-Instruct · MTP ×3', true],
+      ['Llama-3.3-70B-Instruct · EAGLE-3 ×3', false],
+    ],
+  );
+  const [glmEagle, llamaMtp] = candidates.filter((c) => c.unsupported);
+  assert.match(glmEagle!.unsupported!, /no EAGLE-3 head for zai-org\/GLM-4\.5-Air on vLLM is known: .* or use method mtp \(its own layers\) or ngram/);
+  assert.match(llamaMtp!.unsupported!, /Llama-3\.3-70B-Instruct has no MTP layers .*use method eagle3 \(its head yuhuili\/EAGLE3-LLaMA3\.3-Instruct-70B\)/);
+  assert.equal(candidates[0]!.variant.speculative, undefined);
+  assert.deepEqual(candidates[1]!.variant.speculative, { method: 'mtp', numSpeculativeTokens: 3 });
+});
+
+test('a plan names speculative decoding in its baseline, a stage option and its space; a bad method is reported at its line and column', () => {
+  const loaded = parsePlan(`name: p
+model: zai-org/GLM-4.5-Air
+baseline: { engine: sglang, parallel: { tp: 4 }, speculative: { method: mtp, numSpeculativeTokens: 3 } }
+workloads: { primary: sharegpt }
+stages:
+  - name: Speculation
+    options:
+      - { name: off, patch: { speculative: none } }
+      - { name: MTP x1, patch: { speculative: { method: mtp, numSpeculativeTokens: 1 } } }
+`);
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.map(formatProblem).join('\n'));
+  assert.deepEqual(loaded.plan.stages[0]!.options.map((o) => o.patch?.speculative), [null, { method: 'mtp', numSpeculativeTokens: 1 }]);
+  const bad = parsePlan(PLAN('space:\n  speculative: [none, { method: medusa, numSpeculativeTokens: 3 }]\n'));
+  assert.ok(!bad.ok);
+  assert.match(bad.problems.map(formatProblem).join('\n'), /plan\.yaml:6:33: space\.speculative\[1\]\.method: expected one of "eagle3", "eagle", "mtp", "ngram", "draft_model", got "medusa"/);
+});

@@ -56,7 +56,12 @@ export const trtllmEngine: SimEngine = {
   requestError,
   // GUARANTEED_NO_EVICT with chunked context behaves like a mixed-batch scheduler.
   scheduler: (config, kv) =>
-    new VllmScheduler(perfConfig(config), kv, config.maxRunning, config.tokenBudget, { chunkedPrefill: config.chunkedPrefill, prefixCaching: config.prefixCaching, blockSize: config.blockSize }),
+    new VllmScheduler(perfConfig(config), kv, config.maxRunning, config.tokenBudget, {
+      chunkedPrefill: config.chunkedPrefill,
+      prefixCaching: config.prefixCaching,
+      blockSize: config.blockSize,
+      ...(config.speculative ? { speculative: config.speculative } : {}),
+    }),
   route(route, ctx): RouteResponse | undefined {
     switch (route) {
       case 'GET /health':

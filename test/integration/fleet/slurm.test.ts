@@ -7,14 +7,20 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EngineVariant, type EngineRun, type Experiment, type HostSpec } from '../../../src/core/plan/schema';
+import { parseServeCommand } from '../../../src/core/engines/index';
+import { EngineVariant, TuningPlan, type EngineRun, type Experiment, type HostSpec } from '../../../src/core/plan/schema';
 import { resolveHost } from '../../../src/core/remote/hosts';
 import { LocalTransport } from '../../../src/core/remote/local';
 import { listeningPorts } from '../../../src/core/remote/runs';
 import { listJobs, type JobInfo } from '../../../src/core/remote/slurm';
 import { JOB_NAME_PREFIX, SlurmPlace } from '../../../src/core/remote/slurmPlace';
 import type { HostCheck } from '../../../src/core/remote/check';
+import { openResultsStore } from '../../../src/core/results/store';
 import { installShims } from '../../../src/core/sim/shims';
+import { runExperiment } from '../../../src/core/tune/experiment';
+import { openHostBackend } from '../../../src/core/tune/hostBackend';
+import type { RunObserver } from '../../../src/core/tune/observer';
+import { LaneTracker } from '../../../src/vscode/dashboard/lanes';
 import { CLI, storeContents } from '../tune/support';
 
 const SLURM_UP = resolve(__dirname, '../../../scripts/slurm-up.sh');
@@ -184,4 +190,38 @@ test('on a partition with no free node the GPU probe is skipped at once, with a 
   } finally {
     execFileSync('scancel', [holder]);
   }
+});
+test("a stage's options run as concurrent jobs, and the runner's events say which job each engine, point and sample is (the dashboard's lanes and Slurm queue)", async () => {
+  // Two options side by side after the baseline (the pending reason's way to the start is the first test's).
+  const plan = TuningPlan.parse({
+    name: 'lanes',
+    host: 'cluster',
+    model: 'zai-org/GLM-4.5-Air',
+    baseline: { engine: 'vllm', parallel: { tp: 4 } },
+    stages: [{ name: 'Batching', kind: 'batching', options: [64, 256].map((n) => ({ name: `seqs ${n}`, patch: { batching: { maxNumSeqs: n } } })) }],
+    workloads: { primary: { preset: 'sharegpt', numPrompts: 10 } },
+  });
+  const backend = await openHostBackend({ hostName: 'cluster', hostsFile, cwd: dir }, new AbortController().signal);
+  const lanes = new LaneTracker([]);
+  const jobs = new Map<string, Set<string>>();
+  const sampledJobs = new Set<string>();
+  const observer: RunObserver = {
+    engine: (e) => {
+      lanes.engine(e);
+      if (e.place?.job) jobs.set(e.place.job.id, (jobs.get(e.place.job.id) ?? new Set()).add(e.place.job.state));
+    },
+    point: (p) => assert.ok(lanes.point(p)?.job, `point ${p.option} runs in a job: ${JSON.stringify(p.place)}`),
+    sample: (_s, place) => place?.job && sampledJobs.add(place.job.id),
+  };
+  try {
+    const x = await runExperiment({ plan, backend, store: openResultsStore(join(dir, 'store-lanes')), observer, signal: new AbortController().signal, parseCommand: parseServeCommand, notes: backend.notes });
+    assert.equal(x.status, 'completed', x.error);
+  } finally {
+    await backend.close();
+  }
+  assert.equal(jobs.size, 3, 'a job per variant');
+  assert.ok([...jobs.values()].every((states) => states.has('RUNNING')), JSON.stringify([...jobs].map(([id, s]) => [id, [...s]])));
+  assert.deepEqual(sampledJobs, new Set(jobs.keys()), "every job's live samples name it");
+  assert.deepEqual(lanes.all.map((l) => l.key), ['cluster #1', 'cluster #2'], "a lane per concurrent job; the options' jobs reuse the baseline's");
+  assert.deepEqual(await activeJobs(), []);
 });

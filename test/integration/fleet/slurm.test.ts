@@ -191,6 +191,7 @@ test('on a partition with no free node the GPU probe is skipped at once, with a 
     execFileSync('scancel', [holder]);
   }
 });
+
 test("a stage's options run as concurrent jobs, and the runner's events say which job each engine, point and sample is (the dashboard's lanes and Slurm queue)", async () => {
   // Two options side by side after the baseline (the pending reason's way to the start is the first test's).
   const plan = TuningPlan.parse({

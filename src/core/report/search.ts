@@ -2,6 +2,7 @@
 // measured against what it predicted (a table and a scatter chart), the host corrections it fitted, what it skipped
 // and why, and the GPU-hours it spent against a full grid's estimate.
 import type { Experiment, PredictedSearchRecord, SearchCandidateRecord } from '../plan/schema';
+import { objectiveUnit } from '../tune/search';
 import type { ReportAsset } from './capacity';
 import { plainText, table } from './markdown';
 import { renderSearchScatter, type ScatterPoint } from './searchChart';
@@ -9,7 +10,7 @@ import { renderSearchScatter, type ScatterPoint } from './searchChart';
 const f1 = (x: number) => x.toFixed(1);
 const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(1)}%`);
 const hours = (s: number) => (s / 3600).toFixed(s < 36 ? 3 : 2);
-const unitOf = (s: PredictedSearchRecord) => (s.metric === 'request_throughput' ? 'req/s' : 'tok/s');
+const unitOf = (s: PredictedSearchRecord) => objectiveUnit(s.metric);
 
 const SKIP_TITLES: Record<NonNullable<SearchCandidateRecord['skipped']>['kind'], string> = {
   'does-not-fit': 'needs more GPUs than the host has',

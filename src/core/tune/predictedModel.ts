@@ -141,24 +141,28 @@ export function correctedValue(f: Forecast, c: Corrections): number {
   return f.at(timeScale(f, c)).value;
 }
 
-/** Bound on the log time scale a measurement may imply (×0.3 to ×3.3). */
+/** Bound on the log time scale a measurement may imply (×0.3 to ×3.3), and the precision it is found to. */
 const MAX_LOG_SCALE = 1.2;
+const LOG_SCALE_PRECISION = 5e-4;
 
 /**
- * The host time scale (log) under which the forecast equals the measurement: Newton steps on log scale with the
- * forecast's elasticity (one step for a throughput, which is exactly 1/scale).
+ * The host time scale (log) under which the forecast equals the measurement, by bisection: the forecast falls as the
+ * scale grows (a throughput as 1/scale, a capacity in steps where the limit that binds changes).
  */
 function observedLogScale(f: Forecast, measured: number): number {
   const cached = f.observed.get(measured);
   if (cached !== undefined) return cached;
-  let logScale = 0;
-  for (let i = 0; i < 12; i++) {
-    const { value, elasticity } = f.at(Math.exp(logScale));
-    if (!(value > 0)) break;
-    const step = (Math.log(value) - Math.log(measured)) / elasticity;
-    logScale = Math.min(MAX_LOG_SCALE, Math.max(-MAX_LOG_SCALE, logScale + step));
-    if (Math.abs(step) < 1e-3) break;
+  const valueAt = (logScale: number) => f.at(Math.exp(logScale)).value;
+  // Bracket from no correction outwards, then halve the bracket.
+  const slower = valueAt(0) > measured;
+  let [near, far] = [0, slower ? 0.1 : -0.1];
+  while (Math.abs(far) < MAX_LOG_SCALE && valueAt(far) > measured === slower) [near, far] = [far, Math.max(-MAX_LOG_SCALE, Math.min(MAX_LOG_SCALE, far * 2))];
+  while (Math.abs(far - near) > LOG_SCALE_PRECISION) {
+    const mid = (near + far) / 2;
+    if (valueAt(mid) > measured === slower) near = mid;
+    else far = mid;
   }
+  const logScale = (near + far) / 2;
   f.observed.set(measured, logScale);
   return logScale;
 }

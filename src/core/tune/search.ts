@@ -29,6 +29,17 @@ export function objectiveKey(metric: Exclude<ObjectiveMetric, 'slo_capacity' | '
   return metric;
 }
 
+/** The unit an objective is in: tokens or requests per second, per GPU for a `_per_gpu` objective. */
+export function objectiveUnit(metric: ObjectiveMetric): string {
+  const rate = metric.startsWith('total_token') || metric.startsWith('output_throughput') ? 'tok/s' : 'req/s';
+  return metric.endsWith('_per_gpu') ? `${rate} per GPU` : rate;
+}
+
+/** An objective as a heading reads it: "slo capacity per gpu (req/s per GPU)". */
+export function objectiveLabel(metric: ObjectiveMetric): string {
+  return `${metric.replace(/_/g, ' ').replace(/\bslo\b/, 'SLO').replace(/\bgpu\b/, 'GPU')} (${objectiveUnit(metric)})`;
+}
+
 /** The objective's value in one result, per GPU of the variant for a `_per_gpu` objective; goodput needs the runner to have measured `request_goodput`. */
 export function objectiveValue(metrics: BenchmarkMetrics, metric: ObjectiveMetric, gpus = 1): number {
   if (metric === 'slo_capacity' || metric === 'slo_capacity_per_gpu') {

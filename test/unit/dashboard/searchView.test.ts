@@ -27,7 +27,7 @@ test('candidates are ranked by their measurement where measured, else by forecas
   ]);
   assert.deepEqual(view.rows[0], { name: 'vLLM TP2', state: 'open', forecast: 520, low: 430, high: 630 });
   assert.equal(view.rows[3]!.why, 'the simulator predicts a crash: invalid choice');
-  assert.equal(view.metric, 'total_token_throughput_per_gpu');
+  assert.equal(view.metric, 'total token throughput per GPU (tok/s per GPU)', 'the heading names the objective and its unit');
 });
 
 test('a search message passes the protocol; a negative forecast or an unknown state does not', () => {

@@ -42,15 +42,16 @@ interface Launch {
  * environment. Undefined when the engine would not start (the forecast says why).
  */
 function effectiveLaunch(variant: EngineVariant, host: LaunchHost): Launch | undefined {
-  let argv: string[];
+  let rendered: ReturnType<typeof renderVariant>;
   try {
-    argv = renderVariant(variant, { port: 8000 }).argv;
+    rendered = renderVariant(variant, { port: 8000 });
   } catch (err) {
     if (err instanceof VariantError) return undefined;
     throw err;
   }
-  const { engine, args } = splitServeCommand(argv);
-  const plan = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env });
+  const files = new Map(rendered.files.map((f) => [f.path, f.content]));
+  const { engine, args } = splitServeCommand(rendered.argv);
+  const plan = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env, readFile: (path) => files.get(path) });
   if (!plan.config || plan.crash) return undefined;
   const { nonDefaultArgs: _given, notModelled, ...resolved } = plan.config;
   const groups = optionGroups(args);

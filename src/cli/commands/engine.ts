@@ -2,7 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { commandLineOf, VariantError } from '../../core/engines/index';
 import { scriptArgv, servingCommand } from '../../core/engines/script';
-import { EngineRunError, engineStatus, followLogs, hostOfRun, listEngineRuns, readRunIndex, startEngine, stopEngine } from '../../core/remote/runs';
+import { EngineRunError } from '../../core/remote/runFiles';
+import { hostOfRun, readRunIndex } from '../../core/remote/runIndex';
+import { engineStatus, followLogs, listEngineRuns, startEngine, stopEngine } from '../../core/remote/runs';
 import { formatProblem, parseYamlAs } from '../../core/plan/load';
 import { EngineVariant, type EngineRun } from '../../core/plan/schema';
 import { CliError, UsageError } from '../args';

@@ -4,7 +4,7 @@
 import { ENGINES, type EngineName, type HostFacts, type HostSpec, type SlurmTransport } from '../plan/schema';
 import { ADAPTERS } from '../engines/index';
 import { cudaVersionOf, GPU_QUERY, parseGpuCsv } from './gpuQuery';
-import { workDirOf } from './runs';
+import { workDirOf } from './runFiles';
 import { slurmGpuInventory } from './slurmGpus';
 import type { Transport } from './transport';
 import { findGpu } from '../sim/gpus';

@@ -1,116 +1,20 @@
 // Detached engine runs on a host. Each run lives in <workDir>/runs/<id>/: run.json (the EngineRun record), engine.log,
 // pid (the engine), pgid (its session/process group), exit (its exit code, written when it ends) and command.txt.
 // The engine is started under `setsid` with its output in files, so it outlives the SSH connection and the client;
-// anyone can re-attach by run id. All shell snippets below are constants that take paths and argv as "$@".
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// anyone can re-attach by run id. All shell snippets below are constants that take paths and argv as "$@". A run's
+// files and the probe that reads them are in runFiles.ts; this machine's index of the runs it started in runIndex.ts.
 import { classifyCrash, hasFatalLine } from '../engines/crash';
 import { ADAPTERS, commandLineOf, parseServeCommandDetailed, renderVariant, type RenderedCommand } from '../engines/index';
 import { DEFAULT_READINESS_TIMEOUT_S, READINESS } from '../engines/readiness';
 import { silentLogger, type Logger } from '../logger';
 import { EngineRun, EngineVariant, type Crash, type EngineName, type EngineVariantInput, type HostSpec } from '../plan/schema';
 import { describeLiveRuns, gpuMemoryProblem, gpusOf, HostBusyError, lockHost } from './hostUse';
-import { servingLabHome } from './hosts';
 import { httpRequest } from './http';
+import { checkRunId, EngineRunError, newRunId, nowIso, parseLiveness, probeRun, readRun, remoteHome, runDirOf, saveRun, splitLines, workDirOf, type Liveness } from './runFiles';
+import { recordRun } from './runIndex';
 import type { Transport } from './transport';
 import type { JobInfo } from './slurm';
 import { envArgv } from '../shell';
-
-export class EngineRunError extends Error {}
-
-// ---------------------------------------------------------------- host paths
-
-const homes = new WeakMap<Transport, Promise<string>>();
-
-/** The host user's home directory (asked once per transport). */
-function remoteHome(transport: Transport): Promise<string> {
-  let home = homes.get(transport);
-  if (!home) {
-    home = transport.exec(['sh', '-c', 'printf %s "$HOME"']).then((r) => {
-      if (r.exitCode !== 0 || !r.stdout.startsWith('/')) throw new EngineRunError(`${transport.description}: cannot find the home directory ($HOME is "${r.stdout}")`);
-      return r.stdout;
-    });
-    home.catch(() => homes.delete(transport));
-    homes.set(transport, home);
-  }
-  return home;
-}
-
-/** The host's work dir as an absolute path (`~/` expanded on the host). */
-export async function workDirOf(transport: Transport, host: HostSpec): Promise<string> {
-  const dir = host.workDir;
-  if (dir === '~') return remoteHome(transport);
-  if (dir.startsWith('~/')) return `${await remoteHome(transport)}/${dir.slice(2)}`;
-  if (!dir.startsWith('/')) throw new EngineRunError(`host ${host.name}: workDir "${dir}" must be absolute or start with ~/`);
-  return dir;
-}
-
-const runDirOf = (workDir: string, id: string) => `${workDir}/runs/${id}`;
-
-function checkRunId(id: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new EngineRunError(`"${id}" is not a run id: run ids look like vllm-20251020-091200-ab12`);
-}
-
-export function newRunId(engine: EngineName): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${engine}-${t}-${randomBytes(2).toString('hex')}`;
-}
-
-// ---------------------------------------------------------------- the local run index (run id → host)
-
-function indexPath(): string {
-  return join(servingLabHome(), 'runs.json');
-}
-
-type RunIndex = Record<string, { host: string; runDir: string }>;
-
-/** This machine's run index; none yet is empty. An unreadable one is an error that says what to do, never `{}`. */
-export function readRunIndex(): RunIndex {
-  let text: string;
-  try {
-    text = readFileSync(indexPath(), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new EngineRunError(`cannot read the run index ${indexPath()}: ${(err as Error).message}`);
-  }
-  try {
-    const index = JSON.parse(text) as unknown;
-    if (index === null || typeof index !== 'object' || Array.isArray(index)) throw new Error('not a JSON object');
-    return index as RunIndex;
-  } catch (err) {
-    throw new EngineRunError(
-      `the run index ${indexPath()} is unreadable (${(err as Error).message}); name the run's host with --host, or move the file away (the next engine start keeps it aside and starts a new one)`,
-    );
-  }
-}
-
-/**
- * Adds a run to the index. An unreadable index is never overwritten (that would forget every run it knew): it is
- * moved aside, said so, and a new index starts; the runs it named are still on their hosts (`engine list --host`).
- */
-function recordRun(id: string, host: string, runDir: string, log: Logger): void {
-  let index: RunIndex;
-  try {
-    index = readRunIndex();
-  } catch (err) {
-    const aside = `${indexPath()}.unreadable-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-    renameSync(indexPath(), aside);
-    log.warn(`${(err as Error).message.split(';')[0]}: kept it as ${aside} and started a new index; \`serving-lab engine list --host NAME\` still shows every run on a host`);
-    index = {};
-  }
-  index[id] = { host, runDir };
-  mkdirSync(dirname(indexPath()), { recursive: true });
-  // Through a rename: a half-written index would read as empty and forget every run.
-  const temp = `${indexPath()}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(index, null, 2)}\n`);
-  renameSync(temp, indexPath());
-}
-
-/** The host a run was started on (from this machine's index), for `engine status RUN` without --host. */
-export function hostOfRun(id: string): string | undefined {
-  return readRunIndex()[id]?.host;
-}
 
 // ---------------------------------------------------------------- shell snippets (constants; arguments via "$@")
 
@@ -134,15 +38,6 @@ echo "$code" > "$dir/exit.tmp" && mv "$dir/exit.tmp" "$dir/exit"
 i=0
 while [ ! -s "$dir/pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 printf '%s %s\\n' "$(cat "$dir/pgid" 2>/dev/null)" "$(cat "$dir/pid" 2>/dev/null)"`;
-
-/** Prints "exit N" | "alive" | "gone", then "size N", then the log bytes from offset $2 up to that size. */
-const PROBE = `dir=$1; off=$2
-if [ -f "$dir/exit" ]; then echo "exit $(cat "$dir/exit")"
-elif pid=$(cat "$dir/pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo alive
-else echo gone; fi
-size=$(wc -c < "$dir/engine.log" 2>/dev/null || echo 0); size=$((size+0))
-echo "size $size"
-if [ "$size" -gt "$off" ]; then tail -c +$((off+1)) "$dir/engine.log" | head -c $((size-off)); fi`;
 
 /** The host's ephemeral port range ("range LOW HIGH"), then "STATE HEXPORT" for every TCP socket (IPv4 and IPv6). */
 const PORTS = `awk '{print "range", $1, $2}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
@@ -174,40 +69,6 @@ const LIST = `for f in "$1"/runs/*/run.json; do
   elif pid=$(cat "$d/pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "@@serving-lab alive"
   else echo "@@serving-lab gone"; fi
 done`;
-
-// ---------------------------------------------------------------- probes
-
-export type Liveness = { state: 'alive' } | { state: 'exited'; exitCode: number | null } | { state: 'gone' };
-
-interface Probe {
-  liveness: Liveness;
-  size: number;
-  text: string;
-}
-
-function parseLiveness(word: string): Liveness {
-  if (word === 'alive') return { state: 'alive' };
-  if (word.startsWith('exit ')) {
-    const code = Number(word.slice(5));
-    return { state: 'exited', exitCode: Number.isInteger(code) ? code : null };
-  }
-  return { state: 'gone' };
-}
-
-async function probe(transport: Transport, runDir: string, offset: number, signal?: AbortSignal): Promise<Probe | undefined> {
-  let r;
-  try {
-    r = await transport.exec(['sh', '-c', PROBE, 'sh', runDir, String(offset)], { signal });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    return undefined; // connection trouble: the caller tries again (the transport reconnects)
-  }
-  if (r.connectionLost || r.exitCode !== 0) return undefined;
-  const first = r.stdout.indexOf('\n');
-  const second = r.stdout.indexOf('\n', first + 1);
-  const size = Number(r.stdout.slice(first + 1, second).replace(/^size /, ''));
-  return { liveness: parseLiveness(r.stdout.slice(0, first)), size, text: r.stdout.slice(second + 1) };
-}
 
 interface PortUse {
   listening: Set<number>;
@@ -256,33 +117,6 @@ async function healthy(transport: Transport, engine: EngineName, port: number): 
   } catch {
     return false;
   }
-}
-
-// ---------------------------------------------------------------- run records
-
-async function readRun(transport: Transport, runDir: string, id: string, hostName: string): Promise<EngineRun> {
-  let text: string;
-  try {
-    text = await transport.readFile(`${runDir}/run.json`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new EngineRunError(`no engine run "${id}" on ${hostName} (looked for ${runDir}/run.json): see \`serving-lab engine list --host ${hostName}\``);
-    }
-    throw new EngineRunError(`cannot read run ${id} on ${hostName}: ${(err as Error).message}`);
-  }
-  return EngineRun.parse(JSON.parse(text));
-}
-
-async function saveRun(transport: Transport, run: EngineRun): Promise<void> {
-  await transport.writeFile(`${run.runDir}/run.json`, `${JSON.stringify(run, null, 2)}\n`);
-}
-
-const nowIso = () => new Date().toISOString();
-
-function splitLines(buffer: { partial: string }, text: string): string[] {
-  const all = (buffer.partial + text).split('\n');
-  buffer.partial = all.pop() ?? '';
-  return all;
 }
 
 // ---------------------------------------------------------------- start
@@ -474,7 +308,7 @@ async function waitForReady(transport: Transport, host: HostSpec, initial: Engin
       await stopEngine(transport, host, run.id, { graceS: 10 });
       throw signal.reason instanceof Error ? signal.reason : new EngineRunError('interrupted');
     }
-    const p = await probe(transport, run.runDir, offset, signal);
+    const p = await probeRun(transport, run.runDir, offset, signal);
     // No answer: a connection blip is retried on the next poll; a host that is gone ends the start now (a pool then
     // starts the variant on another host) instead of at the readiness timeout.
     if (!p && transport.probe && !(await transport.probe())) throw new EngineRunError(`${host.name} stopped answering while run ${run.id} started: the host accepts no new connection`);
@@ -520,9 +354,9 @@ export async function engineStatus(transport: Transport, host: HostSpec, runId: 
   const runDir = runDirOf(await workDirOf(transport, host), runId);
   const run = await readRun(transport, runDir, runId, host.name);
   if (run.status.state !== 'starting' && run.status.state !== 'ready') return run;
-  let p = await probe(transport, runDir, Number.MAX_SAFE_INTEGER);
+  let p = await probeRun(transport, runDir, Number.MAX_SAFE_INTEGER);
   // One retry: a probe sent just as the connection dropped comes back empty; the transport reconnects.
-  p ??= await probe(transport, runDir, Number.MAX_SAFE_INTEGER);
+  p ??= await probeRun(transport, runDir, Number.MAX_SAFE_INTEGER);
   if (!p) throw new EngineRunError(`${host.name}: cannot read the state of run ${runId} (connection trouble); try again`);
   return refresh(transport, host, run, p.liveness);
 }
@@ -594,7 +428,7 @@ export async function followLogs(transport: Transport, host: HostSpec, runId: st
   let failures = 0;
   for (;;) {
     if (options.signal?.aborted) return offset;
-    const p = await probe(transport, runDir, offset, options.signal).catch((err: Error) => {
+    const p = await probeRun(transport, runDir, offset, options.signal).catch((err: Error) => {
       if (options.signal?.aborted) return undefined;
       throw err;
     });

@@ -11,7 +11,8 @@ import { silentLogger } from '../logger';
 import { EngineRun, type Crash, type EngineVariant, type HostSpec, type SlurmTransport } from '../plan/schema';
 import { httpRequest } from './http';
 import type { EnginePlace } from './place';
-import { newRunId, workDirOf, type StartEngineOptions } from './runs';
+import { newRunId, workDirOf } from './runFiles';
+import type { StartEngineOptions } from './runs';
 import { cancelJob, describeJob, isActive, jobInfo, listJobs, pastTimeLimit, SCHEDULER_KILLS, submitJob, type JobInfo } from './slurm';
 import type { ExecOptions, Transport } from './transport';
 

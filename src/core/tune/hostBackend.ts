@@ -1,40 +1,37 @@
 // The TuneBackend for a real host (or the simulated one, which behaves like one): engines launched detached through
-// the hosts module, benchmarks run by the plan's runner on the host, results read back from the client's own result
-// file, and the engine's /metrics scraped about once a second while a benchmark runs.
+// the hosts module, benchmarks run by the plan's runner on the host (hostClient.ts), results read back from the
+// client's own result file, and the engine's /metrics scraped about once a second while a benchmark runs. The
+// commands it runs are rendered by hostCommands.ts.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchmarkOptionsFromWorkload, runBenchmark } from '../bench/client';
-import { formatResultBlock } from '../bench/format';
-import type { RequestOutput } from '../bench/metrics';
-import { parseBenchmarkOutput, type ParsedBenchmark } from '../bench/parse';
-import { ADAPTERS, commandLineOf, renderVariant } from '../engines/index';
+import { commandLineOf } from '../engines/index';
 import { silentLogger, type Logger } from '../logger';
-import type { EngineVariant, HostFacts, HostSpec, Objective, Runner, Workload } from '../plan/schema';
+import type { EngineVariant, HostFacts, HostSpec, Runner, Workload } from '../plan/schema';
 import { checkHost } from '../remote/check';
 import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
 import { placeOf, type EnginePlace } from '../remote/place';
 import { describeLiveRuns, lockHost } from '../remote/hostUse';
-import { workDirOf } from '../remote/runs';
+import { workDirOf } from '../remote/runFiles';
 import type { Transport } from '../remote/transport';
-import { shellJoin } from '../shell';
 import type { CredentialProvider, HostKeyPrompter } from '../ssh/types';
 import { SYNTHETIC_SHAREGPT_FILE, writeSyntheticShareGpt } from '../sim/sharegpt';
 import { defaultCliPath } from '../sim/shims';
-import { requestSample, startTelemetry } from '../telemetry/live';
+import { startTelemetry } from '../telemetry/live';
 import { METRICS_PATH } from '../telemetry/prometheus';
 import { GpuShare, type GpuGrant } from './gpuShare';
 import type { LaunchOptions } from './backend';
 import type { JobInfo } from '../remote/slurm';
 import { EngineCrashedError, type BenchmarkOutcome, type BenchmarkRequest, type EngineSession, type LaunchOutcome, type TuneBackend } from './experiment';
+import { benchArgv, commandRenderer, type Goodput } from './hostCommands';
+import { benchmarkThroughTunnel, outcomeToSimulatedClock, runClientOnHost, type ClientContext } from './hostClient';
 import type { CommandRenderer } from './predict';
-import { nativeBenchArgv, sglangBenchArgv, vllmBenchArgv, type BenchTarget } from './runners';
+import type { BenchTarget } from './runners';
 import { variantKey } from './search';
-import { metricsToSimulatedClock, outputToSimulatedClock, requestToSimulatedClock, sampleToSimulatedClock, simulatedClockNote } from './simulatedClock';
+import { requestToSimulatedClock, sampleToSimulatedClock } from './simulatedClock';
 
 export interface HostBackendOptions {
   hostName: string;
@@ -44,7 +41,7 @@ export interface HostBackendOptions {
   sshConfig?: string;
   /** Simulated hosts: how many times faster than real time the engines run. */
   speedup?: number;
-  goodput?: NonNullable<Extract<Objective, object>['slo']>;
+  goodput?: Goodput;
   /** The runner from the plan. */
   runner?: Runner;
   /** This CLI's own bundle, uploaded for the native runner (and run by the simulator's shims). */
@@ -67,56 +64,12 @@ const STOP_GRACE_S = 30;
 /** A GPU counts as released below this much used memory. */
 const GPU_IDLE_MIB = 1024;
 
-/** Strips what the runner adds at launch (bind address, port, SGLang's --enable-metrics) from a displayed command. */
-function userArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const w = argv[i]!;
-    if (w === '--host' || w === '--port') {
-      i++;
-      continue;
-    }
-    if (w === '--enable-metrics') continue;
-    out.push(w);
-  }
-  return out;
-}
-
 export function hostSpecFor(options: HostBackendOptions): HostSpec {
   const spec =
     options.hostSpec ??
     resolveHost(options.hostName, { cwd: options.cwd, ...(options.hostsFile ? { hostsFile: options.hostsFile } : {}), ...(options.sshConfig ? { sshConfig: options.sshConfig } : {}) });
   if (spec.transport.kind === 'sim' && options.speedup !== undefined) return { ...spec, transport: { ...spec.transport, speedup: options.speedup } };
   return spec;
-}
-
-/** Renders commands for a host without connecting (dry runs). */
-export function commandRenderer(host: HostSpec, runner: Runner, goodput?: HostBackendOptions['goodput']): CommandRenderer {
-  const target = (variant: EngineVariant): BenchTarget => ({
-    model: variant.model,
-    ...(variant.servedModelName ? { servedModelName: variant.servedModelName } : {}),
-    port: ADAPTERS[variant.engine].defaultPort,
-    sharegptPath: `${host.workDir}/datasets/${SYNTHETIC_SHAREGPT_FILE}`,
-    resultDir: `${host.workDir}/bench`,
-    resultFile: 'RESULT.json',
-    ...(goodput ? { goodput } : {}),
-  });
-  return {
-    runner,
-    launchCommand(variant) {
-      const rendered = renderVariant(variant, { port: ADAPTERS[variant.engine].defaultPort, install: host.engines[variant.engine] });
-      return commandLineOf(userArgv(rendered.argv), rendered.env);
-    },
-    benchCommand(variant, workload) {
-      return shellJoin(benchArgv(runner, workload, target(variant), host, ['node', `${host.workDir}/serving-lab-cli.js`]).argv);
-    },
-  };
-}
-
-function benchArgv(runner: Runner, w: Workload, t: BenchTarget, host: HostSpec, nodeCli: readonly string[]): { argv: string[]; notes: string[] } {
-  if (runner === 'sglang-bench') return sglangBenchArgv(w, t, host.engines.sglang?.command ?? 'python3');
-  if (runner === 'native') return { argv: nativeBenchArgv(w, t, nodeCli), notes: [] };
-  return { argv: vllmBenchArgv(w, t, host.engines.vllm?.command ?? 'vllm'), notes: [] };
 }
 
 export interface ConnectedHostBackend extends TuneBackend {
@@ -174,6 +127,11 @@ class HostBackend implements ConnectedHostBackend {
     if (host.transport.kind === 'sim') {
       this.notes.push(`simulated host (${host.transport.count}× ${host.transport.gpu}) at speedup ${host.transport.speedup}×: numbers come from the simulator's model, not from GPUs`);
     }
+  }
+
+  /** What the benchmark client needs of this backend. */
+  private get client(): ClientContext {
+    return { place: this.place, runner: this.runner, log: this.log, reachable: () => this.reachable() };
   }
 
   async facts(signal: AbortSignal): Promise<HostFacts> {
@@ -346,27 +304,9 @@ class HostBackend implements ConnectedHostBackend {
       throw err;
     }
     if (speedup === 1) return outcome;
-    const converted = { ...outcome, ...this.toSimulatedClock(outcome, request.workload, speedup) };
+    const converted = { ...outcome, ...outcomeToSimulatedClock(outcome, request.workload, speedup) };
     if (rate !== 'inf') converted.notes = [...converted.notes, `the client sent ${rate * speedup} req/s of wall-clock time: ${rate} req/s on the simulated clock`];
     return converted;
-  }
-
-  private toSimulatedClock(outcome: BenchmarkOutcome, workload: Workload, speedup: number): Pick<BenchmarkOutcome, 'metrics' | 'rawOutput' | 'notes' | 'requests'> {
-    const metrics = metricsToSimulatedClock(outcome.metrics, speedup);
-    let shape: ParsedBenchmark | undefined;
-    try {
-      shape = outcome.rawOutput ? parseBenchmarkOutput(outcome.rawOutput).at(-1) : undefined;
-    } catch {
-      shape = undefined;
-    }
-    const rawOutput = formatResultBlock(metrics, {
-      percentileMetrics: shape?.percentileMetrics ?? ['ttft', 'tpot', 'itl', 'e2el'],
-      percentiles: shape?.percentiles ?? [99],
-      goodput: shape?.goodput ?? false,
-      ...(shape?.blockStyle ? { style: shape.blockStyle } : {}),
-      ...(workload.maxConcurrency !== undefined ? { maxConcurrency: workload.maxConcurrency } : {}),
-    });
-    return { metrics, rawOutput, notes: [...outcome.notes, simulatedClockNote(speedup)], ...(outcome.requests ? { requests: outcome.requests.map((o) => outputToSimulatedClock(o, speedup)) } : {}) };
   }
 
   private async measure(request: BenchmarkRequest): Promise<BenchmarkOutcome> {
@@ -387,7 +327,7 @@ class HostBackend implements ConnectedHostBackend {
     try {
       const d = workload.dataset;
       const needsSharegpt = d.kind === 'sharegpt' && d.path === undefined;
-      if (this.runner === 'native' && !(await this.nativeOnHost())) return await this.benchmarkThroughTunnel(request, port, startedAt);
+      if (this.runner === 'native' && !(await this.nativeOnHost())) return await benchmarkThroughTunnel(this.client, request, port, startedAt);
       const workDir = await workDirOf(this.transport, this.host);
       const target: BenchTarget = {
         model: session.variant.model,
@@ -400,131 +340,9 @@ class HostBackend implements ConnectedHostBackend {
       };
       const { argv, notes } = benchArgv(this.runner, workload, target, this.host, (await this.nativeOnHost()) ?? []);
       await this.transport.exec(['mkdir', '-p', target.resultDir]);
-      return await this.runClient(request, argv, target, notes, startedAt);
+      return await runClientOnHost(this.client, request, argv, target, notes, startedAt);
     } finally {
       await telemetry.stop();
-    }
-  }
-
-  /** Runs the client on the host; Ctrl-C sends it SIGINT (so the native client still writes its partial result). */
-  private async runClient(request: BenchmarkRequest, argv: string[], target: BenchTarget, notes: string[], startedAt: string): Promise<BenchmarkOutcome> {
-    const pidFile = `${target.resultDir}/${target.resultFile}.pid`;
-    let stdout = '';
-    let partial = '';
-    const requests: RequestOutput[] = [];
-    const onStdout = (chunk: string) => {
-      stdout += chunk;
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (this.runner === 'native' && line.startsWith('{')) {
-          try {
-            const e = JSON.parse(line) as { start: number; ttft: number; itls: number[]; latency: number; prompt_len: number; output_len: number; success: boolean };
-            const output: RequestOutput = { success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start };
-            requests.push(output);
-            request.onRequest(requestSample(output, Date.parse(startedAt)));
-            continue;
-          } catch {
-            // not an event line: fall through to the log
-          }
-        }
-        request.onLog(line);
-      }
-    };
-    const onAbort = () => {
-      void this.place.exec(request.session.runId, ['sh', '-c', 'kill -INT "$(cat "$1")" 2>/dev/null', 'sh', pidFile]);
-    };
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    let result;
-    try {
-      // `exec` keeps the pid, so the pid file names the client itself.
-      result = await this.place.exec(request.session.runId, ['sh', '-c', 'echo $$ > "$0"; exec "$@"', pidFile, ...argv], { onStdout, onStderr: (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => request.onLog(l)) });
-    } finally {
-      request.signal.removeEventListener('abort', onAbort);
-    }
-    const interrupted = request.signal.aborted;
-    // The client's session ended with the connection: a host that no longer answers is said so now, not after every
-    // later call has waited out the reconnect backoff (a pool then measures the point on another host).
-    if (result.connectionLost && !interrupted && !(await this.reachable())) throw new Error(`${this.host.name} stopped answering while the benchmark ran: the connection closed and the host accepts no new one`);
-    const resultPath = `${target.resultDir}/${target.resultFile}`;
-    let parsed: ParsedBenchmark | undefined;
-    try {
-      parsed = parseBenchmarkOutput(await this.transport.readFile(resultPath), resultPath).at(-1);
-    } catch {
-      parsed = undefined;
-    }
-    // The block exactly as the client printed it, when it printed one (stdout for vllm/sglang, stderr with --events).
-    let printed: ParsedBenchmark | undefined;
-    try {
-      printed = parseBenchmarkOutput(stdout + result.stderr).at(-1);
-    } catch {
-      printed = undefined;
-    }
-    await this.transport.exec(['rm', '-f', pidFile]);
-    const best = parsed ?? printed;
-    if (!best) {
-      if (interrupted) throw new Error('interrupted before the benchmark client reported anything');
-      const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-      throw new Error(`the benchmark client exited with ${result.exitCode ?? result.signal} and no result: ${tail || '(no output)'}`);
-    }
-    const sourceKind = this.runner === 'native' ? 'native' : best.source.kind;
-    return {
-      metrics: best.metrics,
-      rawOutput: printed?.rawOutput ?? best.rawOutput,
-      benchCommand: shellJoin(argv),
-      sourceKind,
-      interrupted,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      notes: [...notes, ...(parsed ? [] : ['read from the printed block: the client wrote no result file'])],
-      ...(requests.length > 0 ? { requests } : {}),
-    };
-  }
-
-  /** The native client on this machine, reaching the engine through a forwarded port (the host has no Node ≥ 18). */
-  private async benchmarkThroughTunnel(request: BenchmarkRequest, port: number, startedAt: string): Promise<BenchmarkOutcome> {
-    const server: Server = createServer((socket) => {
-      this.transport.openTcp(port, this.place.address(request.session.runId)).then(
-        (remote) => {
-          socket.pipe(remote).pipe(socket);
-          remote.on('error', () => socket.destroy());
-          socket.on('error', () => remote.destroy());
-        },
-        () => socket.destroy(),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const localPort = typeof address === 'object' && address ? address.port : 0;
-    const local = await mkdtemp(join(tmpdir(), 'serving-lab-native-'));
-    try {
-      const sharegptPath = join(local, SYNTHETIC_SHAREGPT_FILE);
-      await writeSyntheticShareGpt(sharegptPath, { count: 4000, seed: 0 });
-      const options = benchmarkOptionsFromWorkload(request.workload, {
-        baseUrl: `http://127.0.0.1:${localPort}`,
-        model: request.session.variant.model,
-        ...(request.session.variant.servedModelName ? { servedModelName: request.session.variant.servedModelName } : {}),
-        sharegptPath,
-      });
-      const started = Date.parse(startedAt);
-      const run = await runBenchmark(options, {
-        signal: request.signal,
-        log: this.log,
-        onRequest: (e) => request.onRequest(requestSample({ success: e.success, promptLen: e.prompt_len, outputLen: e.output_len, ttft: e.ttft, itl: e.itls, latency: e.latency, startTime: e.start }, started)),
-      });
-      return {
-        metrics: run.metrics,
-        rawOutput: run.rawOutput,
-        benchCommand: `serving-lab bench (on this machine, through a tunnel to ${this.host.name}:${port})`,
-        sourceKind: 'native',
-        interrupted: run.status === 'interrupted',
-        startedAt,
-        endedAt: new Date().toISOString(),
-        notes: ['measured from this machine through an SSH tunnel (the host has no Node ≥ 18): latencies include the tunnel', ...run.notes],
-      };
-    } finally {
-      server.close();
-      await rm(local, { recursive: true, force: true });
     }
   }
 

@@ -4,11 +4,13 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { classifyCrash } from '../../core/engines/crash';
 import { VariantError } from '../../core/engines/index';
+import { ENGINE_LABELS } from '../../core/engines/speculative';
 import { servingCommand } from '../../core/engines/script';
 import { shellQuote } from '../../core/shell';
 import { GPUS, UnknownGpuError, resolveGpu } from '../../core/sim/gpus';
 import { HostProfileError, loadHostProfile, type HostProfile } from '../../core/sim/hostProfile';
-import { kvBytesPerToken, MODEL_HINT_MARK, ModelConfigError, MODELS, readModelConfig, weightBytes } from '../../core/sim/models';
+import { kvBytesPerToken, MODEL_HINT_MARK, ModelConfigError, MODELS, readModelConfig, weightBytes, type ModelSpec } from '../../core/sim/models';
+import { draftsOf } from '../../core/sim/models/drafts';
 import { runSimProgram, SIM_PROGRAMS, type SimProgram } from '../../core/sim/exec';
 import { NotAServeCommandError } from '../../core/sim/engines/index';
 import { UnsupportedEngineVersionError } from '../../core/sim/engines/versions';
@@ -220,9 +222,17 @@ function servedModelArg(argv: readonly string[]): string | undefined {
 
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
+/** What `speculative:` can draft with for a model: its own MTP layers, and the engines with a known EAGLE-3 head. */
+function draftsText(m: ModelSpec): string {
+  const { mtpLayers, eagle3 } = draftsOf(m);
+  const engines = [...new Set(eagle3.flatMap((d) => d.engines))].map((e) => ENGINE_LABELS[e]);
+  const parts = [...(mtpLayers > 0 ? [`mtp (${mtpLayers} layer${mtpLayers > 1 ? 's' : ''})`] : []), ...(engines.length > 0 ? [`eagle3 (${engines.join(', ')})`] : [])];
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
 export const simModels: CliCommand = {
   path: ['sim', 'models'],
-  summary: 'List the models the simulated host knows (its bundled catalog): parameters, weights, KV cache per token, quantization.',
+  summary: 'List the models the simulated host knows (its bundled catalog): parameters, weights, KV cache per token, quantization, speculative drafts.',
   flags: [jsonFlag],
   positionals: [],
   async run({ args, stdout }) {
@@ -232,9 +242,10 @@ export const simModels: CliCommand = {
     }
     const rows = MODELS.map((m) => {
       const w = weightBytes(m);
-      return [m.id, m.architecture, `${(m.totalParams / 1e9).toFixed(1)}B`, `${(m.activeParams / 1e9).toFixed(1)}B`, `${gib(w.dense + w.experts + w.embedding)} GiB`, `${(kvBytesPerToken(m, 2) / 1024).toFixed(0)} KiB`, m.quantization ? `${m.weightDtype} (${m.quantization.method})` : 'bf16'];
+      const weights = m.quantization ? `${m.weightDtype} (${m.quantization.method})` : 'bf16';
+      return [m.id, m.architecture, `${(m.totalParams / 1e9).toFixed(1)}B`, `${(m.activeParams / 1e9).toFixed(1)}B`, `${gib(w.dense + w.experts + w.embedding)} GiB`, `${(kvBytesPerToken(m, 2) / 1024).toFixed(0)} KiB`, weights, draftsText(m)];
     });
-    stdout(formatTable(['model', 'architecture', 'params', 'active', 'weights', 'KV/token', 'weights dtype'], rows));
+    stdout(formatTable(['model', 'architecture', 'params', 'active', 'weights', 'KV/token', 'weights dtype', 'speculative drafts'], rows));
   },
 };
 

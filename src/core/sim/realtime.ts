@@ -189,7 +189,7 @@ export class RealtimeEngine {
         this.stats.decode.observe(v - (live.firstV ?? v));
         this.stats.finishedByReason.set('length', (this.stats.finishedByReason.get('length') ?? 0) + 1);
       }
-      live.sink.token(event.request.generated - 1, event.finished);
+      live.sink.token(event.index, event.finished);
     }
     // Lag is taken after the last token of the step was written: an upper bound for every token in it.
     if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, performance.now() - scheduledEnd));

@@ -44,6 +44,8 @@ export interface PlannedStep {
 
 export interface TokenEvent {
   request: SimRequest;
+  /** The token's position in the request's output (a speculative step emits several tokens of one request). */
+  index: number;
   first: boolean;
   finished: boolean;
 }
@@ -181,7 +183,7 @@ export abstract class BatchScheduler {
       request.generated += 1;
       this.counters.generationTokens += 1;
       const finished = request.generated >= request.maxTokens;
-      events.push({ request, first, finished });
+      events.push({ request, index: request.generated - 1, first, finished });
       if (finished) {
         request.finished = true;
         this.counters.finishedRequests += 1;

@@ -148,3 +148,17 @@ test('TRT-LLM: /metrics is a JSON array of iteration stats and /prometheus/metri
   assert.deepEqual(await (await fetch(`${base2}/metrics`)).json(), []);
   assert.equal((await fetch(`${base2}/prometheus/metrics`)).status, 404);
 });
+
+test('speculative decoding streams each accepted token once, in order, in a well-formed response', async () => {
+  const base = await serve('sglang', ['--model-path', 'zai-org/GLM-4.5-Air', '--tp', '4', '--speculative-algorithm', 'NEXTN', '--speculative-num-steps', '3', '--speculative-eagle-topk', '1', '--speculative-num-draft-tokens', '4']);
+  const stream = async () => {
+    const res = await post(`${base}/v1/completions`, { model: 'zai-org/GLM-4.5-Air', prompt: 'count', max_tokens: 40, stream: true });
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {'));
+    return events.map((e) => (JSON.parse(e.slice(6)) as { choices: Array<{ text: string }> }).choices[0]!.text);
+  };
+  // Several tokens of one request end in the same step; each must be sent as its own index (not the step's last).
+  const [first, second] = await Promise.all([stream(), stream()]);
+  assert.equal(first.length, 40);
+  assert.deepEqual(second, first, 'the same prompt streams the same tokens whatever the steps accepted');
+  assert.ok(new Set(first).size > 20, `distinct tokens, not one token repeated per step: ${first.slice(0, 8).join('|')}`);
+});

@@ -211,7 +211,7 @@ export const tune: CliCommand = {
         ctx.log.warn(`the time estimate models ${facts.gpus.length}× ${gpu.id} with the simulator; real engines differ`);
         model = { gpu: gpu.id, count: facts.gpus.length, speedup: 1 };
       }
-      const backend = new PredictingBackend(commandRenderer(host, runner, backendOptions.goodput), { facts, ...model });
+      const backend = new PredictingBackend(commandRenderer(host, runner, backendOptions.goodput), { facts, ...model, ...(backendOptions.goodput ? { goodput: backendOptions.goodput } : {}) });
       const x = await runExperiment({ plan, planPath, backend, store: openMemoryStore(), signal: ctx.signal, parseCommand: parseServeCommand });
       if (json) {
         ctx.stdout(`${JSON.stringify({ steps: backend.steps, estimatedSeconds: backend.totalSeconds, predicted: x }, null, 2)}\n`);

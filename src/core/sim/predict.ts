@@ -1,7 +1,7 @@
 // Virtual-time prediction: the engine's scheduler and step-time model run without HTTP or waiting, and the
 // requests' token times go through the benchmark client's own metric code, so `sim predict` prints the block the
 // reference's `vllm bench serve` would print — in seconds of wall time.
-import { computeMetrics, type RequestOutput } from '../bench/metrics';
+import { computeMetrics, type GoodputSlo, type RequestOutput } from '../bench/metrics';
 import { formatResultBlock } from '../bench/format';
 import { arrivalTimes } from '../bench/random';
 import type { BenchmarkMetrics } from '../plan/schema';
@@ -56,6 +56,8 @@ export interface PredictOptions {
   env?: Readonly<Record<string, string | undefined>>;
   percentileMetrics?: readonly string[];
   percentiles?: readonly number[];
+  /** Per-request limits of `request_goodput` (vllm bench --goodput). */
+  goodput?: GoodputSlo;
   /** Model configs given by path (`--model-config`), besides the catalog and the Hugging Face cache. */
   models?: readonly ModelSpec[];
   /** Files the command names, by path (TensorRT-LLM's --extra_llm_api_options YAML as rendered). */
@@ -110,7 +112,7 @@ export function predictBenchmark(options: PredictOptions): Prediction {
   const durationS = run.outputs.reduce((end, o) => Math.max(end, o.startTime + o.latency), 0);
   const percentileMetrics = options.percentileMetrics ?? ['ttft', 'tpot', 'itl'];
   const percentiles = options.percentiles ?? [99];
-  const metrics = computeMetrics(run.outputs, { durationS, percentileMetrics, percentiles });
+  const metrics = computeMetrics(run.outputs, { durationS, percentileMetrics, percentiles, ...(options.goodput ? { goodput: options.goodput } : {}) });
   const block = formatResultBlock(metrics, {
     percentileMetrics,
     percentiles,

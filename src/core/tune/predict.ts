@@ -3,6 +3,7 @@
 // a time estimate. Nothing is launched and nothing is written to the user's store.
 import { classifyCrash } from '../engines/crash';
 import { renderVariant } from '../engines/index';
+import type { GoodputSlo } from '../bench/metrics';
 import type { EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
 import { resolveGpu } from '../sim/gpus';
@@ -55,6 +56,8 @@ export class PredictingBackend implements TuneBackend {
       speedup: number;
       /** Measures a host with these hidden deviations (virtual-time tests and the bench of the predicted search). */
       profile?: HostProfile;
+      /** The objective's per-request limits: `request_goodput` is computed as the runner's --goodput would. */
+      goodput?: GoodputSlo;
     },
   ) {
     resolveGpu(host.gpu);
@@ -118,6 +121,7 @@ export class PredictingBackend implements TuneBackend {
       argv: this.argv(request.session.variant),
       ...predictOptionsOf(w),
       percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'],
+      ...(this.host.goodput ? { goodput: this.host.goodput } : {}),
       ...(this.host.profile ? { profile: this.host.profile, launch: this.launches.get(request.session.runId) ?? 0 } : {}),
     });
     if (!prediction.metrics) throw new Error(`the model predicts a crash during the benchmark: ${prediction.crash?.rootCause ?? 'unknown'}`);

@@ -231,8 +231,9 @@ export function forecastSigma(f: Forecast, c: Corrections): number {
   return time * f.at(timeScale(f, c)).elasticity;
 }
 
-/** Mean absolute percentage error of forecasts against measurements. */
-export function meanAbsPctError(pairs: ReadonlyArray<{ forecast: number; measured: number }>): number | undefined {
+/** Mean absolute percentage error of forecasts against measurements (a measurement of nothing has no percentage). */
+export function meanAbsPctError(measurements: ReadonlyArray<{ forecast: number; measured: number }>): number | undefined {
+  const pairs = measurements.filter((p) => p.measured > 0);
   if (pairs.length === 0) return undefined;
   return (pairs.reduce((a, p) => a + Math.abs(p.forecast - p.measured) / p.measured, 0) / pairs.length) * 100;
 }

@@ -41,7 +41,8 @@ export function describeFacts(facts: HostFacts): string {
 /** Session run ids carry their host, so stop/benchmark find it and a resume can stop leftovers per host. */
 const SEPARATOR = '@';
 const poolRunId = (member: string, runId: string) => `${runId}${SEPARATOR}${member}`;
-function splitRunId(id: string): { runId: string; member: string } | undefined {
+/** A pool's session run id as its member host knows it: the host's own run id and the host's name. */
+export function splitRunId(id: string): { runId: string; member: string } | undefined {
   const at = id.lastIndexOf(SEPARATOR);
   return at > 0 ? { runId: id.slice(0, at), member: id.slice(at + 1) } : undefined;
 }

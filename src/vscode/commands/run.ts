@@ -120,13 +120,14 @@ export class RunCommands {
           const signal = active.abort.signal;
           progress.report({ message: `connecting to ${hostNames.join(', ')}…` });
           const { runExperiment } = await import('../../core/tune/experiment');
+          const { splitRunId } = await import('../../core/tune/pool');
           const { parseServeCommand } = await import('../../core/engines/index');
           const backend = await this.openBackend(plan, hostNames, signal);
           try {
             const experiment = await runExperiment({
               plan,
               ...(options.planPath ? { planPath: options.planPath } : {}),
-              backend: this.observedBackend(backend, active),
+              backend: this.observedBackend(backend, active, splitRunId),
               store: lab.store(),
               // Lanes only where engines run side by side: a pool, a Slurm host of max_parallel > 1.
               observer: this.observer(active, progress, options.title, hostNames.length > 1 || (backend.parallelism ?? 1) > 1 ? lanes : undefined),
@@ -213,13 +214,19 @@ export class RunCommands {
   }
 
   /** The backend with each launch recorded: the run's engine, its log channel, the Hosts view's entry. */
-  private observedBackend(backend: TuneBackend, active: ActiveRun): TuneBackend {
+  private observedBackend(backend: TuneBackend, active: ActiveRun, splitPoolRunId: (id: string) => { runId: string; member: string } | undefined): TuneBackend {
     const lab = this.lab;
+    // A pool's engine is listed (and stopped, and its log shown) under its own host with the id that host knows.
+    const onHost = (sessionRunId: string) => {
+      const split = splitPoolRunId(sessionRunId);
+      return split && active.host.split('+').includes(split.member) ? { id: split.runId, host: split.member } : { id: sessionRunId, host: active.host };
+    };
     const record = (outcome: LaunchOutcome, engine: string) => {
-      const runId = outcome.ok ? outcome.session.runId : outcome.runId;
-      if (!runId) return;
+      const sessionRunId = outcome.ok ? outcome.session.runId : outcome.runId;
+      if (!sessionRunId) return;
+      const { id: runId, host } = onHost(sessionRunId);
       active.engineRunId = runId;
-      lab.trackEngineRun({ id: runId, host: active.host, engine, state: outcome.ok ? 'ready' : 'crashed', command: outcome.ok ? outcome.session.command : outcome.command });
+      lab.trackEngineRun({ id: runId, host, engine, state: outcome.ok ? 'ready' : 'crashed', command: outcome.ok ? outcome.session.command : outcome.command });
       if (!outcome.ok) lab.engineLog(runId).error(`crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`);
     };
     // Everything else is the backend's own: the wrapper inherits it, so the TuneBackend interface can grow freely.
@@ -243,7 +250,7 @@ export class RunCommands {
       try {
         await backend.stop(session);
       } finally {
-        const known = lab.engineRuns.get(session.runId);
+        const known = lab.engineRuns.get(onHost(session.runId).id);
         if (known) lab.trackEngineRun({ ...known, state: 'stopped' });
       }
     };

@@ -50,6 +50,10 @@ suite('Run Tuning Plan on a pool of hosts', () => {
     const results = (await lab.store().listResults()).results.filter((r) => r.experimentId === experiment.id);
     assert.equal(results.length, 3);
     assert.deepEqual([...new Set(results.map((r) => r.place?.host))].sort(), ['pool-a', 'pool-b']);
+    // The Hosts view lists each engine under the host that ran it (by the id that host knows), stopped.
+    const engines = [...lab.engineRuns.values()].filter((r) => r.host === 'pool-a' || r.host === 'pool-b');
+    assert.deepEqual([...new Set(engines.map((r) => r.host))].sort(), ['pool-a', 'pool-b'], JSON.stringify([...lab.engineRuns.values()].map((r) => [r.host, r.id])));
+    assert.ok(engines.length >= 3 && engines.every((r) => r.state === 'stopped' && !r.id.includes('@')), JSON.stringify(engines.map((r) => [r.host, r.id, r.state])));
     // The dashboard showed the run as two lanes, each with its own samples, and the page drew both lanes' charts.
     const lanes = lab.dashboard.current.run?.lanes ?? [];
     assert.deepEqual(lanes.map((l) => l.key), ['pool-a', 'pool-b']);

@@ -287,8 +287,9 @@ class ExperimentRunner {
   /** The grid's points: the stages' combinations, or every candidate of the space that fits the host and launches something new. */
   private gridPoints(base: EngineVariant): Array<{ name: string; variant: EngineVariant }> {
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand);
-    const fitting = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity).filter(runnable);
-    const { kept, same } = distinctLaunches(base, fitting, launchHostOf(this.experiment.host));
+    const candidates = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity);
+    for (const c of candidates) if (c.unsupported && !c.doesNotFit) this.log(`Grid / ${c.name}: not measured, ${c.unsupported}`);
+    const { kept, same } = distinctLaunches(base, candidates.filter(runnable), launchHostOf(this.experiment.host));
     for (const s of same) this.log(`Grid / ${s.candidate.name}: not measured, it ${s.why}`);
     return kept;
   }

@@ -206,3 +206,20 @@ test('an engine that dies during its benchmark is that option\'s crash (with the
   assert.equal(x.recommendation!.variant.engine, 'vllm');
   assert.equal(backend.running.size, 0);
 });
+
+test('a grid over a space leaves out the candidates the engine refuses (a draft the model lacks) and says why', async () => {
+  const input: TuningPlanInput = {
+    name: 'spec',
+    model: 'meta-llama/Llama-3.1-8B-Instruct',
+    baseline: { engine: 'vllm' },
+    space: { speculative: ['none', { method: 'mtp', numSpeculativeTokens: 3 }, { method: 'eagle3', numSpeculativeTokens: 3 }] },
+    strategy: 'grid',
+    workloads: { primary: 'sharegpt' },
+  };
+  const lines: string[] = [];
+  const backend = new FakeBackend();
+  const x = await runExperiment({ plan: TuningPlan.parse(input), backend, store: tempStore(), signal: new AbortController().signal, parseCommand: parseServeCommand, observer: { log: (l) => lines.push(l) } });
+  assert.equal(x.status, 'completed');
+  assert.deepEqual(x.stages[0]!.options.filter((o) => !o.incumbent).map((o) => o.name), ['EAGLE-3 ×3']);
+  assert.ok(lines.some((l) => /Grid \/ MTP ×3: not measured, speculative: meta-llama\/Llama-3\.1-8B-Instruct has no MTP layers/.test(l)), lines.join('\n'));
+});

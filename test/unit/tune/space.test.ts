@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatProblem, parsePlan } from '../../../src/core/plan/load';
+import { formatProblem, loadPlanFile, parsePlan } from '../../../src/core/plan/load';
 import { EngineVariant, planStrategy, SearchSpace } from '../../../src/core/plan/schema';
 import { enumerateSpace } from '../../../src/core/tune/space';
 
@@ -108,4 +108,13 @@ stages:
   const bad = parsePlan(PLAN('space:\n  speculative: [none, { method: medusa, numSpeculativeTokens: 3 }]\n'));
   assert.ok(!bad.ok);
   assert.match(bad.problems.map(formatProblem).join('\n'), /plan\.yaml:6:33: space\.speculative\[1\]\.method: expected one of "eagle3", "eagle", "mtp", "ngram", "draft_model", got "medusa"/);
+});
+
+test('the speculative example plan loads: MTP and n-gram on both engines, no candidate refused', async () => {
+  const r = await loadPlanFile('examples/glm-4.5-air-a100.speculative.plan.yaml');
+  assert.ok(r.ok, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
+  const base = EngineVariant.parse({ ...r.plan.baseline, model: r.plan.model });
+  const candidates = enumerateSpace(r.plan.space!, base, 4);
+  assert.equal(candidates.length, 8);
+  assert.deepEqual(candidates.filter((c) => c.unsupported || c.doesNotFit), []);
 });

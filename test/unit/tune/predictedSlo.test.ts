@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RequestOutput } from '../../../src/core/bench/metrics';
 import { parseServeCommand, renderVariant } from '../../../src/core/engines/index';
 import { EngineVariant, TuningPlan, type Experiment, type HostFacts, type TuningPlanInput } from '../../../src/core/plan/schema';
+import { resolveWorkload } from '../../../src/core/plan/presets';
 import { searchDryRunLines } from '../../../src/core/report/search';
 import { openMemoryStore } from '../../../src/core/results/memory';
 import { HostProfile } from '../../../src/core/sim/hostProfile';
 import { runExperiment } from '../../../src/core/tune/experiment';
 import { PredictingBackend } from '../../../src/core/tune/predict';
+import { goodputAt } from '../../../src/core/tune/predictedObjectives';
 import { distinctLaunches } from '../../../src/core/tune/sameLaunch';
 import { variantKey } from '../../../src/core/tune/search';
 
@@ -83,4 +86,16 @@ test('candidates whose flags are the engine’s defaults on this GPU are one lau
   assert.deepEqual(h100.kept.map((c) => c.name), ['default', 'seqs 256']);
   // A GPU the simulator does not know: nothing can be said about its defaults, every candidate stays.
   assert.equal(distinctLaunches(baseline, candidates, undefined).kept.length, candidates.length);
+});
+
+test('goodput on a slower host: every latency dilates with the step time, so fewer requests meet the limits, over a longer run', () => {
+  const request = (ttft: number): RequestOutput => ({ success: true, promptLen: 100, outputLen: 11, ttft, itl: Array.from({ length: 10 }, () => 0.05), latency: ttft + 0.5, startTime: 0 });
+  const outputs = [1, 2, 3, 4].map(request);
+  const workload = resolveWorkload({ preset: 'sharegpt', numPrompts: 4 });
+  const at = goodputAt(outputs, { ttftMs: 2500 }, workload, 1);
+  // All sent at once: 2 of 4 meet TTFT ≤ 2.5 s within the 4.5 s run.
+  assert.ok(Math.abs(at(1).value - 2 / 4.5) < 1e-9);
+  // Twice as slow: TTFTs 2, 4, 6, 8 s — only one meets the limit, over a 9 s run; a throughput would only halve.
+  assert.ok(Math.abs(at(2).value * 9 - 1) < 1e-3, `${at(2).value}`);
+  assert.ok(at(1).elasticity >= 1);
 });

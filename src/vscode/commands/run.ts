@@ -310,7 +310,8 @@ export class RunCommands {
       },
       log: (line, source) => {
         if (source === 'engine') {
-          if (active.engineRunId) lab.engineLog(active.engineRunId).info(line);
+          // The engine's own channel gets its lines from the observed launch, which knows whose they are (several
+          // engines start at once on a pool).
           dashboard.addLog(active.id, [line]);
         } else {
           lab.log.info(`[${source}] ${line}`);

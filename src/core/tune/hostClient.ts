@@ -28,6 +28,9 @@ export interface ClientContext {
   reachable(): Promise<boolean>;
 }
 
+/** SIGINT to the client whose pid file is "$1", once the file is there (up to 10 s). */
+const INTERRUPT_CLIENT = 'i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; kill -INT "$(cat "$1")" 2>/dev/null';
+
 /** Runs the client on the host; Ctrl-C sends it SIGINT (so the native client still writes its partial result). */
 export async function runClientOnHost(ctx: ClientContext, request: BenchmarkRequest, argv: string[], target: BenchTarget, notes: string[], startedAt: string): Promise<BenchmarkOutcome> {
   const { place, runner } = ctx;
@@ -55,9 +58,12 @@ export async function runClientOnHost(ctx: ClientContext, request: BenchmarkRequ
       request.onLog(line);
     }
   };
+  // Ctrl-C just after the client was asked to start (a Slurm step takes a moment to start) finds no pid file yet: the
+  // signal waits for it, else the client would run its whole workload after the interrupt.
   const onAbort = () => {
-    void place.exec(request.session.runId, ['sh', '-c', 'kill -INT "$(cat "$1")" 2>/dev/null', 'sh', pidFile]);
+    void place.exec(request.session.runId, ['sh', '-c', INTERRUPT_CLIENT, 'sh', pidFile]);
   };
+  if (request.signal.aborted) throw new Error('interrupted before the benchmark client started');
   request.signal.addEventListener('abort', onAbort, { once: true });
   let result;
   try {

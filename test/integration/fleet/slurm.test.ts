@@ -107,8 +107,13 @@ test('Ctrl-C of `serving-lab tune` on a Slurm host cancels its job and leaves no
   assert.match(stderr, /place {3}job \d+ RUNNING on /, stderr.slice(-2000));
   const running = await activeJobs();
   assert.equal(running.length, 1, JSON.stringify(running));
+  // Sent as the benchmark starts: its client step may not have started yet, and must still be interrupted rather
+  // than send all 4000 prompts (about a minute here).
+  const interruptedAt = Date.now();
   child.kill('SIGINT');
   assert.equal(await exited, 1, stderr.slice(-2000));
+  const seconds = (Date.now() - interruptedAt) / 1000;
+  assert.ok(seconds < 30, `tune ended ${seconds} s after Ctrl-C`);
   assert.deepEqual(await activeJobs(), [], 'scancel left no job');
   const run = JSON.parse(execFileSync('sh', ['-c', 'cat "$1"/runs/*/run.json', 'sh', join(dir, 'work')], { encoding: 'utf8' }).split(/\n(?=\{)/).pop()!) as EngineRun;
   assert.ok(!(await listeningPorts(login)).has(run.port), 'the engine is gone with its job');

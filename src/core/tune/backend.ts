@@ -1,7 +1,8 @@
 // What an experiment runs against (issue 6): a TuneBackend launches and benchmarks engine variants on a real host, a
 // pool of hosts, or a prediction. The experiment runner and the point measurer only speak this interface.
 import type { RequestOutput } from '../bench/metrics';
-import type { BenchmarkMetrics, BenchmarkResult, Crash, EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
+import type { BenchmarkMetrics, BenchmarkResult, Crash, EngineName, EngineVariant, HostFacts, Runner, Workload } from '../plan/schema';
+import type { HostModelConfig } from '../remote/modelConfig';
 import type { LiveSample, RequestSample } from '../telemetry/samples';
 import type { Placement, RunPosition } from './observer';
 
@@ -82,6 +83,11 @@ export interface TuneBackend {
    * that) while another experiment or engine start uses it. Backends that launch nothing have no host to hold.
    */
   holdHost?(purpose: string): Promise<() => Promise<void>>;
+  /**
+   * The config.json of `model` where the host's `engine` would load it (a model directory, or the host's Hugging
+   * Face cache under the engine's environment), for forecasts of models the simulator's catalog does not know.
+   */
+  modelConfig?(model: string, engine: EngineName, signal: AbortSignal): Promise<HostModelConfig | undefined>;
 }
 
 export class ExperimentError extends Error {}

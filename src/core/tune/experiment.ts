@@ -5,11 +5,13 @@ import { planStrategy, type EngineVariant, type Experiment, type OptionOutcome, 
 import { resolveWorkload } from '../plan/presets';
 import { newStoreId, type ResultsStore } from '../results/store';
 import { HostBusyError } from '../remote/hostUse';
+import type { ModelSpec } from '../sim/models/index';
 import { ExperimentError, type TuneBackend } from './backend';
 import { plannedPoints, workloadLoads } from './curve';
 import { curvePointName, Interrupted, pointKey, PointMeasurer } from './measure';
 import type { RunObserver } from './observer';
 import { ExperimentBusyError, takeExperiment, type OwnerLease } from './owner';
+import { hostModelConfigs } from './hostModels';
 import { runPredictedSearch } from './predicted';
 import { baselineVariant, budgetExhausted, decideStage, gridCombinations, optionVariant, signedPct, variantKey, type Contender } from './search';
 import { distinctLaunches, launchHostOf } from './sameLaunch';
@@ -63,6 +65,8 @@ class ExperimentRunner {
   /** This process's claim on the experiment (its owner file), and on the host while it runs. */
   private lease: OwnerLease | undefined;
   private releaseHost: (() => Promise<void>) | undefined;
+  /** Configs of searched models the simulator's catalog does not know, read from the host (forecasts need them). */
+  private hostModels: ModelSpec[] = [];
   /** Outcomes by variant, so an option that launches an already measured variant is not measured again. */
   private readonly byVariant = new Map<string, OptionOutcome>();
   private readonly primary: Workload;
@@ -150,6 +154,7 @@ class ExperimentRunner {
 
   private async open(): Promise<void> {
     const { resumeId } = this.options;
+    if (this.plan.space) this.hostModels = await hostModelConfigs(baselineVariant(this.plan, this.options.parseCommand), this.plan.space, this.backend, this.signal, (line) => this.log(line));
     this.points.runsTotal = plannedRuns(this.plan, await this.optionCount());
     if (resumeId) {
       // Before anything else: a live run of this experiment must not have its engines stopped or its manifest replaced.
@@ -280,7 +285,7 @@ class ExperimentRunner {
     const base = baselineVariant(this.plan, this.options.parseCommand);
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand).length;
     const facts = await this.backend.facts(this.signal);
-    const fitting = distinctLaunches(base, enumerateSpace(this.plan.space, base, facts.gpus.length || Infinity).filter(runnable), launchHostOf(facts)).kept.length;
+    const fitting = distinctLaunches(base, enumerateSpace(this.plan.space, base, facts.gpus.length || Infinity).filter(runnable), launchHostOf(facts, this.hostModels)).kept.length;
     return strategy === 'predicted' ? Math.min(fitting, this.plan.budget.maxRuns ?? fitting) : fitting;
   }
 
@@ -289,7 +294,7 @@ class ExperimentRunner {
     if (!this.plan.space) return gridCombinations(this.plan, base, this.options.parseCommand);
     const candidates = enumerateSpace(this.plan.space, base, this.experiment.host.gpus.length || Infinity);
     for (const c of candidates) if (c.unsupported && !c.doesNotFit) this.log(`Grid / ${c.name}: not measured, ${c.unsupported}`);
-    const { kept, same } = distinctLaunches(base, candidates.filter(runnable), launchHostOf(this.experiment.host));
+    const { kept, same } = distinctLaunches(base, candidates.filter(runnable), launchHostOf(this.experiment.host, this.hostModels));
     for (const s of same) this.log(`Grid / ${s.candidate.name}: not measured, it ${s.why}`);
     return kept;
   }
@@ -305,6 +310,7 @@ class ExperimentRunner {
     await runPredictedSearch({
       plan: this.plan,
       host: this.experiment.host,
+      models: this.hostModels,
       primary: this.primary,
       baseline: this.experiment.baseline,
       stage,

@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandLineOf } from '../engines/index';
 import { silentLogger, type Logger } from '../logger';
-import type { EngineVariant, HostFacts, HostSpec, Runner, Workload } from '../plan/schema';
+import type { EngineName, EngineVariant, HostFacts, HostSpec, Runner, Workload } from '../plan/schema';
 import { checkHost } from '../remote/check';
 import { connect } from '../remote/connect';
 import { resolveHost } from '../remote/hosts';
 import { httpRequest } from '../remote/http';
 import { placeOf, type EnginePlace } from '../remote/place';
 import { describeLiveRuns, lockHost } from '../remote/hostUse';
+import { readHostModelConfig, type HostModelConfig } from '../remote/modelConfig';
 import { workDirOf } from '../remote/runFiles';
 import type { Transport } from '../remote/transport';
 import type { CredentialProvider, HostKeyPrompter } from '../ssh/types';
@@ -145,6 +146,10 @@ class HostBackend implements ConnectedHostBackend {
       if (this.options.shareGpus && this.place.ownsGpus && check.gpus.length > 1) this.share = new GpuShare(check.gpus.length);
     }
     return this.hostFacts;
+  }
+
+  modelConfig(model: string, engine: EngineName, signal: AbortSignal): Promise<HostModelConfig | undefined> {
+    return readHostModelConfig(this.transport, this.host.name, model, { env: this.host.engines[engine]?.env ?? {}, signal });
   }
 
   /** Variants measured at once: the place's capacity, or with shared GPUs as many engines as the host has GPUs. */

@@ -3,7 +3,8 @@
 // kept, the hosts must be comparable (same GPU model and count, driver, engine versions) unless the plan allows mixing;
 // every result says which host measured it. A host that stops answering loses only its running point: it becomes a
 // `place-lost` crash, which the runner measures again once, on a host that still answers.
-import type { EngineVariant, HostFacts, Workload } from '../plan/schema';
+import type { EngineName, EngineVariant, HostFacts, Workload } from '../plan/schema';
+import type { HostModelConfig } from '../remote/modelConfig';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
 import type { LaunchOptions } from './backend';
@@ -80,6 +81,11 @@ export class PoolBackend implements ConnectedHostBackend {
     this.notes.push(`measured on a pool of ${this.members.length} hosts (${this.members.map((m) => m.name).join(', ')}): ${odd.length > 0 ? `MIXED hardware or software — ${all.map((x) => `${x.m.name}: ${describeFacts(x.facts)}`).join('; ')}` : describeFacts(reference.facts)}`);
     this.hostFacts = { ...reference.facts, name: names };
     return this.hostFacts;
+  }
+
+  /** The hosts are comparable, so one host's copy of a model's config stands for all. */
+  async modelConfig(model: string, engine: EngineName, signal: AbortSignal): Promise<HostModelConfig | undefined> {
+    return this.members.find((m) => !m.lost)?.backend.modelConfig?.(model, engine, signal);
   }
 
   launchCommand(variant: EngineVariant): string {

@@ -8,6 +8,7 @@ import type { EngineVariant, HostFacts, Runner, Workload } from '../plan/schema'
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
 import { resolveGpu } from '../sim/gpus';
 import type { HostProfile } from '../sim/hostProfile';
+import type { ModelSpec } from '../sim/models/index';
 import { predictBenchmark, type PredictOptions, type SimWorkload } from '../sim/predict';
 import type { BenchmarkOutcome, BenchmarkRequest, EngineSession, LaunchOutcome, TuneBackend } from './experiment';
 
@@ -58,9 +59,15 @@ export class PredictingBackend implements TuneBackend {
       profile?: HostProfile;
       /** The objective's per-request limits: `request_goodput` is computed as the runner's --goodput would. */
       goodput?: GoodputSlo;
+      /** Models the host holds besides the simulator's catalog (their config.json). */
+      models?: readonly ModelSpec[];
     },
   ) {
     resolveGpu(host.gpu);
+  }
+
+  private get models(): { models?: readonly ModelSpec[] } {
+    return this.host.models ? { models: this.host.models } : {};
   }
 
   get runner(): Runner {
@@ -92,7 +99,7 @@ export class PredictingBackend implements TuneBackend {
     const { engine, args } = splitServeCommand(this.argv(variant));
     const launch = this.sessions + 1;
     const profile = this.host.profile ? { profile: this.host.profile, launch } : {};
-    const plan = planLaunch(engine, args, { gpu: resolveGpu(this.host.gpu), count: this.host.count, speedup: 1, ...profile }, { env: variant.env });
+    const plan = planLaunch(engine, args, { gpu: resolveGpu(this.host.gpu), count: this.host.count, speedup: 1, ...profile, ...this.models }, { env: variant.env });
     const ready = plan.events.find((e) => e.kind === 'ready');
     const end = plan.events.reduce((t, e) => Math.max(t, e.at), 0);
     if (plan.crash || !ready) {
@@ -118,6 +125,7 @@ export class PredictingBackend implements TuneBackend {
     const prediction = predictBenchmark({
       gpu: this.host.gpu,
       count: this.host.count,
+      ...this.models,
       argv: this.argv(request.session.variant),
       ...predictOptionsOf(w),
       percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'],

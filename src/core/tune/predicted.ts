@@ -3,18 +3,21 @@
 // candidate can still beat the best measured one by more than the noise — or when the budget is spent.
 import type { Crash, EngineVariant, HostFacts, OptionOutcome, OptionRecord, PredictedSearchRecord, SearchCandidateRecord, StageRecord, TuningPlan, Workload } from '../plan/schema';
 import { findGpu, GPUS } from '../sim/gpus';
+import type { ModelSpec } from '../sim/models/index';
 import { ExperimentError } from './backend';
 import { learnedCrashes, type MeasuredCandidate } from './predictedCrashes';
 import { correctedValue, fitCorrections, forecastCandidate, forecastObjectiveOf, forecastSigma, meanAbsPctError, UPPER_Z, type Corrections, type FitPoint, type Forecast } from './predictedModel';
 import type { SearchProgress } from './observer';
 import { searchProgress } from './predictedProgress';
 import { DEFAULT_NOISE_PCT, objectiveMetric, variantKey } from './search';
-import { distinctLaunches } from './sameLaunch';
+import { distinctLaunches, type LaunchHost } from './sameLaunch';
 import { enumerateSpace, runnable } from './space';
 
 export interface PredictedSearchContext {
   plan: TuningPlan;
   host: HostFacts;
+  /** Configs of the plan's models the simulator's catalog does not know, read from the host. */
+  models?: readonly ModelSpec[];
   primary: Workload;
   baseline: OptionRecord;
   /** The search's stage: the baseline first, then each measured candidate as an option. */
@@ -74,16 +77,16 @@ export function stopReason(ranked: readonly RankedCandidate[], bestMeasured: num
 }
 
 /** The simulator's GPU for the host's GPUs; the predicted search cannot forecast without one. */
-function forecastHost(host: HostFacts): { gpu: string; count: number } {
+function forecastHost(host: HostFacts, models: readonly ModelSpec[] | undefined): LaunchHost {
   const name = host.gpus[0]?.name ?? '';
   const gpu = findGpu(name);
   if (!gpu) throw new ExperimentError(`strategy "predicted" forecasts with the simulator's model of the host's GPUs, and it has none of "${name || 'no GPUs reported'}"; known: ${GPUS.map((g) => g.id).join(', ')}. Use strategy "grid" on this host`);
-  return { gpu: gpu.id, count: host.gpus.length };
+  return { gpu: gpu.id, count: host.gpus.length, ...(models?.length ? { models } : {}) };
 }
 
 export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<PredictedSearchRecord> {
   const objective = forecastObjectiveOf(ctx.plan);
-  const host = forecastHost(ctx.host);
+  const host = forecastHost(ctx.host, ctx.models);
   const forecasts = new Map<string, Forecast>();
   const forecast = (name: string, variant: EngineVariant) => {
     const f = forecastCandidate(variant, host, ctx.primary, objective);
@@ -126,7 +129,7 @@ export async function runPredictedSearch(ctx: PredictedSearchContext): Promise<P
   }
 }
 
-function initialRecord(ctx: PredictedSearchContext, host: { gpu: string; count: number }, forecast: (name: string, v: EngineVariant) => ReturnType<typeof forecastCandidate>): PredictedSearchRecord {
+function initialRecord(ctx: PredictedSearchContext, host: LaunchHost, forecast: (name: string, v: EngineVariant) => ReturnType<typeof forecastCandidate>): PredictedSearchRecord {
   const candidates = enumerateSpace(ctx.plan.space!, ctx.baseline.variant, host.count);
   const same = new Map(distinctLaunches(ctx.baseline.variant, candidates.filter(runnable), host).same.map((s) => [s.candidate.name, s.why]));
   const baselineKey = variantKey(ctx.baseline.variant);

@@ -9,7 +9,7 @@ import type { CapacitySearch, EngineName, EngineVariant, ObjectiveMetric, Tuning
 import { FITTED_EFFICIENCY } from '../sim/calibration/fitted';
 import { perfConfig } from '../sim/config';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
-import { resolveGpu } from '../sim/gpus';
+import { simHostOf, type LaunchHost } from './sameLaunch';
 import { combineStepCost, stepCost, type StepCost } from '../sim/perf';
 import { predictBenchmark, type PredictOptions } from '../sim/predict';
 import type { SimTrace } from '../sim/virtual';
@@ -59,7 +59,7 @@ export type ForecastOutcome = { ok: true; forecast: Forecast } | { ok: false; cr
 const emptyTrace = (n: number): SimTrace => ({ steps: [], tokenSteps: Array.from({ length: n }, () => []), startSteps: new Array<number>(n).fill(0) });
 
 /** The simulator's forecast of one measurement of `variant` on `count` × `gpu` (no host correction). */
-export function forecastCandidate(variant: EngineVariant, host: { gpu: string; count: number }, workload: Workload, objective: ForecastObjective): ForecastOutcome {
+export function forecastCandidate(variant: EngineVariant, host: LaunchHost, workload: Workload, objective: ForecastObjective): ForecastOutcome {
   let argv: string[];
   let files: Record<string, string>;
   try {
@@ -71,10 +71,10 @@ export function forecastCandidate(variant: EngineVariant, host: { gpu: string; c
     throw err;
   }
   const { engine, args } = splitServeCommand(argv);
-  const launch = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env, readFile: (path) => files[path] });
+  const launch = planLaunch(engine, args, simHostOf(host), { env: variant.env, readFile: (path) => files[path] });
   const ready = launch.events.find((e) => e.kind === 'ready');
   if (launch.crash || !ready) return { ok: false, crash: launch.crash?.rootCause ?? 'the engine does not start' };
-  const run = (o: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => predictBenchmark({ gpu: host.gpu, count: host.count, argv, env: variant.env, files, percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], ...o });
+  const run = (o: Pick<PredictOptions, 'workload' | 'seed' | 'requestRate' | 'burstiness' | 'maxConcurrency' | 'trace'>) => predictBenchmark({ gpu: host.gpu, count: host.count, ...(host.models ? { models: host.models } : {}), argv, env: variant.env, files, percentileMetrics: ['ttft', 'tpot', 'itl', 'e2el'], ...o });
   const { capacity } = objective;
   const main = capacity ? saturatedOptions(workload, capacity) : predictOptionsOf(workload);
   const trace = emptyTrace(typeof main.workload === 'string' ? 0 : main.workload.count);

@@ -7,17 +7,23 @@ import { renderVariant, VariantError } from '../engines/index';
 import type { EngineVariant, HostFacts } from '../plan/schema';
 import { planLaunch, splitServeCommand } from '../sim/engines/index';
 import { findGpu, resolveGpu } from '../sim/gpus';
+import type { ModelSpec } from '../sim/models/index';
 import { stableJson } from './search';
 
+/** The host as the simulator sees it: its GPUs, and the configs of models its catalog does not know (read from the host). */
 export interface LaunchHost {
   gpu: string;
   count: number;
+  models?: readonly ModelSpec[];
 }
 
+/** The simulator's host for a launch host. */
+export const simHostOf = (host: LaunchHost) => ({ gpu: resolveGpu(host.gpu), count: host.count, speedup: 1, ...(host.models ? { models: host.models } : {}) });
+
 /** The simulator's GPU and count for a host, when it knows the GPU (else nothing can be said about its defaults). */
-export function launchHostOf(facts: HostFacts): LaunchHost | undefined {
+export function launchHostOf(facts: HostFacts, models?: readonly ModelSpec[]): LaunchHost | undefined {
   const gpu = findGpu(facts.gpus[0]?.name ?? '');
-  return gpu && facts.gpus.length > 0 ? { gpu: gpu.id, count: facts.gpus.length } : undefined;
+  return gpu && facts.gpus.length > 0 ? { gpu: gpu.id, count: facts.gpus.length, ...(models?.length ? { models } : {}) } : undefined;
 }
 
 /** A command line's options as "--flag value" groups. */
@@ -51,7 +57,7 @@ function effectiveLaunch(variant: EngineVariant, host: LaunchHost): Launch | und
   }
   const files = new Map(rendered.files.map((f) => [f.path, f.content]));
   const { engine, args } = splitServeCommand(rendered.argv);
-  const plan = planLaunch(engine, args, { gpu: resolveGpu(host.gpu), count: host.count, speedup: 1 }, { env: variant.env, readFile: (path) => files.get(path) });
+  const plan = planLaunch(engine, args, simHostOf(host), { env: variant.env, readFile: (path) => files.get(path) });
   if (!plan.config || plan.crash) return undefined;
   const { nonDefaultArgs: _given, notModelled, ...resolved } = plan.config;
   const groups = optionGroups(args);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../../../src/core/remote/connect';
+import { readHostModelConfig } from '../../../src/core/remote/modelConfig';
 import type { Logger } from '../../../src/core/logger';
 import { HostSpec, type EngineRun } from '../../../src/core/plan/schema';
 import { startSshd, type SshdServer } from '../support/sshd';
@@ -47,6 +48,11 @@ for (const sftp of [true, false]) {
       await t.writeFile(join(base, 'a', 'b', 'x.txt'), 'héllo\n', { mode: 0o600 });
       assert.equal(await t.readFile(join(base, 'a', 'b', 'x.txt')), 'héllo\n');
       assert.equal(statSync(join(base, 'a', 'b', 'x.txt')).mode & 0o777, 0o600);
+      // A model's config.json where the host's engine would load it: its HF_HOME cache, or a model directory.
+      await t.writeFile(join(base, 'hf', 'hub', 'models--acme--Tiny-7B', 'snapshots', 'f00d', 'config.json'), '{"model_type": "llama"}');
+      const cached = await readHostModelConfig(t, name, 'acme/Tiny-7B', { env: { HF_HOME: join(base, 'hf') } });
+      assert.deepEqual(cached, { text: '{"model_type": "llama"}', source: `${name}:${join(base, 'hf', 'hub', 'models--acme--Tiny-7B', 'snapshots', 'f00d', 'config.json')}` });
+      assert.equal((await readHostModelConfig(t, name, join(base, 'hf', 'hub', 'models--acme--Tiny-7B', 'snapshots', 'f00d')))?.text, '{"model_type": "llama"}');
       const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
       writeFileSync(join(dir, `${name}.bin`), bytes);
       await t.upload(join(dir, `${name}.bin`), join(base, 'up', 'tool.bin'), { mode: 0o755 });

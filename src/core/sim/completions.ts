@@ -89,10 +89,10 @@ function completionOf(body: Json, chat: boolean, config: SimEngineConfig, kvCapa
 
 const usage = (c: Completion, completion: number) => ({ prompt_tokens: c.prompt.length, total_tokens: c.prompt.length + completion, completion_tokens: completion });
 
-function submit(engine: RealtimeEngine, c: Completion, onToken: (index: number, finished: boolean) => void): LiveRequest {
+function submit(engine: RealtimeEngine, c: Completion, onTokens: (index: number, count: number, finished: boolean) => void): LiveRequest {
   const config = engine.config;
   const keys = config.prefixCaching ? tokenBlockKeys(c.prompt, config.blockSize) : [];
-  return engine.submit(c.prompt.length, c.maxTokens, { token: onToken }, keys);
+  return engine.submit(c.prompt.length, c.maxTokens, { tokens: onTokens }, keys);
 }
 
 async function sendWhole(res: http.ServerResponse, engine: RealtimeEngine, c: Completion, sendJson: (status: number, body: unknown) => void): Promise<void> {
@@ -101,7 +101,7 @@ async function sendWhole(res: http.ServerResponse, engine: RealtimeEngine, c: Co
     if (live && !res.writableFinished) engine.abort(live);
   });
   await new Promise<void>((resolve) => {
-    live = submit(engine, c, (_index, finished) => {
+    live = submit(engine, c, (_index, _count, finished) => {
       if (finished) resolve();
     });
   });
@@ -113,17 +113,22 @@ async function sendWhole(res: http.ServerResponse, engine: RealtimeEngine, c: Co
   sendJson(200, { id: c.id, object: c.chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: c.model, choices: [choice], usage: usage(c, c.maxTokens) });
 }
 
-/** The SSE text sent when token `index` is emitted (the first also opens the assistant message; the last closes the stream). */
-function streamEvents(c: Completion): (index: number) => string {
+/**
+ * The SSE text sent when `count` tokens from `index` are emitted in one step (one chunk, as the engines stream a
+ * speculative step; split where the reasoning ends). The first token also opens the assistant message; the last
+ * closes the stream.
+ */
+function streamEvents(c: Completion): (index: number, count?: number) => string {
   const created = Math.floor(Date.now() / 1000);
   const object = c.chat ? 'chat.completion.chunk' : 'text_completion';
   const event = (payload: Json) => `data: ${JSON.stringify(payload)}\n\n`;
   const head = { id: c.id, object, created, model: c.model };
   const chunkHead = `data: {"id":${JSON.stringify(c.id)},"object":"${object}","created":${created},"model":${JSON.stringify(c.model)},"choices":[{"index":0,"delta":`;
-  return (index) => {
-    const finished = index === c.maxTokens - 1;
-    const text = tokenText(c.output[index]!);
-    const extra = c.continuousUsage ? { usage: usage(c, index + 1) } : {};
+  const one = (index: number, count: number): string => {
+    const last = index + count - 1;
+    const finished = last === c.maxTokens - 1;
+    const text = count === 1 ? tokenText(c.output[index]!) : c.output.slice(index, last + 1).map(tokenText).join('');
+    const extra = c.continuousUsage ? { usage: usage(c, last + 1) } : {};
     let out = '';
     if (c.chat && !c.continuousUsage && !finished && index > 0) {
       // The common chunk, by template: at 1000 streams this is the hot path.
@@ -141,20 +146,25 @@ function streamEvents(c: Completion): (index: number) => string {
     }
     return out;
   };
+  return (index, count = 1) => {
+    const split = c.reasoningTokens - index;
+    return split > 0 && split < count ? one(index, split) + one(c.reasoningTokens, count - split) : one(index, count);
+  };
 }
 
 function sendStream(res: http.ServerResponse, engine: RealtimeEngine, c: Completion): void {
   const eventsAt = streamEvents(c);
   // The whole stream is known in advance (only its timing is simulated), so shorter streams are sent with a
   // Content-Length: the same bytes and events as the engines' chunked encoding, at a fraction of the per-write cost.
-  const prebuilt = c.maxTokens <= PREBUILT_STREAM_TOKENS ? Array.from({ length: c.maxTokens }, (_, i) => eventsAt(i)) : undefined;
+  // (Not under speculative decoding: how many tokens share a chunk is known only as the steps accept them.)
+  const prebuilt = c.maxTokens <= PREBUILT_STREAM_TOKENS && !engine.config.speculative ? Array.from({ length: c.maxTokens }, (_, i) => eventsAt(i)) : undefined;
   const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
   if (prebuilt) headers['content-length'] = prebuilt.reduce((n, e) => n + Buffer.byteLength(e), 0);
   res.writeHead(200, headers);
   res.flushHeaders();
-  const live = submit(engine, c, (index, finished) => {
+  const live = submit(engine, c, (index, count, finished) => {
     if (res.destroyed) return;
-    const text = prebuilt ? prebuilt[index]! : eventsAt(index);
+    const text = prebuilt ? prebuilt[index]! : eventsAt(index, count);
     if (finished) res.end(text);
     else res.write(text);
   });

@@ -9,8 +9,11 @@ import { Histogram, SGLANG_BUCKETS, VLLM_BUCKETS } from './prometheus';
 import { newRequest, type BatchScheduler, type PlannedStep, type SchedulerCounters, type SimRequest } from './scheduler';
 
 export interface TokenSink {
-  /** Called at the token's emission time; `index` counts from 0. */
-  token(index: number, finished: boolean): void;
+  /**
+   * Called at a step's emission time with the request's tokens it produced: `count` from `index` (counting from 0) —
+   * one, or a speculative step's accepted drafts plus one, which the engines stream as one chunk.
+   */
+  tokens(index: number, count: number, finished: boolean): void;
 }
 
 export interface LiveRequest {
@@ -170,7 +173,12 @@ export class RealtimeEngine {
     this.lastStep = { durationMs: step.duration * 1000, tokens };
     // Emission is stamped with the scheduled end, the instant the modelled GPU finished the step.
     const v = ((scheduledEnd - this.epoch) / 1000) * this.config.speedup;
-    for (const event of lane.scheduler.commit(step)) {
+    const events = lane.scheduler.commit(step);
+    for (let k = 0, count = 1; k < events.length; k += count) {
+      const event = events[k]!;
+      count = 1;
+      while (events[k + count]?.request === event.request) count += 1;
+      const finished = events[k + count - 1]!.finished;
       const live = this.live.get(event.request);
       if (!live) continue;
       if (event.first) {
@@ -182,14 +190,14 @@ export class RealtimeEngine {
         this.stats.itl.observe(v - live.lastV);
       }
       live.lastV = v;
-      if (event.finished) {
+      if (finished) {
         this.live.delete(event.request);
         this.stats.e2e.observe(v - live.arrivalV);
         this.stats.inference.observe(v - (live.scheduledV ?? live.arrivalV));
         this.stats.decode.observe(v - (live.firstV ?? v));
         this.stats.finishedByReason.set('length', (this.stats.finishedByReason.get('length') ?? 0) + 1);
       }
-      live.sink.token(event.index, event.finished);
+      live.sink.tokens(event.index, count, finished);
     }
     // Lag is taken after the last token of the step was written: an upper bound for every token in it.
     if (this.lagMs.length < MAX_LAG_SAMPLES) this.lagMs.push(Math.max(0, performance.now() - scheduledEnd));

@@ -44,9 +44,11 @@ function failed(r: VirtualRequest, startTime: number, error: string): RequestOut
 }
 
 function succeeded(r: VirtualRequest, startTime: number, times: readonly number[]): RequestOutput {
+  // Tokens of one step (a speculative step's accepted drafts) arrive as one chunk: ITL is measured between chunks.
+  const chunkTimes = times.filter((t, k) => k === 0 || t !== times[k - 1]);
   const itl: number[] = [];
-  for (let k = 1; k < times.length; k++) itl.push(times[k]! - times[k - 1]!);
-  return { success: true, promptLen: r.input, outputLen: times.length, ttft: times[0]! - startTime, itl, latency: times[times.length - 1]! - startTime, startTime, chunkTimes: [...times] };
+  for (let k = 1; k < chunkTimes.length; k++) itl.push(chunkTimes[k]! - chunkTimes[k - 1]!);
+  return { success: true, promptLen: r.input, outputLen: times.length, ttft: times[0]! - startTime, itl, latency: times[times.length - 1]! - startTime, startTime, chunkTimes };
 }
 
 /** What a stalled engine was left holding, in words. */

@@ -33,8 +33,8 @@ export interface ActiveRun {
   host: string;
   abort: AbortController;
   startedAt: number;
-  /** The engine run currently up for this run, if any (its log channel is `engineLog(id)`). */
-  engineRunId?: string;
+  /** The engine runs up for this run now (one per host of a pool; each one's log channel is `engineLog(id)`). */
+  engineRunIds: Set<string>;
 }
 
 /** An engine run this window knows about: started here, or listed on a host by Check Host / the Hosts view. */
@@ -195,8 +195,8 @@ export class Lab implements vscode.Disposable {
     this.hostsChanged.fire();
   }
 
-  beginRun(run: Omit<ActiveRun, 'abort' | 'startedAt'>): ActiveRun {
-    const active: ActiveRun = { ...run, abort: new AbortController(), startedAt: Date.now() };
+  beginRun(run: Omit<ActiveRun, 'abort' | 'startedAt' | 'engineRunIds'>): ActiveRun {
+    const active: ActiveRun = { ...run, abort: new AbortController(), startedAt: Date.now(), engineRunIds: new Set() };
     this.runs.set(run.id, active);
     this.lastHost = run.host;
     this.updateStatusBar();

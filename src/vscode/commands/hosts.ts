@@ -128,7 +128,7 @@ export class HostCommands {
     if (!run) return false;
     const { host, runId } = run;
     // An engine a run of this window is using: stop the run too, so it records the interruption instead of failing.
-    for (const active of this.lab.runs.values()) if (active.engineRunId === runId) this.lab.stopRun(active.id);
+    for (const active of this.lab.runs.values()) if (active.engineRunIds.has(runId)) this.lab.stopRun(active.id);
     const job = this.tree.jobs.get(runId);
     const what = job ? `cancelling Slurm job ${job.id} (${runId}) on ${host}` : `stopping ${runId} on ${host}`;
     const stopped = await this.withHost(host, what, async (transport, spec) => {

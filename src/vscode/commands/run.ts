@@ -221,18 +221,18 @@ export class RunCommands {
       const split = splitPoolRunId(sessionRunId);
       return split && active.host.split('+').includes(split.member) ? { id: split.runId, host: split.member } : { id: sessionRunId, host: active.host };
     };
-    const record = (outcome: LaunchOutcome, engine: string) => {
+    const record = (outcome: LaunchOutcome, engine: string): string | undefined => {
       const sessionRunId = outcome.ok ? outcome.session.runId : outcome.runId;
-      if (!sessionRunId) return;
+      if (!sessionRunId) return undefined;
       const { id: runId, host } = onHost(sessionRunId);
-      active.engineRunId = runId;
+      if (outcome.ok) active.engineRunIds.add(runId);
       lab.trackEngineRun({ id: runId, host, engine, state: outcome.ok ? 'ready' : 'crashed', command: outcome.ok ? outcome.session.command : outcome.command });
       if (!outcome.ok) lab.engineLog(runId).error(`crashed (${outcome.crash.reason}): ${outcome.crash.rootCause}`);
+      return runId;
     };
     // Everything else is the backend's own: the wrapper inherits it, so the TuneBackend interface can grow freely.
     const observed = Object.create(backend) as TuneBackend;
     observed.launch = async (variant, options) => {
-      active.engineRunId = undefined;
       const pending: string[] = [];
       const outcome = await backend.launch(variant, {
         ...options,
@@ -242,15 +242,17 @@ export class RunCommands {
           options.onLog(line);
         },
       });
-      record(outcome, variant.engine);
-      if (active.engineRunId) for (const line of pending) lab.engineLog(active.engineRunId).info(line);
+      const runId = record(outcome, variant.engine);
+      if (runId) for (const line of pending) lab.engineLog(runId).info(line);
       return outcome;
     };
     observed.stop = async (session: EngineSession) => {
       try {
         await backend.stop(session);
       } finally {
-        const known = lab.engineRuns.get(onHost(session.runId).id);
+        const runId = onHost(session.runId).id;
+        active.engineRunIds.delete(runId);
+        const known = lab.engineRuns.get(runId);
         if (known) lab.trackEngineRun({ ...known, state: 'stopped' });
       }
     };

@@ -42,11 +42,15 @@ suite('Run Tuning Plan on a pool of hosts', () => {
         '',
       ].join('\n'),
     );
-    const experiment = (await vscode.commands.executeCommand('servingLab.runPlan', vscode.Uri.file(planFile))) as Experiment | undefined;
+    const { lab } = await api();
+    const running = vscode.commands.executeCommand('servingLab.runPlan', vscode.Uri.file(planFile)) as Thenable<Experiment | undefined>;
+    // While both hosts serve, the run knows both engines (Stop Engine on either one stops the run, not only on the last launched).
+    const both = await waitFor('the run to have an engine up on each host', () => [...lab.runs.values()].map((r) => [...r.engineRunIds]).find((ids) => ids.length === 2), 120_000);
+    assert.deepEqual(both.map((id) => lab.engineRuns.get(id)?.host).sort(), ['pool-a', 'pool-b']);
+    const experiment = await running;
     assert.ok(experiment, 'the command returns the experiment (see the Serving Lab log on failure)');
     assert.equal(experiment.status, 'completed', experiment.error);
     assert.equal(experiment.host.name, 'pool-a+pool-b');
-    const { lab } = await api();
     const results = (await lab.store().listResults()).results.filter((r) => r.experimentId === experiment.id);
     assert.equal(results.length, 3);
     assert.deepEqual([...new Set(results.map((r) => r.place?.host))].sort(), ['pool-a', 'pool-b']);

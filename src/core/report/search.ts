@@ -105,7 +105,7 @@ export function searchDryRunLines(s: PredictedSearchRecord, top = 10): string[] 
   const unit = unitOf(s);
   const ranked = s.candidates.filter((c) => c.predicted !== undefined).sort((a, b) => b.predicted! - a.predicted!);
   const measured = new Set(s.steps.map((st) => st.candidate));
-  const fits = s.candidates.filter((c) => c.skipped?.kind !== 'does-not-fit' && c.skipped?.kind !== 'not-applicable').length;
+  const fits = s.candidates.filter((c) => c.skipped?.kind !== 'does-not-fit' && c.skipped?.kind !== 'not-applicable' && c.skipped?.kind !== 'same-launch').length;
   const lines = [`predicted ranking (${ranked.length} of ${s.candidates.length} candidates; ${s.candidates.length - ranked.length} ruled out before measuring):`];
   ranked.slice(0, top).forEach((c, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${f1(c.predicted!).padStart(9)} ${unit}  ${c.name}${measured.has(c.name) ? '  ← measured' : c.baseline ? '  ← the baseline' : ''}`));
   if (ranked.length > top) lines.push(`  … ${ranked.length - top} more`);

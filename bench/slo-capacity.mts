@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { parseServeCommand, renderVariant } from '../src/core/engines/index';
 import { formatProblem, loadPlanFile } from '../src/core/plan/load';
-import { TuningPlan, fractionValue } from '../src/core/plan/schema';
+import { TuningPlan } from '../src/core/plan/tuningPlan';
+import { fractionValue } from '../src/core/plan/workload';
 import { openMemoryStore } from '../src/core/results/memory';
 import { recommendations, sloText } from '../src/core/results/curves';
 import { runExperiment } from '../src/core/tune/experiment';

@@ -37,7 +37,7 @@ export function niceStep(max: number): number {
  * The opening of a report chart: the svg element, its title, the shared light and dark palette plus the chart's own
  * `styles`, the background and the title line. The caller closes the svg.
  */
-export function svgHeader(width: number, height: number, title: string, id: string, styles: { light: readonly string[]; dark: readonly string[] }): string[] {
+export function svgHeader(width: number, height: number, title: string, id: string, styles: { light: readonly string[]; dark: readonly string[] }, titleAt = { x: 16, y: 26 }): string[] {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}">`,
     `<title id="${id}">${escapeXml(title)}</title>`,
@@ -57,7 +57,7 @@ export function svgHeader(width: number, height: number, title: string, id: stri
     '  }',
     '</style>',
     `<rect class="bg" x="0.5" y="0.5" width="${width - 1}" height="${height - 1}" rx="8"/>`,
-    `<text class="title" x="16" y="26">${escapeXml(title)}</text>`,
+    `<text class="title" x="${titleAt.x}" y="${titleAt.y}">${escapeXml(title)}</text>`,
   ];
 }
 
@@ -73,33 +73,17 @@ export function renderThroughputChart(input: ThroughputChartInput): string {
 
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="chart-title">`,
-    `<title id="chart-title">${escapeXml(input.title)}</title>`,
-    '<style>',
-    '  .bg { fill: #ffffff; stroke: #d0d7de; }',
-    '  text { fill: #1f2328; font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; font-size: 12px; }',
-    '  .title { font-size: 15px; font-weight: 600; }',
-    '  .muted { fill: #59636e; font-size: 11px; }',
-    '  .grid { stroke: #d8dee4; stroke-width: 1; }',
-    '  .axis { stroke: #59636e; stroke-width: 1; }',
-    '  .baseline { fill: #8c959f; }',
-    '  .optimized { fill: #1f883d; }',
-    '  .gain { fill: #1a7f37; font-weight: 600; }',
-    '  .loss { fill: #cf222e; font-weight: 600; }',
-    '  @media (prefers-color-scheme: dark) {',
-    '    .bg { fill: #0d1117; stroke: #3d444d; }',
-    '    text { fill: #e6edf3; }',
-    '    .muted { fill: #9198a1; }',
-    '    .grid { stroke: #2f353d; }',
-    '    .axis { stroke: #9198a1; }',
-    '    .baseline { fill: #6e7681; }',
-    '    .optimized { fill: #3fb950; }',
-    '    .gain { fill: #3fb950; }',
-    '    .loss { fill: #f85149; }',
-    '  }',
-    '</style>',
-    `<rect class="bg" x="0.5" y="0.5" width="${width - 1}" height="${height - 1}" rx="8"/>`,
-    `<text class="title" x="${PLOT.left}" y="28">${escapeXml(input.title)}</text>`,
+    ...svgHeader(
+      width,
+      height,
+      input.title,
+      'chart-title',
+      {
+        light: ['  .axis { stroke: #59636e; stroke-width: 1; }', '  .baseline { fill: #8c959f; }', '  .optimized { fill: #1f883d; }', '  .gain { fill: #1a7f37; font-weight: 600; }', '  .loss { fill: #cf222e; font-weight: 600; }'],
+        dark: ['    .axis { stroke: #9198a1; }', '    .baseline { fill: #6e7681; }', '    .optimized { fill: #3fb950; }', '    .gain { fill: #3fb950; }', '    .loss { fill: #f85149; }'],
+      },
+      { x: PLOT.left, y: 28 },
+    ),
   );
   // Legend.
   const legendY = 50;
